@@ -1,0 +1,256 @@
+"""The ``newswatch`` command: the only place that turns errors into messages and exit codes.
+
+Exit codes: 0 ok; 1 some sources or deliveries failed (the rest was done);
+2 bad config or usage; 75 (EX_TEMPFAIL) another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import Config, ConfigError, load_config, validate_queries
+
+EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 75
+DEFAULT_CONFIG = "newswatch.toml"
+
+log = logging.getLogger("newswatch")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; the README documents every command and option it defines."""
+    parser = argparse.ArgumentParser(
+        prog="newswatch",
+        description="Watch news sites and feeds for named people and cases; alert staff.",
+    )
+    parser.add_argument("--version", action="version", version="newswatch 0.1.0")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, *, config: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("-v", "--verbose", action="count", default=0,
+                         help="more logging: -v info, -vv debug (default: warnings only)")
+        if config:
+            sub.add_argument("-c", "--config", default=os.environ.get("NEWSWATCH_CONFIG",
+                                                                      DEFAULT_CONFIG),
+                             help="config file (default: $NEWSWATCH_CONFIG or newswatch.toml)")
+        return sub
+
+    demo = command("demo", "run the whole job offline on the embedded demo site", config=False)
+    demo.add_argument("--dir", default="newswatch-demo",
+                      help="where the demo writes its config and database (default: %(default)s)")
+
+    run = command("run", "one cron cycle: fetch, match, dedup, store, deliver")
+    run.add_argument("--json", action="store_true", help="print the run summary as JSON")
+
+    check = command("check", "validate the config and watchlist")
+    check.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    match = command("match", "show which watches match a text, and why")
+    match.add_argument("text", help="the text to match, or - to read standard input")
+    match.add_argument("--lines", action="store_true",
+                       help="treat each input line as a separate text")
+    match.add_argument("--json", action="store_true",
+                       help='print {"hits": [...]} as JSON (one object per line with --lines)')
+
+    alerts = command("alerts", "deliver pending alerts, show the outbox, re-queue dead alerts")
+    alerts.add_argument("action", choices=["deliver", "status", "retry"],
+                        help="deliver: send what is due; status: counts; retry: re-queue dead")
+    alerts.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    review = command("review", "serve the review desk (Datasette) over the database")
+    review.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    review.add_argument("--port", type=int, default=8001, help="port (default: %(default)s)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``newswatch`` console script."""
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return int(COMMANDS[args.command](args))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"newswatch: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbosity, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    # Scrapy is chatty at INFO; keep it one step quieter than our own modules.
+    logging.getLogger("scrapy").setLevel(max(level, logging.INFO) if verbosity < 2 else level)
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def _load(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    from .query import compile_query
+
+    problems = validate_queries(config, compile_query)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, sort_keys=False))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``newswatch run``."""
+    from .cycle import run_cycle
+    from .lock import Locked
+
+    config = _load(args)
+    level = ["WARNING", "INFO", "DEBUG"][min(args.verbose, 2)]
+    try:
+        summary = run_cycle(config, log_level=level)
+    except Locked as exc:
+        print(f"newswatch: {exc}; not starting", file=sys.stderr)
+        return EXIT_LOCKED
+    if args.json:
+        _print_json(summary.as_dict())
+    else:
+        print(summary.line())
+    return summary.exit_code
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``newswatch check``."""
+    from .matcher import Matcher
+
+    config = _load(args)
+    Matcher.compile(config.watches)
+    result = {
+        "ok": True,
+        "config": str(config.path),
+        "database": str(config.database),
+        "sources": len(config.sources),
+        "watches": len(config.watches),
+        "channels": len(config.channels),
+    }
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{config.path}: ok: {result['sources']} sources, {result['watches']} watches, "
+              f"{result['channels']} channels; database {config.database}")
+    return EXIT_OK
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    """``newswatch match``."""
+    from .matcher import Matcher
+
+    config = _load(args)
+    matcher = Matcher.compile(config.watches)
+    names = {watch.id: watch.label for watch in config.watches}
+    text = sys.stdin.read() if args.text == "-" else args.text
+    texts = text.splitlines() if args.lines else [text]
+    for number, item in enumerate(texts, start=1):
+        hits = matcher.match(item)
+        rows = [
+            {
+                "watch_id": hit.watch_id,
+                "watch_name": names.get(hit.watch_id, hit.watch_id),
+                "matched": hit.matched,
+                "start": hit.start,
+                "end": hit.end,
+                "reason": hit.reason,
+                "confidence": round(hit.confidence, 3),
+                "snippet": hit.snippet,
+            }
+            for hit in hits
+        ]
+        if args.json:
+            _print_json({"hits": rows})
+            continue
+        prefix = f"line {number}: " if args.lines else ""
+        if not rows:
+            print(f"{prefix}no match")
+        for row in rows:
+            print(f"{prefix}{row['watch_id']} ({row['watch_name']}): {row['matched']!r} "
+                  f"at {row['start']}-{row['end']}, {row['reason']}, "
+                  f"confidence {row['confidence']:.2f}")
+            print(f"    {row['snippet']}")
+    return EXIT_OK
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """``newswatch alerts deliver|status|retry``."""
+    from alerts.outbox import deliver, retry_dead, status
+
+    from .store import open_database
+
+    config = _load(args)
+    db = open_database(config.database)
+    try:
+        if args.action == "deliver":
+            report = deliver(db, config)
+            data: dict[str, Any] = {"sent": report.sent, "failed": report.failed,
+                                    "dead": report.dead, "pending": report.pending}
+            code = EXIT_PARTIAL if report.failed or report.dead else EXIT_OK
+            text = (f"alerts: {report.sent} sent, {report.failed} failed (will retry), "
+                    f"{report.dead} dead, {report.pending} pending")
+        elif args.action == "status":
+            data = status(db)
+            code = EXIT_OK
+            text = "alerts: " + ", ".join(f"{key} {value}" for key, value in data.items())
+        else:
+            count = retry_dead(db)
+            data = {"requeued": count}
+            code = EXIT_OK
+            text = f"alerts: {count} dead alerts re-queued"
+    finally:
+        db.close()
+    if args.json:
+        _print_json(data)
+    else:
+        print(text)
+    return code
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """``newswatch review``: hands the process over to Datasette."""
+    config = _load(args)
+    if not config.database.exists():
+        print(f"newswatch: {config.database}: no database yet; run `newswatch run -c "
+              f"{args.config}` first", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"review desk: http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
+    argv = [sys.executable, "-m", "datasette", "serve", str(config.database),
+            "--host", args.host, "--port", str(args.port)]
+    os.execv(sys.executable, argv)
+    return EXIT_OK  # not reached
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``newswatch demo``: serve the embedded site, crawl it, match, store, print alerts."""
+    from .demo import run_demo
+
+    return run_demo(Path(args.dir), verbose=args.verbose)
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "check": cmd_check,
+    "match": cmd_match,
+    "alerts": cmd_alerts,
+    "review": cmd_review,
+    "demo": cmd_demo,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,505 @@
+"""Load and validate newswatch.toml and its watchlist files into plain dataclasses.
+
+Everything is checked before the first request. Every problem becomes one line
+that names the file, the key path, what was expected and what was found, e.g.
+``newswatch.toml: source[3].feed: expected an http(s) URL, got 'orda.kz/rss'``.
+All problems in a file are reported together.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+WATCH_KINDS = ("person", "organisation", "case")
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Watch:
+    """One watched person, organisation or case."""
+
+    id: str
+    kind: str
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    query: str = ""
+    exclude: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    origin: str = ""  # "watchlist.toml: watch[2]", for messages about this watch
+
+    @property
+    def label(self) -> str:
+        """A human name for the watch: its name, or its id for a case."""
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Source:
+    """A feed or a site to fetch every run."""
+
+    name: str
+    feed: str = ""
+    site: str = ""
+    sitemaps: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    follow: tuple[str, ...] = ()
+    language: str = ""
+    max_articles: int = 200
+
+    @property
+    def url(self) -> str:
+        """The source's entry URL: the feed, or the site's home page."""
+        return self.feed or self.site
+
+
+@dataclass(frozen=True)
+class Channel:
+    """An alert channel; ``secrets`` holds values read from the environment."""
+
+    id: str
+    type: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    """Politeness and limits for the crawl; defaults suit a handful of news sites."""
+
+    user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch; media monitoring)"
+    obey_robots: bool = True
+    concurrency_per_domain: int = 4
+    download_timeout: float = 30.0
+    max_page_bytes: int = 5 * 1024 * 1024
+    retries: int = 2
+    autothrottle: bool = True
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """How delivery retries: attempts before a row is dead."""
+
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration."""
+
+    path: Path
+    database: Path
+    sources: tuple[Source, ...]
+    watches: tuple[Watch, ...]
+    channels: tuple[Channel, ...]
+    crawl: CrawlSettings = CrawlSettings()
+    alerts: AlertSettings = AlertSettings()
+    review_url: str = "http://127.0.0.1:8001/"
+
+    def channel(self, channel_id: str) -> Channel:
+        """The channel with this id (KeyError if none)."""
+        for channel in self.channels:
+            if channel.id == channel_id:
+                return channel
+        raise KeyError(channel_id)
+
+
+# Channel types and the keys each accepts. Keys ending in _env name environment
+# variables holding secrets; the value is read at load time.
+CHANNEL_KEYS: dict[str, dict[str, bool]] = {
+    # key -> required
+    "console": {},
+    "webhook": {"url_env": True, "secret_env": False, "timeout": False},
+    "slack": {"url_env": True, "timeout": False},
+}
+
+
+class _Checker:
+    """Collects problems about one file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[str] = []
+
+    def problem(self, key: str, expected: str, found: object, hint: str = "") -> None:
+        line = f"{self.file}: {key}: expected {expected}, got {_show(found)}"
+        if hint:
+            line += f" ({hint})"
+        self.problems.append(line)
+
+    def unknown_keys(self, key: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+        for name in table:
+            if name not in allowed:
+                where = f"{key}.{name}" if key else name
+                self.problems.append(
+                    f"{self.file}: {where}: unknown key (expected one of: "
+                    f"{', '.join(sorted(allowed))})"
+                )
+
+    def string(self, key: str, value: object, *, required: bool = False) -> str:
+        if value is None:
+            if required:
+                self.problems.append(f"{self.file}: {key}: required key is missing")
+            return ""
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.problem(key, "a non-empty string", value)
+            return ""
+        return value
+
+    def strings(self, key: str, value: object) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.problem(key, "a list of non-empty strings", value)
+            return ()
+        return tuple(value)
+
+    def url(self, key: str, value: object) -> str:
+        text = self.string(key, value)
+        if text and not _is_http_url(text):
+            self.problem(key, "an http(s) URL", text)
+            return ""
+        return text
+
+    def number(self, key: str, value: object, kind: type, minimum: float) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.problem(key, f"a number >= {minimum}", value)
+            return None
+        if kind is int and not isinstance(value, int):
+            self.problem(key, "a whole number", value)
+            return None
+        if value < minimum:
+            self.problem(key, f"a number >= {minimum}", value)
+            return None
+        return value
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "nothing"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_http_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _read_toml(path: Path, shown: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError([f"{shown}: file not found"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{shown}: invalid TOML: {exc}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{shown}: cannot read: {exc}"]) from None
+
+
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem."""
+    env = os.environ if env is None else env
+    config_path = Path(path)
+    shown = str(path)
+    data = _read_toml(config_path, shown)
+    check = _Checker(shown)
+    base = config_path.resolve().parent
+    check.unknown_keys(
+        "",
+        data,
+        {"database", "watchlist", "source", "watch", "channel", "crawl", "alerts", "review_url"},
+    )
+
+    database = check.string("database", data.get("database", "newswatch.db"))
+    review_url = check.url("review_url", data.get("review_url", "http://127.0.0.1:8001/"))
+
+    sources = _sources(check, data.get("source", []))
+    channels = _channels(check, data.get("channel", []), env)
+    crawl = _crawl(check, data.get("crawl", {}))
+    alerts = _alerts(check, data.get("alerts", {}))
+
+    watches: list[Watch] = _watches(check, data.get("watch", []), "watch")
+    problems: list[str] = []
+    for index, name in enumerate(check.strings("watchlist", data.get("watchlist"))):
+        file_path = (base / name) if not Path(name).is_absolute() else Path(name)
+        try:
+            file_data = _read_toml(file_path, name)
+        except ConfigError as exc:
+            problems.append(f"{shown}: watchlist[{index}]: {exc}")
+            continue
+        sub = _Checker(name)
+        sub.unknown_keys("", file_data, {"watch"})
+        watches.extend(_watches(sub, file_data.get("watch", []), "watch"))
+        problems.extend(sub.problems)
+    problems[:0] = check.problems
+
+    _cross_check(problems, shown, sources, watches, channels)
+    if problems:
+        raise ConfigError(problems)
+    return Config(
+        path=config_path,
+        database=(base / database) if not Path(database).is_absolute() else Path(database),
+        sources=tuple(sources),
+        watches=tuple(watches),
+        channels=tuple(channels),
+        crawl=crawl,
+        alerts=alerts,
+        review_url=review_url or "http://127.0.0.1:8001/",
+    )
+
+
+def _tables(check: _Checker, key: str, value: object) -> list[tuple[str, dict[str, Any]]]:
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        check.problem(key, f"an array of tables ([[{key}]])", value)
+        return []
+    tables = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            check.problem(where, "a table", item)
+            continue
+        tables.append((where, item))
+    return tables
+
+
+def _sources(check: _Checker, value: object) -> list[Source]:
+    sources = []
+    allowed = {"name", "feed", "site", "sitemaps", "sections", "follow", "language", "max_articles"}
+    for where, table in _tables(check, "source", value):
+        check.unknown_keys(where, table, allowed)
+        name = check.string(f"{where}.name", table.get("name"), required=True)
+        if name and not ID_RE.match(name):
+            check.problem(f"{where}.name", "letters, digits, '-', '_' or '.'", name)
+        feed = check.url(f"{where}.feed", table.get("feed"))
+        site = check.url(f"{where}.site", table.get("site"))
+        if "feed" in table and "site" in table:
+            check.problem(where, "either feed or site, not both", sorted(table))
+        elif "feed" not in table and "site" not in table:
+            check.problems.append(
+                f"{check.file}: {where}: expected a 'feed' or a 'site' key, got neither"
+            )
+        sitemaps = tuple(
+            check.url(f"{where}.sitemaps[{i}]", u)
+            for i, u in enumerate(check.strings(f"{where}.sitemaps", table.get("sitemaps")))
+        )
+        sections = tuple(
+            check.url(f"{where}.sections[{i}]", u)
+            for i, u in enumerate(check.strings(f"{where}.sections", table.get("sections")))
+        )
+        if feed and (sitemaps or sections):
+            check.problem(where, "sitemaps and sections only on a site source", "a feed source")
+        follow = check.strings(f"{where}.follow", table.get("follow"))
+        for i, pattern in enumerate(follow):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                check.problem(f"{where}.follow[{i}]", "a regular expression", pattern, str(exc))
+        language = check.string(f"{where}.language", table.get("language"))
+        max_articles = check.number(
+            f"{where}.max_articles", table.get("max_articles", 200), int, 1
+        )
+        sources.append(
+            Source(
+                name=name,
+                feed=feed,
+                site=site,
+                sitemaps=sitemaps,
+                sections=sections,
+                follow=follow,
+                language=language,
+                max_articles=max_articles or 200,
+            )
+        )
+    return sources
+
+
+def _watches(check: _Checker, value: object, key: str) -> list[Watch]:
+    watches = []
+    allowed = {"id", "kind", "name", "aliases", "query", "exclude", "context", "channels"}
+    for where, table in _tables(check, key, value):
+        check.unknown_keys(where, table, allowed)
+        watch_id = check.string(f"{where}.id", table.get("id"), required=True)
+        if watch_id and not ID_RE.match(watch_id):
+            check.problem(f"{where}.id", "letters, digits, '-', '_' or '.'", watch_id)
+        kind = table.get("kind", "person")
+        if kind not in WATCH_KINDS:
+            check.problem(f"{where}.kind", " | ".join(WATCH_KINDS), kind)
+        name = check.string(f"{where}.name", table.get("name"))
+        query = check.string(f"{where}.query", table.get("query"))
+        aliases = check.strings(f"{where}.aliases", table.get("aliases"))
+        if kind == "case":
+            if not query:
+                check.problems.append(f"{check.file}: {where}.query: a case needs a query")
+            if aliases:
+                check.problem(f"{where}.aliases", "no aliases on a case (use query)", aliases)
+        elif kind in WATCH_KINDS:
+            if not name and not aliases:
+                check.problems.append(
+                    f"{check.file}: {where}.name: a {kind} needs a name or aliases"
+                )
+            if query:
+                check.problem(f"{where}.query", f"no query on a {kind} (use kind = 'case')", query)
+        watches.append(
+            Watch(
+                id=watch_id,
+                kind=kind if isinstance(kind, str) else "person",
+                name=name,
+                aliases=aliases,
+                query=query,
+                exclude=check.strings(f"{where}.exclude", table.get("exclude")),
+                context=check.strings(f"{where}.context", table.get("context")),
+                channels=check.strings(f"{where}.channels", table.get("channels")),
+                origin=f"{check.file}: {where}",
+            )
+        )
+    return watches
+
+
+def _channels(check: _Checker, value: object, env: Mapping[str, str]) -> list[Channel]:
+    channels = []
+    for where, table in _tables(check, "channel", value):
+        channel_id = check.string(f"{where}.id", table.get("id"), required=True)
+        kind = table.get("type")
+        if kind not in CHANNEL_KEYS:
+            check.problem(f"{where}.type", " | ".join(CHANNEL_KEYS), kind)
+            continue
+        keys = CHANNEL_KEYS[kind]
+        check.unknown_keys(where, table, {"id", "type", *keys})
+        options: dict[str, Any] = {}
+        secrets: dict[str, str] = {}
+        for key, required in keys.items():
+            if key not in table:
+                if required:
+                    check.problems.append(f"{check.file}: {where}.{key}: required key is missing")
+                continue
+            if key.endswith("_env"):
+                var = check.string(f"{where}.{key}", table[key], required=True)
+                if var and var not in env:
+                    check.problems.append(
+                        f"{check.file}: {where}.{key}: environment variable {var} is not set"
+                    )
+                elif var:
+                    secrets[key[: -len("_env")]] = env[var]
+            elif key == "timeout":
+                options[key] = check.number(f"{where}.{key}", table[key], float, 1)
+            else:
+                options[key] = table[key]
+        if kind in ("webhook", "slack") and "url" in secrets and not _is_http_url(secrets["url"]):
+            check.problems.append(
+                f"{check.file}: {where}.url_env: expected the variable to hold an http(s) URL"
+            )
+        if "secret" in secrets and not secrets["secret"].startswith("whsec_"):
+            check.problems.append(
+                f"{check.file}: {where}.secret_env: expected the variable to hold a "
+                "'whsec_' + base64 secret (Standard Webhooks)"
+            )
+        channels.append(Channel(id=channel_id, type=kind, options=options, secrets=secrets))
+    return channels
+
+
+def _settings_table(
+    check: _Checker, key: str, value: object, defaults: Any, kinds: Mapping[str, type]
+) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        check.problem(key, "a table", value)
+        return {}
+    check.unknown_keys(key, value, set(kinds))
+    out: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        if name not in value:
+            continue
+        item = value[name]
+        if kind is bool:
+            if isinstance(item, bool):
+                out[name] = item
+            else:
+                check.problem(f"{key}.{name}", "true or false", item)
+        elif kind is str:
+            out[name] = check.string(f"{key}.{name}", item, required=True)
+        else:
+            number = check.number(f"{key}.{name}", item, kind, 1)
+            if number is not None:
+                out[name] = number
+    return out
+
+
+def _crawl(check: _Checker, value: object) -> CrawlSettings:
+    kinds: dict[str, type] = {
+        "user_agent": str,
+        "obey_robots": bool,
+        "concurrency_per_domain": int,
+        "download_timeout": float,
+        "max_page_bytes": int,
+        "retries": int,
+        "autothrottle": bool,
+    }
+    return CrawlSettings(**_settings_table(check, "crawl", value, CrawlSettings, kinds))
+
+
+def _alerts(check: _Checker, value: object) -> AlertSettings:
+    kinds: dict[str, type] = {"max_attempts": int}
+    return AlertSettings(**_settings_table(check, "alerts", value, AlertSettings, kinds))
+
+
+def _cross_check(
+    problems: list[str],
+    shown: str,
+    sources: list[Source],
+    watches: list[Watch],
+    channels: list[Channel],
+) -> None:
+    def duplicates(items: list[str]) -> set[str]:
+        seen: set[str] = set()
+        return {i for i in items if i and (i in seen or seen.add(i))}  # type: ignore[func-returns-value]
+
+    for name in sorted(duplicates([s.name for s in sources])):
+        problems.append(f"{shown}: source: name {name!r} is used twice (names must be unique)")
+    for name in sorted(duplicates([w.id for w in watches])):
+        problems.append(f"{shown}: watch: id {name!r} is used twice (ids must be unique)")
+    for name in sorted(duplicates([c.id for c in channels])):
+        problems.append(f"{shown}: channel: id {name!r} is used twice (ids must be unique)")
+    known = {c.id for c in channels}
+    for watch in watches:
+        for index, channel in enumerate(watch.channels):
+            if channel not in known:
+                problems.append(
+                    f"{watch.origin}.channels[{index}]: expected a channel id defined in "
+                    f"{shown} ({', '.join(sorted(known)) or 'none defined'}), got {channel!r}"
+                )
+
+
+def validate_queries(config: Config, compile_query: Callable[[str], object]) -> list[str]:
+    """Compile every case query; return one problem line per malformed query."""
+    problems = []
+    for watch in config.watches:
+        for key, texts in (("query", (watch.query,)), ("exclude", watch.exclude),
+                           ("context", watch.context)):
+            for text in texts:
+                if not text:
+                    continue
+                try:
+                    compile_query(text)
+                except ValueError as exc:
+                    problems.append(f"{watch.origin}.{key}: {exc}")
+    return problems

@@ -1,0 +1,138 @@
+"""One cron cycle: lock, crawl every source through the ingest pipeline, deliver, record the run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from alerts.outbox import DeliveryReport, deliver
+
+from .config import Config, CrawlSettings
+from .health import SourceHealth
+from .ingest import Ingest
+from .lock import RunLock
+from .matcher import Matcher
+from .spiders.feeds import FeedSpider
+from .spiders.sites import SiteSpider
+from .store import finish_run, open_database, source_state, start_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    """The counts a cycle reports, stored in ``runs`` and printed as one line."""
+
+    run_id: int = 0
+    sources_ok: int = 0
+    sources_failed: int = 0
+    sources_not_modified: int = 0
+    pages_fetched: int = 0
+    articles_new: int = 0
+    articles_duplicate: int = 0
+    hits: int = 0
+    stories_new: int = 0
+    alerts_queued: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
+    alerts_pending: int = 0
+    failed_sources: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything worked; 1 when a source or a delivery failed (the rest was done)."""
+        return 1 if self.sources_failed or self.alerts_failed else 0
+
+    def line(self) -> str:
+        """The one summary line a run ends with."""
+        failed = f" ({', '.join(self.failed_sources)})" if self.failed_sources else ""
+        return (
+            f"newswatch run {self.run_id}: sources {self.sources_ok} ok "
+            f"({self.sources_not_modified} not modified), {self.sources_failed} failed{failed}; "
+            f"articles {self.articles_new} new; hits {self.hits}; stories {self.stories_new} new; "
+            f"alerts {self.alerts_sent} sent, {self.alerts_pending} pending, "
+            f"{self.alerts_failed} failed"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Machine-readable form for ``--json``."""
+        return {**asdict(self), "exit_code": self.exit_code}
+
+
+def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> Settings:
+    """newswatch's Scrapy settings with the config's [crawl] table on top."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict(
+        {
+            "USER_AGENT": crawl.user_agent,
+            "ROBOTSTXT_OBEY": crawl.obey_robots,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+            "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+            "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
+            "RETRY_TIMES": crawl.retries,
+            "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+            "LOG_LEVEL": log_level,
+        },
+        priority="cmdline",
+    )
+    return settings
+
+
+def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) -> int:
+    """Run the feed and site spiders together until both finish; return pages fetched."""
+    process = CrawlerProcess(scrapy_settings(config.crawl, log_level), install_root_handler=False)
+    feeds = tuple(source for source in config.sources if source.feed)
+    sites = tuple(source for source in config.sources if source.site)
+    crawlers = []
+    if feeds:
+        states = {source.name: source_state(ingest.db, source.name) for source in feeds}
+        crawler = process.create_crawler(FeedSpider)
+        process.crawl(crawler, sources=feeds, health=health, ingest=ingest, states=states)
+        crawlers.append(crawler)
+    if sites:
+        crawler = process.create_crawler(SiteSpider)
+        process.crawl(crawler, sources=sites, health=health, ingest=ingest)
+        crawlers.append(crawler)
+    if crawlers:
+        process.start()
+    return sum(
+        int((c.stats.get_value("downloader/response_count") if c.stats else 0) or 0)
+        for c in crawlers
+    )
+
+
+def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
+    """Fetch, match, store and deliver once. Raises ``lock.Locked`` if another run holds the lock."""
+    with RunLock(config.database):
+        db = open_database(config.database)
+        summary = RunSummary(run_id=start_run(db))
+        status = "failed"
+        try:
+            matcher = Matcher.compile(config.watches)
+            ingest = Ingest(config, db, matcher)
+            health = SourceHealth(config.sources)
+            summary.pages_fetched = crawl(config, ingest, health, log_level)
+            ok, failed, not_modified = health.finish(db)
+            summary.sources_ok, summary.sources_failed = ok, failed
+            summary.sources_not_modified = not_modified
+            summary.failed_sources = health.failed_names
+            for key in ("articles_new", "articles_duplicate", "hits", "stories_new",
+                        "alerts_queued"):
+                setattr(summary, key, ingest.counts[key])
+            report: DeliveryReport = deliver(db, config)
+            summary.alerts_sent = report.sent
+            summary.alerts_failed = report.failed + report.dead
+            summary.alerts_pending = report.pending
+            status = "ok" if summary.exit_code == 0 else "partial"
+        finally:
+            counts = summary.as_dict()
+            counts.pop("run_id")
+            counts["failed_sources"] = ", ".join(summary.failed_sources)
+            finish_run(db, summary.run_id, status, counts)
+            db.close()
+    return summary

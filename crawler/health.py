@@ -1,0 +1,82 @@
+"""Per-run bookkeeping of each source's entry points (feed, sitemaps, sections) and its verdict."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from .config import Source
+from .store import record_source_failure, record_source_ok
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Outcome:
+    ok: int = 0
+    not_modified: int = 0
+    errors: list[str] = field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class SourceHealth:
+    """Collects how each entry request of each source went; writes ``sources`` at the end.
+
+    Validators (ETag, Last-Modified) are written only when the run finishes, so a
+    run that dies half-way fetches the feed in full again next time instead of
+    getting a 304 for items it never stored.
+    """
+
+    def __init__(self, sources: tuple[Source, ...]) -> None:
+        self.sources = {source.name: source for source in sources}
+        self.outcomes = {source.name: _Outcome() for source in sources}
+
+    def ok(
+        self,
+        name: str,
+        *,
+        not_modified: bool = False,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """An entry request of this source answered usefully (or with 304)."""
+        outcome = self.outcomes[name]
+        if not_modified:
+            outcome.not_modified += 1
+        else:
+            outcome.ok += 1
+            outcome.etag, outcome.last_modified = etag, last_modified
+
+    def failed(self, name: str, url: str, error: str) -> None:
+        """An entry request of this source failed; logged with the source name and URL."""
+        log.warning("source %s failed: %s: %s", name, url, error)
+        self.outcomes[name].errors.append(f"{url}: {error}")
+
+    def finish(self, db: sqlite_utils.Database) -> tuple[int, int, int]:
+        """Write every source's verdict; return counts (ok incl. not modified, failed, not modified)."""
+        counts = [0, 0, 0]
+        for name, outcome in self.outcomes.items():
+            source = self.sources[name]
+            if not outcome.errors and not outcome.ok and not outcome.not_modified:
+                outcome.errors.append(f"{source.url}: no response (crawl stopped early?)")
+            if outcome.errors:
+                record_source_failure(db, name, source.url, "; ".join(outcome.errors))
+                counts[1] += 1
+            elif outcome.ok:
+                record_source_ok(
+                    db, name, source.url, etag=outcome.etag, last_modified=outcome.last_modified
+                )
+                counts[0] += 1
+            else:
+                record_source_ok(db, name, source.url, keep_validators=True)
+                counts[0] += 1
+                counts[2] += 1
+        return counts[0], counts[1], counts[2]
+
+    @property
+    def failed_names(self) -> list[str]:
+        """Sources with at least one failed entry request."""
+        return [name for name, outcome in self.outcomes.items() if outcome.errors]

@@ -1,0 +1,71 @@
+"""The ingest stage: page → extract → match → dedup → store (+ outbox), with no Scrapy in sight.
+
+The same ``Ingest`` object serves the in-process Scrapy pipeline and, in
+distributed mode, the consumer that reads crawled pages from Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from alerts.outbox import enqueue
+
+from .config import Config
+from .extract import extract
+from .matcher import Matcher
+from .models import Article, Hit, Page
+from .store import SaveResult, known_url, save_article
+from .urls import canonicalize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    """What one page became."""
+
+    outcome: str  # "stored", "duplicate", "not_article"
+    article: Article | None = None
+    hits: tuple[Hit, ...] = ()
+    saved: SaveResult | None = None
+
+
+class Ingest:
+    """Owns the database connection and the compiled watchlist for one cycle."""
+
+    def __init__(self, config: Config, db: sqlite_utils.Database, matcher: Matcher) -> None:
+        self.config = config
+        self.db = db
+        self.matcher = matcher
+        self.counts: Counter[str] = Counter()
+        self._routes = {watch.id: watch.channels for watch in config.watches}
+
+    def is_known(self, url: str) -> bool:
+        """True if the URL, or its canonical form, already leads to a stored article."""
+        return known_url(self.db, url) or known_url(self.db, canonicalize(url))
+
+    def process(self, page: Page) -> IngestResult:
+        """Run one fetched page through extract, match and store."""
+        article = extract(page)
+        if article is None:
+            self.counts["not_article"] += 1
+            return IngestResult("not_article")
+        hits = tuple(self.matcher.match(article.title + "\n\n" + article.text))
+        saved = save_article(self.db, article, hits, self._route, enqueue)
+        if saved.duplicate:
+            self.counts["articles_duplicate"] += 1
+            return IngestResult("duplicate", article, hits, saved)
+        self.counts["articles_new"] += 1
+        self.counts["hits"] += len(saved.hit_ids)
+        self.counts["stories_new"] += int(saved.new_story)
+        self.counts["alerts_queued"] += saved.alerts_queued
+        for hit in hits:
+            log.info("hit %s in %s: %r", hit.watch_id, article.canonical_url, hit.matched)
+        return IngestResult("stored", article, hits, saved)
+
+    def _route(self, watch_id: str) -> tuple[str, ...]:
+        return self._routes.get(watch_id, ())

@@ -1,0 +1,49 @@
+"""Plain data passed between the pure stages: what was fetched, extracted and matched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched HTML page, as the crawl hands it to ingest (also the Redis item shape)."""
+
+    source: str
+    url: str  # the final URL after redirects
+    html: str
+    requested_url: str = ""
+    fetched_at: str = ""
+    # What a feed entry said about the page, used where the page itself is silent.
+    feed_title: str = ""
+    feed_published: str = ""
+    language_hint: str = ""
+
+
+@dataclass(frozen=True)
+class Article:
+    """An extracted article: main text and metadata, ready to match and store."""
+
+    url: str
+    canonical_url: str
+    source: str
+    title: str
+    text: str
+    published_at: str | None = None
+    language: str | None = None
+    fetched_at: str = ""
+    content_hash: str = ""
+    other_urls: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One watch found in one text, with what matched and why."""
+
+    watch_id: str
+    matched: str  # the original text of the mention
+    start: int  # character span of the mention in the text
+    end: int
+    snippet: str  # about 200 characters around the mention
+    confidence: float  # 0..1
+    reason: str  # e.g. "alias 'Айман Умарова'", "case query"

@@ -1,0 +1,53 @@
+"""IngestPipeline: adapts Scrapy items to the pure ingest stage and counts what became of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from .ingest import Ingest
+from .models import Page
+
+
+class NotAnArticle(DropItem):
+    """The page had no article text (an index, a gallery, an error page)."""
+
+
+class DuplicateArticle(DropItem):
+    """The page's canonical URL is already stored."""
+
+
+class IngestPipeline:
+    """Runs every fetched page through the spider's ``Ingest`` in the crawling process."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.ingest: Ingest | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
+        """Build the pipeline; the ``Ingest`` comes from the spider when it opens."""
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        """Take the cycle's ``Ingest`` from the spider (spiders without one pass items on)."""
+        spider = spider or self.crawler.spider
+        self.ingest = getattr(spider, "ingest", None)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        """Store the page's article and hits, or drop it with a counted reason."""
+        if self.ingest is None or not isinstance(item, Page):
+            return item
+        result = self.ingest.process(item)
+        if result.outcome == "not_article":
+            raise NotAnArticle(f"no article text at {item.url}", log_level="DEBUG")
+        if result.outcome == "duplicate":
+            raise DuplicateArticle(f"already stored: {item.url}", log_level="DEBUG")
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("newswatch/articles_new")
+            stats.inc_value("newswatch/hits", len(result.hits))
+        return item

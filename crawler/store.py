@@ -1,0 +1,411 @@
+"""The SQLite state file: schema, migrations and every write the ingest side makes.
+
+One file holds the whole state (sources, articles, stories, hits, alerts,
+runs). It is opened in WAL mode with ``synchronous=FULL`` so that an alert row
+committed together with its hit survives a crash. Writes that belong together
+(an article, its hits and their outbox rows) happen in one ``atomic()`` block.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .models import Article, Hit
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> str:
+    """The current time as an ISO 8601 UTC string (seconds precision)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def iso(moment: datetime) -> str:
+    """A datetime as the ISO 8601 UTC string the database stores."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse a stored ISO 8601 string back to an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# Each step upgrades the schema by one version; PRAGMA user_version records
+# how many have run. Append, never edit a released step.
+def _v1(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {
+            "name": str,
+            "url": str,
+            "etag": str,
+            "last_modified": str,
+            "last_ok_at": str,
+            "last_error": str,
+            "last_error_at": str,
+            "consecutive_failures": int,
+            "first_run_at": str,
+        },
+        pk="name",
+        defaults={"consecutive_failures": 0},
+        not_null={"consecutive_failures"},
+    )
+    db["stories"].create(
+        {
+            "id": int,
+            "title": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "article_count": int,
+        },
+        pk="id",
+        defaults={"article_count": 0},
+    )
+    db["articles"].create(
+        {
+            "id": int,
+            "url": str,
+            "canonical_url": str,
+            "source": str,
+            "title": str,
+            "published_at": str,
+            "fetched_at": str,
+            "updated_at": str,
+            "language": str,
+            "text": str,
+            "content_hash": str,
+            "story_id": int,
+        },
+        pk="id",
+        foreign_keys=[("story_id", "stories", "id")],
+        not_null={"canonical_url", "url"},
+    )
+    db["articles"].create_index(["canonical_url"], unique=True)
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["story_id"])
+    # Every URL seen to lead to a stored article (fetched, redirected, canonical),
+    # so that a link is not fetched again under any of its names.
+    db["article_urls"].create(
+        {"url": str, "article_id": int},
+        pk="url",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["hits"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "watch_id": str,
+            "story_id": int,
+            "matched": str,
+            "span_start": int,
+            "span_end": int,
+            "snippet": str,
+            "confidence": float,
+            "reason": str,
+            "status": str,
+            "note": str,
+            "created_at": str,
+            "reviewed_at": str,
+            "reviewed_by": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("story_id", "stories", "id")],
+        defaults={"status": "new"},
+        not_null={"article_id", "watch_id", "status"},
+    )
+    db["hits"].create_index(["article_id", "watch_id"], unique=True)
+    db["hits"].create_index(["watch_id", "created_at"])
+    db["hits"].create_index(["status"])
+    db["alerts"].create(
+        {
+            "id": int,
+            "idempotency_key": str,
+            "watch_id": str,
+            "story_id": int,
+            "hit_id": int,
+            "channel": str,
+            "status": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "lease_until": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        foreign_keys=[("hit_id", "hits", "id"), ("story_id", "stories", "id")],
+        defaults={"status": "pending", "attempts": 0},
+        not_null={"idempotency_key", "watch_id", "channel", "status", "attempts"},
+    )
+    db["alerts"].create_index(["idempotency_key"], unique=True)
+    db["alerts"].create_index(["status", "next_attempt_at"])
+    db["runs"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "exit_code": int,
+            "sources_ok": int,
+            "sources_failed": int,
+            "sources_not_modified": int,
+            "pages_fetched": int,
+            "articles_new": int,
+            "articles_duplicate": int,
+            "hits": int,
+            "stories_new": int,
+            "alerts_queued": int,
+            "alerts_sent": int,
+            "alerts_failed": int,
+            "alerts_pending": int,
+            "failed_sources": str,
+            "error": str,
+        },
+        pk="id",
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+def open_database(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the state file, in WAL mode, migrated to the latest schema."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.conn.execute("PRAGMA busy_timeout = 10000")
+    db.enable_wal()
+    db.conn.execute("PRAGMA synchronous = FULL")
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Run the migration steps not yet applied; return the schema version."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.atomic():
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        log.info("database migrated to schema version %d", number)
+    return len(MIGRATIONS)
+
+
+@dataclass
+class SourceState:
+    """What the database remembers about a source between runs."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    first_run_at: str | None = None
+    consecutive_failures: int = 0
+
+
+def source_state(db: sqlite_utils.Database, name: str) -> SourceState:
+    """Stored conditional-GET validators and health of a source."""
+    row = db.execute(
+        "SELECT etag, last_modified, first_run_at, consecutive_failures FROM sources "
+        "WHERE name = ?",
+        [name],
+    ).fetchone()
+    if row is None:
+        return SourceState()
+    return SourceState(row[0], row[1], row[2], row[3] or 0)
+
+
+def record_source_ok(
+    db: sqlite_utils.Database,
+    name: str,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    keep_validators: bool = False,
+) -> None:
+    """Mark a source fetched; store its validators unless it answered 304."""
+    now = utcnow()
+    with db.atomic():
+        _ensure_source(db, name, url, now)
+        if keep_validators:
+            db.execute(
+                "UPDATE sources SET url = ?, last_ok_at = ?, consecutive_failures = 0 "
+                "WHERE name = ?",
+                [url, now, name],
+            )
+        else:
+            db.execute(
+                "UPDATE sources SET url = ?, last_ok_at = ?, consecutive_failures = 0, "
+                "etag = ?, last_modified = ? WHERE name = ?",
+                [url, now, etag, last_modified, name],
+            )
+
+
+def record_source_failure(db: sqlite_utils.Database, name: str, url: str, error: str) -> None:
+    """Count one more failure of a source and keep the error text."""
+    now = utcnow()
+    with db.atomic():
+        _ensure_source(db, name, url, now)
+        db.execute(
+            "UPDATE sources SET last_error = ?, last_error_at = ?, "
+            "consecutive_failures = consecutive_failures + 1 WHERE name = ?",
+            [error[:2000], now, name],
+        )
+
+
+def _ensure_source(db: sqlite_utils.Database, name: str, url: str, now: str) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO sources (name, url, first_run_at, consecutive_failures) "
+        "VALUES (?, ?, ?, 0)",
+        [name, url, now],
+    )
+
+
+def known_url(db: sqlite_utils.Database, url: str) -> bool:
+    """True if this URL (any name of a stored article) is already stored."""
+    return (
+        db.execute("SELECT 1 FROM article_urls WHERE url = ? LIMIT 1", [url]).fetchone()
+        is not None
+    )
+
+
+@dataclass
+class SaveResult:
+    """What storing one article did."""
+
+    article_id: int | None = None
+    story_id: int | None = None
+    duplicate: bool = False  # the canonical URL was already stored
+    new_story: bool = False
+    hit_ids: list[int] = field(default_factory=list)
+    alerts_queued: int = 0
+
+
+# Given a watch id, the channels its alerts go to.
+ChannelRouter = Callable[[str], Iterable[str]]
+
+
+def save_article(
+    db: sqlite_utils.Database,
+    article: Article,
+    hits: Iterable[Hit],
+    route: ChannelRouter,
+    enqueue: Callable[[sqlite_utils.Database, Hit, int, int, Iterable[str], str], int],
+) -> SaveResult:
+    """Store an article, its hits and their outbox rows in one transaction.
+
+    ``enqueue(db, hit, hit_id, story_id, channels, now)`` writes the alert rows
+    (it is ``alerts.outbox.enqueue``; passed in so storage stays independent of
+    delivery) and returns how many it queued.
+    """
+    now = utcnow()
+    result = SaveResult()
+    with db.atomic():
+        existing = db.execute(
+            "SELECT id, story_id FROM articles WHERE canonical_url = ?", [article.canonical_url]
+        ).fetchone()
+        if existing is not None:
+            result.duplicate = True
+            result.article_id, result.story_id = existing
+            _remember_urls(db, article, existing[0])
+            return result
+        story_id = _story_for(db, article, now)
+        if story_id is None:
+            story_id = int(
+                db["stories"]
+                .insert(
+                    {
+                        "title": article.title,
+                        "first_seen_at": now,
+                        "last_seen_at": now,
+                        "article_count": 0,
+                    }
+                )
+                .last_pk
+            )
+            result.new_story = True
+        db.execute(
+            "UPDATE stories SET article_count = article_count + 1, last_seen_at = ? WHERE id = ?",
+            [now, story_id],
+        )
+        article_id = int(
+            db["articles"]
+            .insert(
+                {
+                    "url": article.url,
+                    "canonical_url": article.canonical_url,
+                    "source": article.source,
+                    "title": article.title,
+                    "published_at": article.published_at,
+                    "fetched_at": article.fetched_at or now,
+                    "language": article.language,
+                    "text": article.text,
+                    "content_hash": article.content_hash,
+                    "story_id": story_id,
+                }
+            )
+            .last_pk
+        )
+        _remember_urls(db, article, article_id)
+        result.article_id, result.story_id = article_id, story_id
+        for hit in hits:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
+                "span_end, snippet, confidence, reason, status, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
+                [
+                    article_id,
+                    hit.watch_id,
+                    story_id,
+                    hit.matched,
+                    hit.start,
+                    hit.end,
+                    hit.snippet,
+                    hit.confidence,
+                    hit.reason,
+                    now,
+                ],
+            )
+            if cursor.rowcount != 1:
+                continue
+            hit_id = int(cursor.lastrowid or 0)
+            result.hit_ids.append(hit_id)
+            result.alerts_queued += enqueue(db, hit, hit_id, story_id, route(hit.watch_id), now)
+    return result
+
+
+def _story_for(db: sqlite_utils.Database, article: Article, now: str) -> int | None:
+    """The story an article joins: for now, an earlier article with identical text."""
+    row = db.execute(
+        "SELECT story_id FROM articles WHERE content_hash = ? AND story_id IS NOT NULL LIMIT 1",
+        [article.content_hash],
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def _remember_urls(db: sqlite_utils.Database, article: Article, article_id: int) -> None:
+    for url in {article.url, article.canonical_url, *article.other_urls}:
+        if url:
+            db.execute(
+                "INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)",
+                [url, article_id],
+            )
+
+
+def start_run(db: sqlite_utils.Database) -> int:
+    """Insert a ``runs`` row for a cycle that starts now; return its id."""
+    with db.atomic():
+        return int(db["runs"].insert({"started_at": utcnow(), "status": "running"}).last_pk)
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, status: str, counts: dict[str, Any]) -> None:
+    """Close a ``runs`` row with its status and counts."""
+    with db.atomic():
+        db["runs"].update(
+            run_id, {"finished_at": utcnow(), "status": status, **counts}
+        )

@@ -1,0 +1,232 @@
+"""Fold text for matching (case, diacritics, script variants) and split it into words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+
+# Applied to each character before and after Unicode decomposition: letters that
+# do not decompose but are read as a plain Latin letter, and punctuation that
+# sites spell in several ways.
+_SPECIAL = str.maketrans(
+    {
+        "ı": "i",  # Turkish/Kazakh Latin dotless i
+        "ł": "l",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "ħ": "h",
+        "æ": "ae",
+        "œ": "oe",
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "ʻ": "'",
+        "`": "'",
+        "´": "'",  # NFKD would turn it into a space and an accent
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "–": "-",
+        "—": "-",
+        "―": "-",
+        "−": "-",
+    }
+)
+_DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf"})  # combining marks, soft hyphen, ZWSP, BOM
+
+
+def fold_char(char: str) -> str:
+    """The folded form of one character: "" when it is dropped, several when it expands."""
+    if char.isspace():
+        return " "
+    text = unicodedata.normalize("NFKD", char.translate(_SPECIAL)).casefold()
+    text = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in text if unicodedata.category(c) not in _DROPPED_CATEGORIES)
+    return " " if kept.isspace() else kept.translate(_SPECIAL)
+
+
+class _FoldTable:
+    """Per-character fold results, filled lazily for the characters actually seen.
+
+    ``str.translate`` does the folding in C; only characters whose fold is not
+    exactly one character ("irregular": dropped marks, 'ß', 'İ', ligatures)
+    need offset bookkeeping, and a regex finds those.
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[int, str] = {}
+        self.irregular: dict[str, str] = {}
+        self.irregular_re: re.Pattern[str] | None = None
+
+    def learn(self, text: str) -> None:
+        new = {c for c in set(text) if ord(c) not in self.table}
+        if not new:
+            return
+        grew = False
+        for char in new:
+            folded = fold_char(char)
+            self.table[ord(char)] = folded
+            if len(folded) != 1:
+                self.irregular[char] = folded
+                grew = True
+        if grew:
+            chars = "".join(sorted(self.irregular))
+            self.irregular_re = re.compile("[" + re.escape(chars) + "]")
+
+
+_TABLE = _FoldTable()
+_SPACE_RUN = re.compile(" {2,}")
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class _OffsetMap:
+    """A piecewise map from positions in one string to positions in another.
+
+    Between breakpoints the map advances one for one; a breakpoint says "from
+    this position on, position p maps to q + (p - this position)".
+    """
+
+    at: list[int] = field(default_factory=list)
+    to: list[int] = field(default_factory=list)
+
+    def __call__(self, pos: int) -> int:
+        index = bisect_right(self.at, pos) - 1
+        if index < 0:
+            return pos
+        return self.to[index] + (pos - self.at[index])
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A folded text and the way back from its positions to the original's."""
+
+    original: str
+    text: str
+    _chars: _OffsetMap  # folded-per-character positions -> original positions
+    _spaces: _OffsetMap  # folded positions -> folded-per-character positions
+
+    def to_original(self, pos: int) -> int:
+        """The original position of the character at folded position ``pos``."""
+        return self._chars(self._spaces(pos))
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of folded ``[start, end)``, with any dropped marks that follow."""
+        if end <= start:
+            first = self.to_original(start)
+            return first, first
+        last = self.to_original(end - 1)
+        return self.to_original(start), max(self.to_original(end), last + 1)
+
+
+def fold(text: str) -> Folded:
+    """Fold ``text`` for matching: NFKD without marks, casefolded, one space per whitespace run."""
+    _TABLE.learn(text)
+    chars = _OffsetMap()
+    pattern = _TABLE.irregular_re
+    if pattern is not None and pattern.search(text):
+        delta = 0  # folded position minus original position so far
+        for match in pattern.finditer(text):
+            pos = match.start()
+            out = len(_TABLE.irregular[match.group()])
+            here = pos + delta
+            for extra in range(1, out):
+                chars.at.append(here + extra)
+                chars.to.append(pos)
+            chars.at.append(here + out)
+            chars.to.append(pos + 1)
+            delta += out - 1
+    per_char = text.translate(_TABLE.table)
+
+    spaces = _OffsetMap()
+    if "  " in per_char:
+        pieces: list[str] = []
+        last = 0
+        removed = 0
+        for match in _SPACE_RUN.finditer(per_char):
+            start, end = match.span()
+            pieces.append(per_char[last : start + 1])
+            removed += end - start - 1
+            spaces.at.append(end - removed)
+            spaces.to.append(end)
+            last = end
+        pieces.append(per_char[last:])
+        folded = "".join(pieces)
+    else:
+        folded = per_char
+    return Folded(text, folded, chars, spaces)
+
+
+def fold_key(text: str) -> str:
+    """The folded form of a name or term as a search key, trimmed of outer spaces."""
+    return fold(text).text.strip()
+
+
+class Tokens:
+    """The words of a folded text, in order, with their folded character spans.
+
+    Word lookups (exact and by prefix) build their index on first use, so a text
+    is indexed once however many queries run over it.
+    """
+
+    __slots__ = ("_index", "_sorted", "ends", "folded", "starts", "words")
+
+    def __init__(self, folded: Folded) -> None:
+        self.folded = folded
+        spans = [m.span() for m in _WORD.finditer(folded.text)]
+        self.starts = [s for s, _ in spans]
+        self.ends = [e for _, e in spans]
+        text = folded.text
+        self.words = [text[s:e] for s, e in spans]
+        self._index: dict[str, list[int]] | None = None
+        self._sorted: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def _word_index(self) -> dict[str, list[int]]:
+        if self._index is None:
+            index: dict[str, list[int]] = {}
+            for position, word in enumerate(self.words):
+                index.setdefault(word, []).append(position)
+            self._index = index
+        return self._index
+
+    def positions(self, word: str) -> list[int]:
+        """Token positions holding exactly ``word`` (folded)."""
+        return self._word_index().get(word, [])
+
+    def prefix_positions(self, prefix: str) -> list[int]:
+        """Token positions whose word starts with ``prefix`` (folded), ascending."""
+        index = self._word_index()
+        if self._sorted is None:
+            self._sorted = sorted(index)
+        found: list[int] = []
+        words = self._sorted
+        for i in range(bisect_left(words, prefix), len(words)):
+            if not words[i].startswith(prefix):
+                break
+            found.extend(index[words[i]])
+        found.sort()
+        return found
+
+    def token_at(self, pos: int) -> int:
+        """The position of the token containing folded position ``pos``, or the one before it."""
+        return bisect_right(self.starts, pos) - 1
+
+    def span(self, first: int, stop: int) -> tuple[int, int]:
+        """The original character span of tokens ``[first, stop)``."""
+        return self.folded.span(self.starts[first], self.ends[stop - 1])
+
+
+def tokenize(text: str | Folded) -> Tokens:
+    """Split a text (folding it first if given a plain string) into words."""
+    return Tokens(fold(text) if isinstance(text, str) else text)
+
+
+def is_word_char(char: str) -> bool:
+    """Whether ``char`` (folded) is part of a word: a letter or digit in any script."""
+    return char.isalnum()

@@ -1,0 +1,261 @@
+"""Local test HTTP server: static test sites, a request log, fault endpoints and webhook receivers.
+
+Run ``python tests/server.py --root tests/data/web``: it binds 127.0.0.1 on a free port, prints
+one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoints:
+
+    GET  /<path>                   static files under --root ({{BASE}} replaced, ETag, 304s)
+    GET  /_log[?path=PREFIX]       JSON list of recorded requests (method, path, headers, body, time)
+    POST /_reset                   clear the log, hook recordings and scripts
+    GET  /_fault/status/<code>     answer <code> (?retry_after=N adds Retry-After)
+    GET  /_fault/slow?seconds=N    sleep N seconds, then a 200 HTML page
+    GET  /_fault/truncated-feed    RSS 2.0 cut mid-item (?dataloss=1: also a too-long Content-Length)
+    GET  /_fault/big?bytes=N       an HTML page of exactly N bytes, streamed
+    GET  /_fault/redirect?to=URL   302 to URL (?status=301|307|308 for others)
+    GET  /_fault/notfeed           200 HTML where a feed was expected
+    POST /_script/<name>           {"responses": [{"status", "headers", "body", "delay"}, ...]}
+    POST /_hook/<name>             record, answer the next scripted response (else 200 "ok")
+    GET  /_hook/<name>             JSON list of recorded POSTs: {headers, body, time, path}
+
+Control endpoints (/_log, /_reset, /_script, GET /_hook) are not themselves logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+try:
+    from crawler.demosite import SiteHandler, serve
+except ImportError:  # not installed: run from a checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from crawler.demosite import SiteHandler, serve
+
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+
+TRUNCATED_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0">
+<channel>
+<title>Truncated Wire</title>
+<link>{base}/feeds/</link>
+<description>A feed whose body was cut off mid-item.</description>
+<item>
+<title>Court hears Aigerim Tulegenova's appeal</title>
+<link>{base}/feeds/articles/court-tulegenova.html</link>
+<guid>{base}/feeds/articles/court-tulegenova.html</guid>
+<pubDate>Mon, 16 Nov 2026 08:00:00 GMT</pubDate>
+</item>
+<item>
+<title>City council passes the winter budget</title>
+<link>{base}/feeds/articles/city-budget.html</link>
+<guid>{base}/feeds/articles/city-budget.html</guid>
+<pubDate>Tue, 17 Nov 2026 09:30:00 GMT</pubDate>
+</item>
+<item>
+<title>Interview cut short</title>
+<link>{base}/feeds/articles/ru-tulegenova-interview.html</link>
+<descr"""
+
+
+class State:
+    """What the server remembers between requests; one lock guards all of it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.log: list[dict[str, Any]] = []
+        self.hooks: dict[str, list[dict[str, Any]]] = {}
+        self.scripts: dict[str, list[dict[str, Any]]] = {}
+
+    def clear(self) -> None:
+        with self.lock:
+            self.log.clear()
+            self.hooks.clear()
+            self.scripts.clear()
+
+
+STATE = State()
+
+
+class TestServerHandler(SiteHandler):
+    """SiteHandler plus the request log, fault endpoints and scriptable webhook receivers."""
+
+    __test__ = False  # not a pytest test class
+
+    def do_GET(self) -> None:
+        self.route("GET")
+
+    def do_HEAD(self) -> None:
+        self.route("HEAD")
+
+    def do_POST(self) -> None:
+        self.route("POST")
+
+    def do_PUT(self) -> None:
+        self.route("PUT")
+
+    def read_body(self) -> bytes:
+        """The request body, by Content-Length or chunked transfer coding."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():  # trailers
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def route(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        path = parts.path
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        entry = {
+            "method": method,
+            "path": self.path,
+            "headers": {name.lower(): value for name, value in self.headers.items()},
+            "body": self.read_body().decode("utf-8", "replace"),
+            "time": time.time(),
+        }
+        control = path in ("/_log", "/_reset") or path.startswith("/_script/")
+        if not control and not (method == "GET" and path.startswith("/_hook/")):
+            with STATE.lock:
+                STATE.log.append(entry)
+
+        if path == "/_log" and method == "GET":
+            prefix = query.get("path", "")
+            with STATE.lock:
+                items = [e for e in STATE.log if e["path"].startswith(prefix)]
+            self.send_body(200, json.dumps(items, ensure_ascii=False), JSON)
+        elif path == "/_reset" and method == "POST":
+            STATE.clear()
+            self.send_body(200, "ok", "text/plain")
+        elif path.startswith("/_script/") and method == "POST":
+            self.script(path.removeprefix("/_script/"), entry["body"])
+        elif path.startswith("/_hook/"):
+            self.hook(path.removeprefix("/_hook/"), method, entry)
+        elif path.startswith("/_fault/") and method in ("GET", "HEAD"):
+            self.fault(path.removeprefix("/_fault/"), query, head_only=method == "HEAD")
+        elif method in ("GET", "HEAD"):
+            self.send_static(head_only=method == "HEAD")
+        else:
+            self.send_body(405, "<h1>405 Method Not Allowed</h1>", headers={"Allow": "GET, HEAD"})
+
+    def script(self, name: str, body: str) -> None:
+        try:
+            responses = json.loads(body)["responses"]
+            if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):
+                raise ValueError("responses must be a list of objects")
+        except (ValueError, KeyError, TypeError) as exc:
+            self.send_body(400, f"bad script: {exc}", "text/plain")
+            return
+        with STATE.lock:
+            STATE.scripts[name] = list(responses)
+        self.send_body(200, "ok", "text/plain")
+
+    def hook(self, name: str, method: str, entry: dict[str, Any]) -> None:
+        if method == "GET":
+            with STATE.lock:
+                items = list(STATE.hooks.get(name, []))
+            self.send_body(200, json.dumps(items, ensure_ascii=False), JSON)
+            return
+        record = {k: entry[k] for k in ("headers", "body", "time", "path")}
+        with STATE.lock:
+            STATE.hooks.setdefault(name, []).append(record)
+            queue = STATE.scripts.get(name) or []
+            response = queue.pop(0) if queue else {}
+        time.sleep(float(response.get("delay", 0)))
+        headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
+        self.send_body(
+            int(response.get("status", 200)),
+            str(response.get("body", "ok")),
+            headers.pop("Content-Type", "text/plain; charset=utf-8"),
+            headers,
+        )
+
+    def fault(self, name: str, query: dict[str, str], head_only: bool) -> None:
+        base = self.base_url
+        if name.startswith("status/") and name.removeprefix("status/").isdigit():
+            code = int(name.removeprefix("status/"))
+            headers = {"Retry-After": query["retry_after"]} if "retry_after" in query else {}
+            self.send_body(code, f"<h1>{code}</h1>", headers=headers, head_only=head_only)
+        elif name == "slow":
+            time.sleep(min(float(query.get("seconds", "5")), 300))
+            page = "<html><head><title>Slow</title></head><body><p>Finally.</p></body></html>"
+            self.send_body(200, page, head_only=head_only)
+        elif name == "truncated-feed":
+            feed = TRUNCATED_FEED.format(base=base).encode("utf-8")
+            if query.get("dataloss") != "1":
+                self.send_body(200, feed, "application/rss+xml; charset=utf-8", head_only=head_only)
+                return
+            # Promise more bytes than are sent, then hang up.
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(feed) + 4096))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if not head_only:
+                self.wfile.write(feed)
+        elif name == "big":
+            self.send_big(int(query.get("bytes", str(10 * 1024 * 1024))), head_only)
+        elif name == "redirect":
+            status = int(query.get("status", "302"))
+            self.send_body(status, "", headers={"Location": query.get("to", "/")})
+        elif name == "notfeed":
+            page = (
+                "<!DOCTYPE html><html lang=\"en\"><head><title>Not a feed</title></head>"
+                "<body><h1>Welcome</h1><p>This page is HTML, not RSS or Atom.</p></body></html>"
+            )
+            self.send_body(200, page, head_only=head_only)
+        else:
+            self.send_body(404, "<h1>no such fault</h1>", head_only=head_only)
+
+    def send_big(self, size: int, head_only: bool) -> None:
+        """Stream an HTML page of exactly ``size`` bytes (at least the frame)."""
+        head, tail = b"<!DOCTYPE html><html><body>\n", b"</body></html>\n"
+        line = b"<p>" + b"Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 16 + b"</p>\n"
+        filler = max(size - len(head) - len(tail), 0)
+        self.send_response(200)
+        self.send_header("Content-Type", HTML)
+        self.send_header("Content-Length", str(len(head) + filler + len(tail)))
+        self.end_headers()
+        if head_only:
+            return
+        self.wfile.write(head)
+        while filler > 0:
+            chunk = line * 64 if filler >= len(line) * 64 else b" " * filler
+            self.wfile.write(chunk)
+            filler -= len(chunk)
+        self.wfile.write(tail)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the server, print its URL on one line, serve until killed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, required=True, help="directory to serve")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    server, url = serve(args.root.resolve(), args.host, args.port, handler=TestServerHandler)
+    print(f"listening on {url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

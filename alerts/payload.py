@@ -114,9 +114,7 @@ class MissingAlertData(LookupError):
     """The hit or article behind an alert row is no longer in the database."""
 
 
-def load_message(
-    db: sqlite_utils.Database, alert: dict[str, Any], config: Config
-) -> AlertMessage:
+def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Config) -> AlertMessage:
     """Build the message for one ``alerts`` row from the hit, article and story it points at."""
     hit = None
     if alert.get("hit_id") is not None:

@@ -8,6 +8,7 @@ the URL out of every message); ``SlackChannel`` builds on it too.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -31,6 +32,27 @@ USER_AGENT = "newswatch/0.1"
 DEFAULT_TIMEOUT = 20.0  # seconds, for each of connect, read, write and pool
 MAX_RETRY_AFTER = 24 * 3600.0
 BODY_EXCERPT = 200  # characters of an error response kept in last_error
+
+
+class _RedactSecrets(logging.Filter):
+    """Scrubs channel URLs and secrets from httpx's own log lines ("HTTP Request: POST <url>")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            clean = redact(message, self.secrets)
+            if clean != message:
+                record.msg, record.args = clean, None
+        return True
+
+
+# httpx logs every request URL at INFO; under -v that would print the secret URL.
+_REDACT = _RedactSecrets()
+logging.getLogger("httpx").addFilter(_REDACT)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -65,6 +87,7 @@ class HttpChannel:
         self.id = channel.id
         self._url = url
         self._secrets = tuple(value for value in channel.secrets.values() if value)
+        _REDACT.secrets.update(self._secrets)
         timeout = float(channel.options.get("timeout") or DEFAULT_TIMEOUT)
         self._own_client = client is None
         self._client = client or httpx.Client(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ class _FoldTable:
     """Per-character fold results, filled lazily for the characters actually seen.
 
     ``str.translate`` does the folding in C; only characters whose fold is not
-    exactly one character ("irregular": dropped marks, 'ß', 'İ', ligatures)
+    exactly one character ("irregular": dropped marks, 'ß', ligatures)
     need offset bookkeeping, and a regex finds those.
     """
 
@@ -60,21 +61,21 @@ class _FoldTable:
         self.table: dict[int, str] = {}
         self.irregular: dict[str, str] = {}
         self.irregular_re: re.Pattern[str] | None = None
+        self.lock = threading.Lock()
 
     def learn(self, text: str) -> None:
-        new = {c for c in set(text) if ord(c) not in self.table}
-        if not new:
+        """Make sure every character of ``text`` has its fold in the table."""
+        if all(ord(c) in self.table for c in set(text)):
             return
-        grew = False
-        for char in new:
-            folded = fold_char(char)
-            self.table[ord(char)] = folded
-            if len(folded) != 1:
-                self.irregular[char] = folded
-                grew = True
-        if grew:
-            chars = "".join(sorted(self.irregular))
-            self.irregular_re = re.compile("[" + re.escape(chars) + "]")
+        with self.lock:
+            new = {c: fold_char(c) for c in set(text) if ord(c) not in self.table}
+            irregular = {c: f for c, f in new.items() if len(f) != 1}
+            if irregular:
+                self.irregular.update(irregular)
+                chars = "".join(sorted(self.irregular))
+                self.irregular_re = re.compile("[" + re.escape(chars) + "]")
+            # Last, so a character found in the table is already in irregular_re.
+            self.table.update({ord(c): f for c, f in new.items()})
 
 
 _TABLE = _FoldTable()

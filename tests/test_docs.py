@@ -1,0 +1,42 @@
+"""The README documents every command and option the CLI defines, and the two set-up commands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from crawler.cli import build_parser
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def walk(parser: argparse.ArgumentParser, prefix: str) -> list[tuple[str, str]]:
+    """(command, option) pairs for every option of every subcommand."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.append((f"{prefix} {name}", ""))
+                found += walk(sub, f"{prefix} {name}")
+        elif action.option_strings and action.dest != "help":
+            found.append((prefix, max(action.option_strings, key=len)))
+        elif action.choices and action.dest == "action":
+            found += [(f"{prefix} {choice}", "") for choice in action.choices]
+    return found
+
+
+def test_every_command_and_option_is_in_the_readme() -> None:
+    missing = []
+    for command, option in walk(build_parser(), "newswatch"):
+        if option and option not in README:
+            missing.append(f"{command} {option}")
+        if not option and f"`{command}" not in README:
+            missing.append(command)
+    assert not missing, f"README.md does not document: {missing}"
+
+
+def test_readme_gives_the_two_setup_commands() -> None:
+    assert "pip install -e . && .venv/bin/newswatch demo" in README
+    assert "pip install -e '.[test]' && .venv/bin/python -m pytest" in README
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert ".venv/bin/python -m pytest" in ci

@@ -1,0 +1,422 @@
+"""The alert outbox: one alert per (watch, story, channel), claims, retries, dead rows, status."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import socket
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+
+from alerts import (
+    AlertMessage,
+    ConsoleChannel,
+    deliver,
+    enqueue,
+    idempotency_key,
+    retry_dead,
+    status,
+    verify,
+)
+from crawler.config import AlertSettings, Channel, Config, Watch
+from crawler.models import Article, Hit
+from crawler.store import SaveResult, iso, open_database, parse_iso, save_article
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+# A moment just after the rows are queued (enqueue stamps them with the real time).
+START = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+
+
+def hook_name() -> str:
+    """A receiver name of its own for each test (the server lives for the whole session)."""
+    return "outbox-" + uuid.uuid4().hex[:12]
+
+
+def webhook(channel_id: str, url: str, secret: str | None = SECRET, **options: Any) -> Channel:
+    secrets = {"url": url} | ({"secret": secret} if secret else {})
+    return Channel(id=channel_id, type="webhook", options=options, secrets=secrets)
+
+
+def make_config(
+    tmp_path: Path, channels: Iterable[Channel], routes: Iterable[str], max_attempts: int = 8
+) -> Config:
+    watch = Watch(
+        id="aiman-umarova",
+        kind="person",
+        name="Aiman Umarova",
+        aliases=("Айман Умарова",),
+        channels=tuple(routes),
+    )
+    return Config(
+        path=tmp_path / "newswatch.toml",
+        database=tmp_path / "newswatch.db",
+        sources=(),
+        watches=(watch,),
+        channels=tuple(channels),
+        alerts=AlertSettings(max_attempts=max_attempts),
+    )
+
+
+def store(
+    db: sqlite_utils.Database, config: Config, url: str, text: str = "", source: str = "orda"
+) -> SaveResult:
+    """Save one article with one hit on Aiman Umarova through the real store + enqueue."""
+    text = text or f"Human-rights lawyer Aiman Umarova spoke in court. ({url})"
+    article = Article(
+        url=url,
+        canonical_url=url,
+        source=source,
+        title="Lawyer Aiman Umarova speaks in court",
+        text=text,
+        published_at="2026-11-16T08:00:00Z",
+        language="en",
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+    hit = Hit(
+        watch_id="aiman-umarova",
+        matched="Aiman Umarova",
+        start=text.index("Aiman"),
+        end=text.index("Aiman") + len("Aiman Umarova"),
+        snippet=text[:200],
+        confidence=0.95,
+        reason="name 'Aiman Umarova'",
+    )
+    routes = {watch.id: watch.channels for watch in config.watches}
+    return save_article(db, article, [hit], lambda watch_id: routes.get(watch_id, ()), enqueue)
+
+
+def alerts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM alerts ORDER BY id"))
+
+
+def closed_port_url() -> str:
+    """A URL on which nothing listens: connecting is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hooks/T000/B000/down-token-xyz"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> sqlite_utils.Database:
+    return open_database(tmp_path / "newswatch.db")
+
+
+def test_enqueue_twice_for_the_same_watch_story_channel_keeps_one_row(
+    tmp_path: Path, db: sqlite_utils.Database
+) -> None:
+    config = make_config(tmp_path, [], ["hook"])
+    saved = store(db, config, "https://orda.kz/a1")
+    assert saved.alerts_queued == 1
+    hit = Hit("aiman-umarova", "Aiman Umarova", 0, 13, "", 0.9, "")
+    assert saved.story_id is not None
+    with db.atomic():
+        again = enqueue(db, hit, saved.hit_ids[0], saved.story_id, ["hook", "hook"], iso(START))
+    assert again == 0
+    rows = alerts(db)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["idempotency_key"] == idempotency_key("aiman-umarova", saved.story_id, "hook")
+    assert row["idempotency_key"].startswith("nw_") and len(row["idempotency_key"]) == 35
+    assert (row["status"], row["attempts"], row["channel"]) == ("pending", 0, "hook")
+    assert row["next_attempt_at"] == row["created_at"]
+
+
+def test_a_second_article_in_the_same_story_queues_no_second_alert(
+    tmp_path: Path, db: sqlite_utils.Database
+) -> None:
+    config = make_config(tmp_path, [], ["hook", "staff-slack"])
+    text = "Human-rights lawyer Aiman Umarova spoke in court on Monday."
+    first = store(db, config, "https://orda.kz/a1", text)
+    second = store(db, config, "https://kaztag.kz/copy-of-a1", text, source="kaztag")
+    assert first.story_id == second.story_id and second.article_id != first.article_id
+    assert (first.alerts_queued, second.alerts_queued) == (2, 0)
+    assert len(second.hit_ids) == 1  # the hit is stored; only the alert is not repeated
+    assert sorted(row["channel"] for row in alerts(db)) == ["hook", "staff-slack"]
+
+
+def test_webhook_failing_three_times_then_succeeding_is_sent_on_the_fourth_attempt(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any
+) -> None:
+    name = hook_name()
+    web.script(name, [{"status": 500}, {"status": 502}, {"status": 503}, {"status": 200}])
+    config = make_config(tmp_path, [webhook("hook", web.hook_url(name))], ["hook"])
+    store(db, config, "https://orda.kz/a1")
+
+    now = START
+    schedule = []
+    for expected in ("failed", "failed", "failed", "sent"):
+        report = deliver(db, config, now=now)
+        row = alerts(db)[0]
+        assert row["status"] == expected
+        if expected == "failed":
+            assert (report.sent, report.failed, report.pending) == (0, 1, 1)
+            assert row["last_error"].startswith(f"attempt {row['attempts']}: HTTP 50")
+            due = parse_iso(row["next_attempt_at"])
+            schedule.append((due - now).total_seconds())
+            # Not due yet: a call just before next_attempt_at sends nothing.
+            assert deliver(db, config, now=due - timedelta(seconds=2)).sent == 0
+            now = due + timedelta(seconds=1)
+        else:
+            assert (report.sent, report.failed, report.pending) == (1, 0, 0)
+    assert row["attempts"] == 4 and row["sent_at"] and row["last_error"] is None
+    # 5 s, 5 min, 30 min, each +-20 % jitter (and whole seconds).
+    for waited, base in zip(schedule, (5, 300, 1800), strict=True):
+        assert base * 0.8 - 1 <= waited <= base * 1.2 + 1
+
+    received = web.hook_requests(name)
+    assert len(received) == 4
+    assert {r["headers"]["webhook-id"] for r in received} == {row["idempotency_key"]}
+    for request in received:
+        assert verify(SECRET, request["headers"], request["body"])
+        assert not verify("whsec_" + "A" * 44, request["headers"], request["body"])
+    assert len({r["body"] for r in received}) == 1  # same payload, re-signed each time
+
+    # Delivered means done: later calls send nothing more.
+    assert deliver(db, config, now=now + timedelta(days=2)).sent == 0
+    assert len(web.hook_requests(name)) == 4
+
+
+def test_404_is_dead_after_one_attempt_and_retry_dead_requeues_it(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any
+) -> None:
+    name = hook_name()
+    web.script(name, [{"status": 404, "body": "no such hook"}])
+    config = make_config(tmp_path, [webhook("hook", web.hook_url(name))], ["hook"])
+    store(db, config, "https://orda.kz/a1")
+
+    report = deliver(db, config, now=START)
+    assert (report.sent, report.failed, report.dead, report.pending) == (0, 0, 1, 0)
+    assert not report.ok
+    row = alerts(db)[0]
+    assert (row["status"], row["attempts"]) == ("dead", 1)
+    assert row["last_error"] == "attempt 1: HTTP 404: no such hook"
+    assert deliver(db, config, now=START + timedelta(days=30)).dead == 0
+    assert len(web.hook_requests(name)) == 1
+
+    counts = status(db, now=START + timedelta(hours=1))
+    assert counts["dead"] == 1 and counts["pending"] == counts["sent"] == 0
+    assert counts["oldest_pending_at"] is None
+
+    assert retry_dead(db, now=START + timedelta(hours=1)) == 1
+    row = alerts(db)[0]
+    assert (row["status"], row["attempts"]) == ("pending", 0)
+    counts = status(db, now=START + timedelta(hours=1))
+    assert (counts["pending"], counts["dead"]) == (1, 0)
+    assert counts["oldest_pending_at"] == row["created_at"]
+    assert counts["oldest_pending_age_seconds"] >= 0
+
+    report = deliver(db, config, now=START + timedelta(hours=1))  # the receiver now says 200
+    assert report.sent == 1 and report.ok
+    assert status(db)["sent"] == 1
+    assert retry_dead(db) == 0
+
+
+def test_max_attempts_turns_a_failing_alert_dead(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any
+) -> None:
+    name = hook_name()
+    web.script(name, [{"status": 500}] * 3)
+    config = make_config(tmp_path, [webhook("hook", web.hook_url(name))], ["hook"], max_attempts=2)
+    store(db, config, "https://orda.kz/a1")
+    assert deliver(db, config, now=START).failed == 1
+    report = deliver(db, config, now=START + timedelta(hours=1))
+    assert (report.failed, report.dead) == (0, 1)
+    row = alerts(db)[0]
+    assert (row["status"], row["attempts"]) == ("dead", 2)
+    assert len(web.hook_requests(name)) == 2
+
+
+def test_a_row_with_a_live_lease_is_not_sent_but_an_expired_one_is(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any
+) -> None:
+    name = hook_name()
+    config = make_config(tmp_path, [webhook("hook", web.hook_url(name))], ["hook"])
+    store(db, config, "https://orda.kz/a1")
+    lease_until = iso(START + timedelta(minutes=10))
+    db.execute("UPDATE alerts SET status = 'sending', lease_until = ?", [lease_until])
+
+    report = deliver(db, config, now=START)
+    assert (report.sent, report.pending) == (0, 1)
+    assert alerts(db)[0]["status"] == "sending"
+    assert web.hook_requests(name) == []
+
+    # The sender that held it died; once its lease runs out the row is taken over.
+    report = deliver(db, config, now=START + timedelta(minutes=11))
+    assert report.sent == 1
+    assert alerts(db)[0]["status"] == "sent"
+    assert len(web.hook_requests(name)) == 1
+
+
+class Overlapping:
+    """A channel that, while sending, lets a second process run deliver on the same rows."""
+
+    def __init__(self, config: Config, path: Path) -> None:
+        self.config = config
+        self.path = path
+        self.sent: list[str] = []
+        self.inner_reports: list[Any] = []
+
+    def send(self, message: AlertMessage) -> None:
+        other = open_database(self.path)  # its own connection, as another process has
+        recorder = Recorder()
+        self.inner_reports.append(deliver(other, self.config, senders={"hook": recorder}))
+        other.close()
+        assert recorder.sent == []
+        self.sent.append(message.id)
+
+    def close(self) -> None:
+        pass
+
+
+class Recorder:
+    """A channel that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, message: AlertMessage) -> None:
+        self.sent.append(message.id)
+
+    def close(self) -> None:
+        pass
+
+
+def test_two_overlapping_deliveries_never_both_send_a_row(
+    tmp_path: Path, db: sqlite_utils.Database
+) -> None:
+    config = make_config(tmp_path, [Channel(id="hook", type="console")], ["hook"])
+    store(db, config, "https://orda.kz/a1")
+    channel = Overlapping(config, tmp_path / "newswatch.db")
+    report = deliver(db, config, senders={"hook": channel})
+    assert report.sent == 1
+    assert len(channel.sent) == 1
+    assert channel.inner_reports[0].sent == 0 and channel.inner_reports[0].pending == 1
+
+
+def test_an_unreachable_channel_is_skipped_for_the_run_and_others_keep_going(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any
+) -> None:
+    name = hook_name()
+    down_url = closed_port_url()
+    config = make_config(
+        tmp_path,
+        [webhook("hook", web.hook_url(name)), webhook("down", down_url)],
+        ["down", "hook"],
+    )
+    store(db, config, "https://orda.kz/a1", "Aiman Umarova appealed the verdict.")
+    store(db, config, "https://orda.kz/a2", "Aiman Umarova met the court again.")
+
+    report = deliver(db, config, now=START)
+    assert (report.sent, report.failed, report.skipped_channels) == (2, 1, ["down"])
+    by_channel: dict[str, list[dict[str, Any]]] = {}
+    for row in alerts(db):
+        by_channel.setdefault(row["channel"], []).append(row)
+    assert [r["status"] for r in by_channel["hook"]] == ["sent", "sent"]
+    down = sorted(by_channel["down"], key=lambda r: r["attempts"])
+    assert [(r["status"], r["attempts"]) for r in down] == [("pending", 0), ("failed", 1)]
+    error = down[1]["last_error"]
+    assert "connection failed" in error
+    assert "down-token-xyz" not in error and down_url not in error
+    assert len(web.hook_requests(name)) == 2
+
+
+def test_the_secret_url_and_signing_secret_never_reach_last_error(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = hook_name()
+    url = web.hook_url(name) + "?token=s3cr3t-t0ken"
+    echo = f"cannot post to {url} with {SECRET}, path /_hook/{name}"
+    web.script(name, [{"status": 500, "body": echo}])
+    config = make_config(tmp_path, [webhook("hook", url)], ["hook"])
+    store(db, config, "https://orda.kz/a1")
+    with caplog.at_level(logging.DEBUG):
+        deliver(db, config, now=START)
+    error = alerts(db)[0]["last_error"]
+    assert error.startswith("attempt 1: HTTP 500: cannot post to [redacted]")
+    for secret in (url, "s3cr3t-t0ken", SECRET, SECRET.removeprefix("whsec_")):
+        assert secret not in error
+        assert secret not in caplog.text
+    assert f"/_hook/{name}" not in error
+
+
+def test_retry_after_is_honoured_and_a_rate_limited_channel_rests(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any
+) -> None:
+    name = hook_name()
+    web.script(name, [{"status": 429, "headers": {"Retry-After": "7200"}}])
+    config = make_config(tmp_path, [webhook("hook", web.hook_url(name))], ["hook"])
+    store(db, config, "https://orda.kz/a1", "Aiman Umarova appealed the verdict.")
+    store(db, config, "https://orda.kz/a2", "Aiman Umarova met the court again.")
+    report = deliver(db, config, now=START)
+    assert (report.failed, report.skipped_channels) == (1, ["hook"])
+    failed = next(row for row in alerts(db) if row["status"] == "failed")
+    assert parse_iso(failed["next_attempt_at"]) >= START + timedelta(seconds=7200)
+    assert len(web.hook_requests(name)) == 1  # the second row waits for the next run
+
+
+def test_alerts_for_a_channel_gone_from_the_config_wait_with_one_warning(
+    tmp_path: Path, db: sqlite_utils.Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    queued = make_config(tmp_path, [], ["old-slack"])
+    store(db, queued, "https://orda.kz/a1", "Aiman Umarova appealed the verdict.")
+    store(db, queued, "https://orda.kz/a2", "Aiman Umarova met the court again.")
+    config = make_config(tmp_path, [Channel(id="console", type="console")], [])
+    with caplog.at_level(logging.WARNING, logger="alerts"):
+        report = deliver(db, config, now=START)
+    assert (report.sent, report.pending, report.unusable_channels) == (0, 2, ["old-slack"])
+    assert [(r["status"], r["attempts"]) for r in alerts(db)] == [("pending", 0)] * 2
+    warnings = [r.getMessage() for r in caplog.records if "old-slack" in r.getMessage()]
+    assert len(warnings) == 1 and "2 alert(s)" in warnings[0]
+
+
+def test_console_channel_prints_the_alert(
+    tmp_path: Path, db: sqlite_utils.Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = make_config(tmp_path, [Channel(id="console", type="console")], ["console"])
+    store(db, config, "https://orda.kz/a1", "Aiman Umarova appealed \x1b[31mthe verdict.")
+    assert deliver(db, config).sent == 1
+    out = capsys.readouterr().out
+    assert "alert: Aiman Umarova (aiman-umarova)" in out
+    for expected in (
+        "Lawyer Aiman Umarova speaks in court",
+        "https://orda.kz/a1",
+        "orda",
+        "2026-11-16T08:00:00Z",
+        "matched:",
+    ):
+        assert expected in out
+    assert "\x1b" not in out
+
+
+def test_console_channel_writes_to_a_given_stream(
+    tmp_path: Path, db: sqlite_utils.Database
+) -> None:
+    config = make_config(tmp_path, [Channel(id="console", type="console")], ["console"])
+    store(db, config, "https://orda.kz/a1")
+    buffer = io.StringIO()
+    deliver(db, config, senders={"console": ConsoleChannel(stream=buffer)})
+    assert "https://orda.kz/a1" in buffer.getvalue()
+
+
+def test_status_counts_every_state(tmp_path: Path, db: sqlite_utils.Database) -> None:
+    config = make_config(tmp_path, [], ["hook"])
+    store(db, config, "https://orda.kz/a1")
+    counts = status(db, now=START)
+    assert {k: counts[k] for k in ("pending", "sending", "sent", "failed", "dead")} == {
+        "pending": 1,
+        "sending": 0,
+        "sent": 0,
+        "failed": 0,
+        "dead": 0,
+    }
+    assert counts["next_attempt_at"] == alerts(db)[0]["next_attempt_at"]
+    json.dumps(counts)  # the CLI prints it with --json

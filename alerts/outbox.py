@@ -185,10 +185,14 @@ def deliver(
     """Send every due alert once; schedule retries; return counts.
 
     ``now`` (default: the real time) is the moment the call starts; it moves
-    forward with the real clock while the call runs. ``senders`` maps channel
-    ids to ready channel objects (e.g. a ``ConsoleChannel`` writing to a
-    buffer); other channels are built from ``config``. A channel that is not
-    in the config, or cannot be built, keeps its rows pending with one warning.
+    forward with the real clock while the call runs. After ``max_wait``
+    seconds no new row is started (the rest wait for the next call). A claim
+    holds a row for ``lease`` seconds. ``senders`` maps channel ids to ready
+    channel objects (e.g. a ``ConsoleChannel`` writing to a buffer); other
+    channels are built from ``config``. A channel that is not in the config,
+    or cannot be built, keeps its rows pending with one warning per call.
+    ``attempts`` counts claims, so a sender that crashes mid-send still uses
+    up an attempt.
     """
     start, started = _moment(now), time.monotonic()
 

@@ -23,16 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.demosite import serve  # noqa: E402
+from crawler.demosite import serve
 
-WORDS = (
-    "court hearing lawyer activist prison sentence appeal government ministry rights "
-    "human report statement journalists police detained released charges trial city region "
-    "family said according officials week month year international organisation committee "
-    "protest election parliament president decision case evidence witness defence prosecutor "
-    "суд адвокат активист приговор заявление журналисты полиция задержан освобожден обвинение "
-    "процесс город регион семья сказал неделя месяц год международный комитет"
-).split()
+WORDS = ["court", "hearing", "lawyer", "activist", "prison", "sentence", "appeal", "government", "ministry", "rights", "human", "report", "statement", "journalists", "police", "detained", "released", "charges", "trial", "city", "region", "family", "said", "according", "officials", "week", "month", "year", "international", "organisation", "committee", "protest", "election", "parliament", "president", "decision", "case", "evidence", "witness", "defence", "prosecutor", "суд", "адвокат", "активист", "приговор", "заявление", "журналисты", "полиция", "задержан", "освобожден", "обвинение", "процесс", "город", "регион", "семья", "сказал", "неделя", "месяц", "год", "международный", "комитет"]
 GIVEN = ["Aigerim", "Dana", "Serik", "Marat", "Gulnara", "Yerlan", "Asel", "Nurlan", "Zhanna",
          "Bolat", "Madina", "Timur", "Saule", "Askar", "Dinara", "Ruslan", "Aliya", "Daniyar"]
 FAMILY = ["Tulegenova", "Kemirova", "Bekova", "Nurlanov", "Sarsenbayev", "Abenova", "Ospanov",

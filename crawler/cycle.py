@@ -100,10 +100,11 @@ def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) 
         crawlers.append(crawler)
     if crawlers:
         process.start()
-    return sum(
-        int((c.stats.get_value("downloader/response_count") if c.stats else 0) or 0)
-        for c in crawlers
-    )
+    pages = 0
+    for crawler in crawlers:
+        if crawler.stats is not None:
+            pages += int(crawler.stats.get_value("downloader/response_count") or 0)
+    return pages
 
 
 def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:

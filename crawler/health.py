@@ -56,7 +56,7 @@ class SourceHealth:
         self.outcomes[name].errors.append(f"{url}: {error}")
 
     def finish(self, db: sqlite_utils.Database) -> tuple[int, int, int]:
-        """Write every source's verdict; return counts (ok incl. not modified, failed, not modified)."""
+        """Write each source's verdict; return (ok incl. not modified, failed, not modified)."""
         counts = [0, 0, 0]
         for name, outcome in self.outcomes.items():
             source = self.sources[name]

@@ -40,7 +40,7 @@ def parse_iso(text: str) -> datetime:
 # Each step upgrades the schema by one version; PRAGMA user_version records
 # how many have run. Append, never edit a released step.
 def _v1(db: sqlite_utils.Database) -> None:
-    db["sources"].create(
+    db.table("sources").create(
         {
             "name": str,
             "url": str,
@@ -56,7 +56,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         defaults={"consecutive_failures": 0},
         not_null={"consecutive_failures"},
     )
-    db["stories"].create(
+    db.table("stories").create(
         {
             "id": int,
             "title": str,
@@ -67,7 +67,7 @@ def _v1(db: sqlite_utils.Database) -> None:
         pk="id",
         defaults={"article_count": 0},
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": int,
             "url": str,
@@ -86,17 +86,17 @@ def _v1(db: sqlite_utils.Database) -> None:
         foreign_keys=[("story_id", "stories", "id")],
         not_null={"canonical_url", "url"},
     )
-    db["articles"].create_index(["canonical_url"], unique=True)
-    db["articles"].create_index(["content_hash"])
-    db["articles"].create_index(["story_id"])
+    db.table("articles").create_index(["canonical_url"], unique=True)
+    db.table("articles").create_index(["content_hash"])
+    db.table("articles").create_index(["story_id"])
     # Every URL seen to lead to a stored article (fetched, redirected, canonical),
     # so that a link is not fetched again under any of its names.
-    db["article_urls"].create(
+    db.table("article_urls").create(
         {"url": str, "article_id": int},
         pk="url",
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["hits"].create(
+    db.table("hits").create(
         {
             "id": int,
             "article_id": int,
@@ -119,10 +119,10 @@ def _v1(db: sqlite_utils.Database) -> None:
         defaults={"status": "new"},
         not_null={"article_id", "watch_id", "status"},
     )
-    db["hits"].create_index(["article_id", "watch_id"], unique=True)
-    db["hits"].create_index(["watch_id", "created_at"])
-    db["hits"].create_index(["status"])
-    db["alerts"].create(
+    db.table("hits").create_index(["article_id", "watch_id"], unique=True)
+    db.table("hits").create_index(["watch_id", "created_at"])
+    db.table("hits").create_index(["status"])
+    db.table("alerts").create(
         {
             "id": int,
             "idempotency_key": str,
@@ -143,9 +143,9 @@ def _v1(db: sqlite_utils.Database) -> None:
         defaults={"status": "pending", "attempts": 0},
         not_null={"idempotency_key", "watch_id", "channel", "status", "attempts"},
     )
-    db["alerts"].create_index(["idempotency_key"], unique=True)
-    db["alerts"].create_index(["status", "next_attempt_at"])
-    db["runs"].create(
+    db.table("alerts").create_index(["idempotency_key"], unique=True)
+    db.table("alerts").create_index(["status", "next_attempt_at"])
+    db.table("runs").create(
         {
             "id": int,
             "started_at": str,
@@ -269,8 +269,7 @@ def _ensure_source(db: sqlite_utils.Database, name: str, url: str, now: str) -> 
 def known_url(db: sqlite_utils.Database, url: str) -> bool:
     """True if this URL (any name of a stored article) is already stored."""
     return (
-        db.execute("SELECT 1 FROM article_urls WHERE url = ? LIMIT 1", [url]).fetchone()
-        is not None
+        db.execute("SELECT 1 FROM article_urls WHERE url = ? LIMIT 1", [url]).fetchone() is not None
     )
 
 
@@ -316,40 +315,36 @@ def save_article(
             return result
         story_id = _story_for(db, article, now)
         if story_id is None:
-            story_id = int(
-                db["stories"]
-                .insert(
-                    {
-                        "title": article.title,
-                        "first_seen_at": now,
-                        "last_seen_at": now,
-                        "article_count": 0,
-                    }
-                )
-                .last_pk
+            story_id = _insert(
+                db,
+                "stories",
+                {
+                    "title": article.title,
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                    "article_count": 0,
+                },
             )
             result.new_story = True
         db.execute(
             "UPDATE stories SET article_count = article_count + 1, last_seen_at = ? WHERE id = ?",
             [now, story_id],
         )
-        article_id = int(
-            db["articles"]
-            .insert(
-                {
-                    "url": article.url,
-                    "canonical_url": article.canonical_url,
-                    "source": article.source,
-                    "title": article.title,
-                    "published_at": article.published_at,
-                    "fetched_at": article.fetched_at or now,
-                    "language": article.language,
-                    "text": article.text,
-                    "content_hash": article.content_hash,
-                    "story_id": story_id,
-                }
-            )
-            .last_pk
+        article_id = _insert(
+            db,
+            "articles",
+            {
+                "url": article.url,
+                "canonical_url": article.canonical_url,
+                "source": article.source,
+                "title": article.title,
+                "published_at": article.published_at,
+                "fetched_at": article.fetched_at or now,
+                "language": article.language,
+                "text": article.text,
+                "content_hash": article.content_hash,
+                "story_id": story_id,
+            },
         )
         _remember_urls(db, article, article_id)
         result.article_id, result.story_id = article_id, story_id
@@ -379,6 +374,11 @@ def save_article(
     return result
 
 
+def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
+    """Insert one row through sqlite-utils; return its integer primary key."""
+    return int(db.table(table).insert(row).last_pk or 0)
+
+
 def _story_for(db: sqlite_utils.Database, article: Article, now: str) -> int | None:
     """The story an article joins: for now, an earlier article with identical text."""
     row = db.execute(
@@ -400,12 +400,10 @@ def _remember_urls(db: sqlite_utils.Database, article: Article, article_id: int)
 def start_run(db: sqlite_utils.Database) -> int:
     """Insert a ``runs`` row for a cycle that starts now; return its id."""
     with db.atomic():
-        return int(db["runs"].insert({"started_at": utcnow(), "status": "running"}).last_pk)
+        return _insert(db, "runs", {"started_at": utcnow(), "status": "running"})
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, status: str, counts: dict[str, Any]) -> None:
     """Close a ``runs`` row with its status and counts."""
     with db.atomic():
-        db["runs"].update(
-            run_id, {"finished_at": utcnow(), "status": status, **counts}
-        )
+        db.table("runs").update(run_id, {"finished_at": utcnow(), "status": status, **counts})

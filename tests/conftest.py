@@ -77,14 +77,16 @@ def web() -> Iterator[WebServer]:
         text=True,
         encoding="utf-8",
     )
+    server = None
     try:
         line = _first_line(process, STARTUP_TIMEOUT).strip()
         if not line.startswith("listening on http"):
             raise RuntimeError(f"test server did not start (first line: {line!r})")
         server = WebServer(line.removeprefix("listening on ").strip())
         yield server
-        server.close()
     finally:
+        if server is not None:
+            server.close()
         process.terminate()
         try:
             process.wait(timeout=5)

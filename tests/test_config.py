@@ -1,4 +1,4 @@
-"""Config validation: every problem names the file, the key, what was expected and what was found."""
+"""Config validation: each problem names the file, the key, what was expected and found."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook channel: the contract payload, Standard Webhooks signatures, and how failures are read."""
+"""Webhook channel: the contract payload, Standard Webhooks signatures, failure mapping."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SiteSpider: finds article links through sitemaps (incl. Google News), section pages and follow rules."""
+"""SiteSpider: finds article links through sitemaps, section pages and follow rules."""
 
 from __future__ import annotations
 

@@ -1,0 +1,572 @@
+"""Extract an article from a fetched page: main text, title, date, language, canonical URL.
+
+Main text comes from trafilatura, which already drops navigation, asides, footers, comment
+sections and most sidebars. Two passes here catch what it keeps on news sites:
+
+- before it runs, "latest news" / "последние новости" / "соңғы жаңалықтар" style blocks are
+  pruned, found by their heading or by class/id names (`lenta`, `latest`, `most-read`...);
+- after it runs, lines that are nothing but link text (headline lists, "read also" links)
+  are dropped, and a page whose text is mostly such lines is an index page, not an article.
+
+So a name that appears only in navigation, sidebars or footers is not in `Article.text`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from functools import cache
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import trafilatura
+from lxml import etree
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from trafilatura.settings import Document
+
+from crawler.models import Article, Page
+from crawler.urls import canonicalize, registrable_domain, same_site
+
+__all__ = ["MIN_WORDS", "content_hash", "extract", "extract_links", "normalize_date"]
+
+logger = logging.getLogger(__name__)
+
+MIN_WORDS = 40
+"""Fewer words of main text than this, and a page is not an article."""
+
+# Languages the identifier chooses among: the watched ones and those a Central Asian news
+# site is likely to publish in. A wider set only adds ways to be wrong on short texts.
+_LANGUAGES = ("en", "ru", "kk", "ky", "uz", "tg", "uk", "be", "tr", "de", "fr", "es", "zh", "ar")
+_LANGID_MIN_CONFIDENCE = 0.7
+_LANGID_MIN_CHARS = 200
+_LANGID_MAX_CHARS = 5000
+
+# Letters of Kazakh Cyrillic absent from Russian, Ukrainian and Kyrgyz: py3langid takes short
+# Kazakh texts for Russian (and the reverse), the letters do not.
+_KAZAKH_LETTERS = frozenset("әғқұһӘҒҚҰҺ")
+_KAZAKH_MIN_SHARE = 0.01  # of Cyrillic letters; Kazakh prose runs at 5-8 %
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+# Headings of headline blocks, compared casefolded with punctuation stripped.
+_BLOCK_LABELS = frozenset(
+    {
+        # English
+        "latest", "latest news", "latest stories", "latest headlines", "latest articles",
+        "most read", "most viewed", "most popular", "popular", "popular news", "trending",
+        "trending now", "related", "related news", "related articles", "related stories",
+        "read also", "also read", "read more", "see also", "you may also like",
+        "recommended", "recommended for you", "more news", "more stories", "top stories",
+        "editors picks", "editor s picks", "news feed", "other news", "in other news",
+        "dont miss", "don t miss", "more on this story", "breaking news", "news",
+        # Russian
+        "последние новости", "последние", "лента новостей", "лента", "новости", "главное",
+        "главные новости", "популярное", "самое читаемое", "самое популярное",
+        "читайте также", "читайте еще", "читайте ещё", "смотрите также", "по теме",
+        "новости по теме", "материалы по теме", "другие новости", "рекомендуем",
+        "еще новости", "ещё новости", "топ новостей", "выбор редакции", "сейчас читают",
+        "актуально", "важное", "новости партнеров", "новости партнёров",
+        # Kazakh
+        "соңғы жаңалықтар", "жаңалықтар", "жаңалықтар лентасы", "жаңалықтар таспасы",
+        "таспа", "көп оқылған", "көп оқылғандар", "ең көп оқылған", "танымал",
+        "тақырып бойынша", "тақырыпқа қатысты", "осы тақырыпта", "тағы оқыңыз", "оқыңыз",
+        "оқи отырыңыз", "басқа жаңалықтар", "басты жаңалықтар", "маңызды",
+        "редакция таңдауы", "ұқсас жаңалықтар", "ұқсас материалдар",
+    }
+)  # fmt: skip
+_BLOCK_LABEL_PREFIXES = ("more from ", "ещё из ", "еще из ")
+_NON_WORD = re.compile(r"[\W_]+")
+
+_LABEL_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_LABEL_CLASS = re.compile(r"title|head|caption|label", re.IGNORECASE)
+_LIST_TAGS = frozenset({"ul", "ol", "dl"})
+_PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+
+_HEADLINE_BLOCKS = etree.XPath(
+    """//*[self::div or self::section or self::aside or self::ul or self::ol or self::nav]
+    [re:test(concat(@class, ' ', @id),
+     'lenta|latest|last-?news|most-?(?:read|viewed|popular)|popular|read-?also|also-?read|'
+     || 'recommend|news-?feed|newsfeed|more-?news|other-?news|top-?news|news-?list', 'i')]""".replace(
+        "' || '", ""
+    ),
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+_PROTECTS_ARTICLE = etree.XPath(
+    "boolean(descendant-or-self::h1 | descendant-or-self::article"
+    " | descendant-or-self::*[@itemprop='articleBody'])"
+)
+_CANDIDATE_LABELS = etree.XPath(
+    "//h2 | //h3 | //h4 | //h5 | //h6"
+    " | //*[self::div or self::span or self::p or self::strong or self::b or self::header]"
+    "[string-length(normalize-space()) < 40]"
+)
+_TIME_IN_ARTICLE = etree.XPath(
+    "(//article//time[@datetime] | //main//time[@datetime] | //time[@pubdate][@datetime])/@datetime"
+)
+_TIME_ANYWHERE = etree.XPath(
+    "//time[@datetime][not(ancestor::aside or ancestor::footer or ancestor::nav)]/@datetime"
+)
+_ITEMPROP_PUBLISHED = etree.XPath(
+    "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"
+)
+_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
+
+_PUBLISHED_META = ("article:published_time", "og:article:published_time", "article:published")
+_ARTICLE_OG_TYPES = frozenset({"article", "news", "newsarticle"})
+
+_DATE_PREFIX = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+_TITLE_SEPARATORS = (" | ", " - ", " — ", " – ", " :: ", " // ", " « ", " » ")
+_TITLE_SUFFIX_MAX = 40
+
+_SKIPPED_HREF = ("#", "javascript:", "mailto:", "tel:", "data:", "sms:")
+_HREF_JUNK = re.compile(r"[\t\n\r]")
+
+
+def extract(page: Page) -> Article | None:
+    """Turn a fetched page into an Article, or None when it holds no usable article text.
+
+    None for index and section pages, pages with fewer than MIN_WORDS words of main text,
+    empty or unparseable HTML. Never raises for bad input.
+    """
+    try:
+        return _extract(page)
+    except Exception:
+        # A bug, not bad input (that returns None): one page must not stop ingest.
+        logger.warning("extraction failed for %s", page.url, exc_info=True)
+        return None
+
+
+def extract_links(html: str, base_url: str) -> list[str]:
+    """Return the absolute http(s) links of a page's <a href>, without fragments, deduplicated.
+
+    Relative links resolve against <base href> when the page has one, else base_url.
+    """
+    tree = _parse(html)
+    if tree is None:
+        return []
+    base = base_url
+    for href in tree.xpath("//base/@href"):
+        base = _join(base_url, str(href)) or base_url
+        break
+    seen: dict[str, None] = {}
+    for anchor in tree.iter("a"):
+        href = _HREF_JUNK.sub("", anchor.get("href") or "").strip()
+        if not href or href.lower().startswith(_SKIPPED_HREF):
+            continue
+        absolute = _join(base, href)
+        if absolute:
+            seen.setdefault(absolute, None)
+    return list(seen)
+
+
+def content_hash(text: str) -> str:
+    """Return the sha256 hex digest of a text after NFKC, casefolding and whitespace collapse."""
+    normalised = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def normalize_date(value: str) -> str | None:
+    """Return a date or time as an ISO 8601 UTC string `YYYY-MM-DDTHH:MM:SSZ`, or None.
+
+    Accepts ISO 8601 (with or without offset; a bare date means midnight) and RFC 2822
+    (feed dates). A time without an offset is taken as UTC. Dates before 1990 or more
+    than a day in the future are rejected as misparses.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            match = _DATE_PREFIX.match(value)
+            if match:
+                try:
+                    parsed = datetime(*(int(g) for g in match.groups() if g is not None))
+                except ValueError:
+                    parsed = None
+    if parsed is None:
+        return None
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if not _EARLIEST <= parsed <= datetime.now(UTC) + timedelta(days=1):
+        return None
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _extract(page: Page) -> Article | None:
+    tree = _parse(page.html)
+    if tree is None:
+        return None
+    meta = _meta(tree)
+    json_ld = list(_json_ld_objects(tree))
+    articles_ld = [obj for obj in json_ld if _is_article_type(obj.get("@type"))]
+    is_article = bool(
+        articles_ld
+        or meta.get("og:type", "").lower() in _ARTICLE_OG_TYPES
+        or any(key in meta for key in _PUBLISHED_META)
+        or tree.xpath("boolean(//*[@itemprop='articleBody'])")
+    )
+    # Title first: pruning may remove an <h1> that sat inside a mislabelled block.
+    h1 = _first_h1(tree)
+
+    _prune_headline_blocks(tree)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=page.url or None,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        with_metadata=True,
+        # Only structural date markup: a full-text date scan finds dates of other events.
+        date_extraction_params={
+            "extensive_search": False,
+            "original_date": True,
+            "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+        },
+    )
+    if not isinstance(document, Document) or not document.text:
+        return None
+
+    text, link_lines = _drop_link_lines(document.text, _anchor_texts(tree))
+    if len(text.split()) < MIN_WORDS:
+        return None
+    if link_lines >= 3 and not is_article:
+        return None  # a teaser list: headlines plus summaries, a section page
+
+    canonical = _canonical_url(page.url, tree, meta)
+    others = [canonicalize(u) for u in (page.url, page.requested_url) if u]
+    return Article(
+        url=page.url,
+        canonical_url=canonical,
+        source=page.source,
+        title=_title(page, meta, articles_ld, h1, document.title, document.sitename),
+        text=text,
+        published_at=_published(page, tree, meta, articles_ld, document.date),
+        language=_language(text, document.title or "", tree, meta, page.language_hint),
+        fetched_at=page.fetched_at,
+        content_hash=content_hash(text),
+        other_urls=tuple(dict.fromkeys(u for u in others if u != canonical)),
+    )
+
+
+def _parse(html: str) -> Any:
+    if not html or "<" not in html:
+        return None
+    try:
+        tree = trafilatura.load_html(html)
+    except (TypeError, ValueError, etree.LxmlError):
+        return None
+    if tree is None or (tree.find(".//body") is None and tree.tag != "body"):
+        return None
+    return tree
+
+
+def _join(base: str, href: str) -> str | None:
+    try:
+        absolute, _ = urldefrag(urljoin(base, href))
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return absolute
+
+
+def _meta(tree: Any) -> dict[str, str]:
+    """Map meta property/name/itemprop (lowercased) to content; the first one wins."""
+    found: dict[str, str] = {}
+    for element in tree.iter("meta"):
+        content = (element.get("content") or "").strip()
+        if not content:
+            continue
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = (element.get(attribute) or "").strip().lower()
+            if key:
+                found.setdefault(key, content)
+    return found
+
+
+def _json_ld_objects(tree: Any) -> Iterator[dict[str, Any]]:
+    for script in _JSON_LD(tree):
+        try:
+            data = json.loads(str(script), strict=False)
+        except ValueError:
+            continue
+        yield from _flatten_json_ld(data)
+
+
+def _flatten_json_ld(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _flatten_json_ld(item)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _flatten_json_ld(data["@graph"])
+
+
+def _is_article_type(value: Any) -> bool:
+    types = value if isinstance(value, list) else [value]
+    return any(
+        isinstance(t, str) and (t.endswith("Article") or t.endswith("Posting") or t == "Report")
+        for t in types
+    )
+
+
+def _label_key(text: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", text.casefold()).split())
+
+
+def _is_block_label(element: Any) -> bool:
+    if element.tag not in _LABEL_TAGS and not (
+        _LABEL_CLASS.search(element.get("class") or "") or element.tag in ("strong", "b")
+    ):
+        return False
+    key = _label_key(element.text_content())
+    return key in _BLOCK_LABELS or key.startswith(_BLOCK_LABEL_PREFIXES)
+
+
+def _removable(element: Any) -> bool:
+    return (
+        element is not None
+        and isinstance(element.tag, str)
+        and element.tag not in _PROTECTED_TAGS
+        and not _PROTECTS_ARTICLE(element)
+    )
+
+
+def _remove(element: Any) -> None:
+    parent = element.getparent()
+    if parent is None:
+        return
+    # Keep the text that follows the element in the document (its tail).
+    if element.tail and element.tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _link_share(element: Any) -> float:
+    total = len(" ".join(element.text_content().split()))
+    if not total:
+        return 0.0
+    linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
+    return linked / total
+
+
+def _prune_headline_blocks(tree: Any) -> None:
+    """Remove "latest news"-style blocks, found by class/id name or by their heading."""
+    for block in _HEADLINE_BLOCKS(tree):
+        if _removable(block) and block.getparent() is not None:
+            _remove(block)
+    for label in _CANDIDATE_LABELS(tree):
+        if label.getparent() is None or not _is_block_label(label):
+            continue
+        # <section><header><h3>Latest</h3></header><ul>...</ul></section>
+        head = label
+        while (
+            head.getparent() is not None
+            and head.getparent().tag in ("header", "div", "span")
+            and len(head.getparent()) == 1
+            and _label_key(head.getparent().text_content()) == _label_key(label.text_content())
+        ):
+            head = head.getparent()
+        container = head.getparent()
+        if container is None:
+            continue
+        first = next((c for c in container if isinstance(c.tag, str)), None)
+        if first is head and _removable(container):
+            _remove(container)
+            continue
+        # A flat layout: the heading, then the lists or link blocks under it.
+        follower = head.getnext()
+        _remove(head)
+        while follower is not None and isinstance(follower.tag, str):
+            if follower.tag not in _LIST_TAGS and _link_share(follower) < 0.5:
+                break
+            if not _removable(follower):
+                break
+            following = follower.getnext()
+            _remove(follower)
+            follower = following
+
+
+def _anchor_texts(tree: Any) -> list[str]:
+    texts = {" ".join(a.text_content().split()) for a in tree.iter("a")}
+    return sorted((t for t in texts if len(t) >= 2), key=len, reverse=True)
+
+
+def _drop_link_lines(text: str, anchors: list[str]) -> tuple[str, int]:
+    """Drop lines that are only link text (with at most a few other words); count headlines."""
+    anchor_set = set(anchors)
+    kept: list[str] = []
+    headlines = 0
+    for line in text.splitlines():
+        flat = " ".join(line.split())
+        if not flat:
+            continue
+        rest = flat
+        if flat not in anchor_set:
+            if len(flat.split()) > 60:
+                kept.append(line)
+                continue
+            for anchor in anchors:
+                if len(anchor) <= len(rest) and anchor in rest:
+                    rest = rest.replace(anchor, " ")
+            if rest == flat or len(rest.split()) >= 4:
+                kept.append(line)
+                continue
+        if len(flat.split()) >= 3:
+            headlines += 1
+    return "\n".join(kept), headlines
+
+
+def _first_h1(tree: Any) -> str:
+    for path in ("//article//h1", "//main//h1", "//h1"):
+        for h1 in tree.xpath(path):
+            text = " ".join(h1.text_content().split())
+            if text:
+                return str(text)
+    return ""
+
+
+def _site_names(meta: dict[str, str], articles_ld: list[dict[str, Any]], url: str) -> set[str]:
+    names = {meta.get("og:site_name", ""), meta.get("application-name", "")}
+    for obj in articles_ld:
+        publisher = obj.get("publisher")
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            names.add(publisher["name"])
+    domain = registrable_domain(url)
+    if domain:
+        names.update({domain, domain.split(".")[0]})
+    return {_NON_WORD.sub("", n.casefold()) for n in names} - {""}
+
+
+def _strip_site_suffix(title: str, site_names: set[str]) -> str:
+    for separator in _TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(separator)
+        if not found or not head.strip():
+            continue
+        if _NON_WORD.sub("", tail.casefold()) in site_names:
+            return head.strip()
+        if separator == " | " and len(tail) <= _TITLE_SUFFIX_MAX and len(head) >= 15:
+            return head.strip()
+    return title
+
+
+def _title(
+    page: Page,
+    meta: dict[str, str],
+    articles_ld: list[dict[str, Any]],
+    h1: str,
+    trafilatura_title: str | None,
+    sitename: str | None,
+) -> str:
+    html_title = ""
+    candidates = [meta.get("og:title", ""), h1, meta.get("twitter:title", "")]
+    title_element = None
+    for element in (candidates and []) or []:
+        title_element = element
+    del title_element
+    for candidate in candidates + [trafilatura_title or "", page.feed_title]:
+        html_title = " ".join(candidate.split())
+        if html_title:
+            break
+    names = _site_names(meta, articles_ld, page.url)
+    if sitename:
+        names.add(_NON_WORD.sub("", sitename.casefold()))
+    return _strip_site_suffix(html_title, names)
+
+
+def _published(
+    page: Page,
+    tree: Any,
+    meta: dict[str, str],
+    articles_ld: list[dict[str, Any]],
+    trafilatura_date: str | None,
+) -> str | None:
+    candidates: list[str] = [meta[key] for key in _PUBLISHED_META if key in meta]
+    candidates += [str(v) for v in _ITEMPROP_PUBLISHED(tree)]
+    for obj in articles_ld:
+        for key in ("datePublished", "dateCreated"):
+            if isinstance(obj.get(key), str):
+                candidates.append(obj[key])
+    candidates += [str(v) for v in _TIME_IN_ARTICLE(tree)]
+    candidates += [str(v) for v in _TIME_ANYWHERE(tree)][:1]
+    candidates += [trafilatura_date or "", page.feed_published]
+    return next((d for d in map(normalize_date, candidates) if d), None)
+
+
+@cache
+def _identifier() -> LanguageIdentifier:
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(_LANGUAGES))
+    return identifier
+
+
+def _language_code(value: str | None) -> str | None:
+    code = re.split(r"[-_]", (value or "").strip().lower(), maxsplit=1)[0]
+    code = {"kz": "kk", "rus": "ru", "eng": "en", "kaz": "kk"}.get(code, code)
+    return code if re.fullmatch(r"[a-z]{2}", code) else None
+
+
+def _language(text: str, title: str, tree: Any, meta: dict[str, str], hint: str) -> str | None:
+    sample = f"{title}\n{text}"[:_LANGID_MAX_CHARS]
+    cyrillic = len(_CYRILLIC.findall(sample))
+    kazakh_share = sum(c in _KAZAKH_LETTERS for c in sample) / cyrillic if cyrillic else 0.0
+    if cyrillic >= 50 and kazakh_share >= _KAZAKH_MIN_SHARE:
+        return "kk"
+    ranking = _identifier().rank(sample)
+    detected, confidence = ranking[0]
+    if detected == "kk":
+        # Without its own letters it is Russian (or its neighbour) the identifier misread.
+        detected, confidence = next((r for r in ranking if r[0] != "kk"), ranking[0])
+    if len(sample) >= _LANGID_MIN_CHARS and confidence >= _LANGID_MIN_CONFIDENCE:
+        return str(detected)
+    declared = (
+        _language_code(tree.get("lang"))
+        or _language_code(tree.get("{http://www.w3.org/XML/1998/namespace}lang"))
+        or _language_code(meta.get("og:locale"))
+        or _language_code(meta.get("content-language"))
+        or _language_code(hint)
+    )
+    return declared or str(detected)
+
+
+def _canonical_url(page_url: str, tree: Any, meta: dict[str, str]) -> str:
+    """The page's own canonical (rel=canonical, then og:url) when on the same site, else its URL."""
+    candidates: list[str] = []
+    for link in tree.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            candidates.append(link.get("href"))
+    if meta.get("og:url"):
+        candidates.append(meta["og:url"])
+    page_path = urlsplit(canonicalize(page_url)).path
+    for candidate in candidates:
+        absolute = _join(page_url, candidate.strip())
+        if not absolute or not same_site(absolute, page_url):
+            continue
+        canonical = canonicalize(absolute)
+        # A CMS that points every page's canonical at the home page is wrong, not telling.
+        if urlsplit(canonical).path in ("", "/") and page_path not in ("", "/"):
+            continue
+        return canonical
+    return canonicalize(page_url)
+
+
+def _iter_texts(elements: Iterable[Any]) -> Iterator[str]:
+    for element in elements:
+        yield " ".join(element.text_content().split())

@@ -1,0 +1,154 @@
+"""Slack channel: Block Kit rendering, escaping of scraped text, and Slack's error answers."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alerts import (
+    AlertMessage,
+    PermanentError,
+    RateLimited,
+    RetryableError,
+    SlackChannel,
+    deliver,
+    enqueue,
+)
+from alerts.slack import SECTION_LIMIT, escape, render
+from crawler.config import Channel, Config, Watch
+from crawler.models import Article, Hit
+from crawler.store import open_database, save_article
+
+MESSAGE = AlertMessage(
+    id="nw_0123456789abcdef0123456789abcdef",
+    timestamp="2026-11-16T08:05:00Z",
+    watch_id="serikzhan-bilash",
+    watch_name="Serikzhan Bilash",
+    story_id=3,
+    url="https://orda.kz/bilash?id=1&lang=ru",
+    title="<!channel> & <b>Bilash</b> freed",
+    source="orda <kz>",
+    published_at="2026-11-16T08:00:00Z",
+    language="ru",
+    matched="Серікжан Біләш",
+    snippet="Activist <@U123> Serikzhan Bilash <!here> said & left",
+    confidence=0.9,
+    also_reported_by=("https://a.kz/1", "https://b.kz/2"),
+)
+
+
+def slack(web: Any) -> tuple[str, Channel]:
+    name = "slack-" + uuid.uuid4().hex[:12]
+    return name, Channel(id="staff-slack", type="slack", secrets={"url": web.hook_url(name)})
+
+
+def texts(body: dict[str, Any]) -> list[str]:
+    """Every piece of text Slack would render from a message body."""
+    out = [body["text"]]
+    for block in body["blocks"]:
+        if "text" in block:
+            out.append(block["text"]["text"])
+        out.extend(element["text"] for element in block.get("elements", []))
+    return out
+
+
+def test_escape() -> None:
+    assert escape("<!channel> & <b>") == "&lt;!channel&gt; &amp; &lt;b&gt;"
+
+
+def test_scraped_text_cannot_mention_or_format(web: Any) -> None:
+    name, channel = slack(web)
+    sender = SlackChannel(channel)
+    sender.send(MESSAGE)
+    sender.close()
+    (request,) = web.hook_requests(name)
+    assert request["headers"]["content-type"] == "application/json"
+    body = json.loads(request["body"])
+    rendered = "\n".join(texts(body))
+    for raw in ("<!channel>", "<b>", "<@U123>", "<!here>", "<kz>"):
+        assert raw not in rendered
+    assert "&lt;!channel&gt; &amp; &lt;b&gt;Bilash&lt;/b&gt; freed" in rendered
+    headline = body["blocks"][0]["text"]["text"]
+    assert headline.startswith("*Serikzhan Bilash*\n")
+    assert (
+        "<https://orda.kz/bilash?id=1&amp;lang=ru|&lt;!channel&gt; &amp; "
+        "&lt;b&gt;Bilash&lt;/b&gt; freed>"
+    ) in headline
+    assert "orda &lt;kz&gt; · 2026-11-16" in headline
+    assert "Serikzhan Bilash &lt;!here&gt; said &amp; left" in body["blocks"][1]["text"]["text"]
+    context = body["blocks"][2]["elements"][0]["text"]
+    assert "also reported by 2 other articles" in context
+    assert [block["type"] for block in body["blocks"]] == ["section", "section", "context"]
+
+
+def test_sections_stay_within_slacks_limit_without_splitting_an_entity() -> None:
+    message = dataclasses.replace(MESSAGE, snippet="&" * 5000, title="<" * 5000)
+    for text in texts(render(message)):
+        assert len(text) <= SECTION_LIMIT
+    snippet = render(message)["blocks"][1]["text"]["text"]
+    assert snippet.endswith("&amp;…")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (400, "invalid_payload", PermanentError),
+        (403, "action_prohibited", PermanentError),
+        (404, "channel_not_found", PermanentError),
+        (404, "no_service", PermanentError),
+        (410, "channel_is_archived", PermanentError),
+        (500, "rollup_error", RetryableError),
+        (503, "service unavailable", RetryableError),
+        (429, "rate_limited", RateLimited),
+    ],
+)
+def test_slack_error_answers(web: Any, status: int, body: str, error: type[Exception]) -> None:
+    name, channel = slack(web)
+    web.script(name, [{"status": status, "body": body}])
+    sender = SlackChannel(channel)
+    with pytest.raises(error) as caught:
+        sender.send(MESSAGE)
+    sender.close()
+    assert body in str(caught.value)
+    assert channel.secrets["url"] not in str(caught.value)
+
+
+def test_an_archived_channel_makes_the_alert_dead(tmp_path: Path, web: Any) -> None:
+    name, channel = slack(web)
+    web.script(name, [{"status": 410, "body": "channel_is_archived"}])
+    watch = Watch(
+        id="serikzhan-bilash", kind="person", name="Serikzhan Bilash", channels=("staff-slack",)
+    )
+    config = Config(
+        path=tmp_path / "newswatch.toml",
+        database=tmp_path / "newswatch.db",
+        sources=(),
+        watches=(watch,),
+        channels=(channel,),
+    )
+    db = open_database(config.database)
+    text = "Serikzhan Bilash, founder of Atajurt, spoke to reporters."
+    article = Article(
+        url="https://orda.kz/bilash",
+        canonical_url="https://orda.kz/bilash",
+        source="orda",
+        title="Bilash speaks",
+        text=text,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+    hit = Hit("serikzhan-bilash", "Serikzhan Bilash", 0, 16, text, 0.9, "name")
+    save_article(db, article, [hit], lambda _: ("staff-slack",), enqueue)
+    report = deliver(db, config)
+    assert report.dead == 1
+    row = next(iter(db.query("SELECT status, attempts, last_error FROM alerts")))
+    assert row == {
+        "status": "dead",
+        "attempts": 1,
+        "last_error": "attempt 1: HTTP 410: channel_is_archived",
+    }

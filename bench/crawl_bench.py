@@ -25,11 +25,105 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawler.demosite import serve
 
-WORDS = ["court", "hearing", "lawyer", "activist", "prison", "sentence", "appeal", "government", "ministry", "rights", "human", "report", "statement", "journalists", "police", "detained", "released", "charges", "trial", "city", "region", "family", "said", "according", "officials", "week", "month", "year", "international", "organisation", "committee", "protest", "election", "parliament", "president", "decision", "case", "evidence", "witness", "defence", "prosecutor", "суд", "адвокат", "активист", "приговор", "заявление", "журналисты", "полиция", "задержан", "освобожден", "обвинение", "процесс", "город", "регион", "семья", "сказал", "неделя", "месяц", "год", "международный", "комитет"]
-GIVEN = ["Aigerim", "Dana", "Serik", "Marat", "Gulnara", "Yerlan", "Asel", "Nurlan", "Zhanna",
-         "Bolat", "Madina", "Timur", "Saule", "Askar", "Dinara", "Ruslan", "Aliya", "Daniyar"]
-FAMILY = ["Tulegenova", "Kemirova", "Bekova", "Nurlanov", "Sarsenbayev", "Abenova", "Ospanov",
-          "Zhaksybekova", "Ismailov", "Mukanova", "Tokhtarov", "Kassymova", "Seitkali", "Amanova"]
+WORDS = [
+    "court",
+    "hearing",
+    "lawyer",
+    "activist",
+    "prison",
+    "sentence",
+    "appeal",
+    "government",
+    "ministry",
+    "rights",
+    "human",
+    "report",
+    "statement",
+    "journalists",
+    "police",
+    "detained",
+    "released",
+    "charges",
+    "trial",
+    "city",
+    "region",
+    "family",
+    "said",
+    "according",
+    "officials",
+    "week",
+    "month",
+    "year",
+    "international",
+    "organisation",
+    "committee",
+    "protest",
+    "election",
+    "parliament",
+    "president",
+    "decision",
+    "case",
+    "evidence",
+    "witness",
+    "defence",
+    "prosecutor",
+    "суд",
+    "адвокат",
+    "активист",
+    "приговор",
+    "заявление",
+    "журналисты",
+    "полиция",
+    "задержан",
+    "освобожден",
+    "обвинение",
+    "процесс",
+    "город",
+    "регион",
+    "семья",
+    "сказал",
+    "неделя",
+    "месяц",
+    "год",
+    "международный",
+    "комитет",
+]
+GIVEN = [
+    "Aigerim",
+    "Dana",
+    "Serik",
+    "Marat",
+    "Gulnara",
+    "Yerlan",
+    "Asel",
+    "Nurlan",
+    "Zhanna",
+    "Bolat",
+    "Madina",
+    "Timur",
+    "Saule",
+    "Askar",
+    "Dinara",
+    "Ruslan",
+    "Aliya",
+    "Daniyar",
+]
+FAMILY = [
+    "Tulegenova",
+    "Kemirova",
+    "Bekova",
+    "Nurlanov",
+    "Sarsenbayev",
+    "Abenova",
+    "Ospanov",
+    "Zhaksybekova",
+    "Ismailov",
+    "Mukanova",
+    "Tokhtarov",
+    "Kassymova",
+    "Seitkali",
+    "Amanova",
+]
 
 
 def generate(root: Path, articles: int, feeds: int, seed: int = 7) -> list[str]:
@@ -45,13 +139,14 @@ def generate(root: Path, articles: int, feeds: int, seed: int = 7) -> list[str]:
         if number % 5 == 0:
             words.insert(rng.randrange(len(words)), rng.choice(people))
         paragraphs = "".join(
-            f"<p>{' '.join(words[i:i + 75]).capitalize()}.</p>" for i in range(0, 450, 75)
+            f"<p>{' '.join(words[i : i + 75]).capitalize()}.</p>" for i in range(0, 450, 75)
         )
         title = f"Report {number}: {' '.join(rng.choice(WORDS) for _ in range(6))}"
         path = f"a/{number}.html"
         (root / path).write_text(
             f"<!doctype html><html lang=en><head><title>{title}</title>"
-            f'<meta property="article:published_time" content="2026-11-{1 + number % 20:02d}T08:00:00Z">'
+            '<meta property="article:published_time" '
+            f'content="2026-11-{1 + number % 20:02d}T08:00:00Z">'
             f"</head><body><nav><a href='/'>Home</a> <a href='/news/'>News</a></nav>"
             f"<article><h1>{title}</h1>{paragraphs}</article>"
             f"<aside><h2>Latest news</h2><ul><li>{rng.choice(people)} in court</li></ul></aside>"
@@ -75,11 +170,18 @@ def generate(root: Path, articles: int, feeds: int, seed: int = 7) -> list[str]:
 
 
 def write_config(directory: Path, base: str, feeds: int) -> Path:
-    lines = ['database = "bench.db"', "", "[crawl]", "autothrottle = false",
-             "concurrency_per_domain = 8", "retries = 0", ""]
+    lines = [
+        'database = "bench.db"',
+        "",
+        "[crawl]",
+        "autothrottle = false",
+        "concurrency_per_domain = 8",
+        "retries = 0",
+        "",
+    ]
     for index in range(feeds):
         lines += ["[[source]]", f'name = "feed{index}"', f'feed = "{base}/f/{index}.xml"', ""]
-    lines += ['[[channel]]', 'id = "log"', 'type = "console"', ""]
+    lines += ["[[channel]]", 'id = "log"', 'type = "console"', ""]
     for number, (given, family) in enumerate((g, f) for g in GIVEN for f in FAMILY):
         lines += ["[[watch]]", f'id = "p{number}"', f'name = "{given} {family}"', ""]
     path = directory / "newswatch.toml"
@@ -87,7 +189,7 @@ def write_config(directory: Path, base: str, feeds: int) -> Path:
     return path
 
 
-BARE_SPIDER = '''
+BARE_SPIDER = """
 import json, sys, scrapy
 from scrapy.crawler import CrawlerProcess
 
@@ -106,7 +208,7 @@ process = CrawlerProcess({"LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": True,
     "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False})
 process.crawl(Bare)
 process.start()
-'''
+"""
 
 
 def timed(argv: list[str]) -> float:

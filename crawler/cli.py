@@ -34,17 +34,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_text: str, *, config: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("-v", "--verbose", action="count", default=0,
-                         help="more logging: -v info, -vv debug (default: warnings only)")
+        sub.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=0,
+            help="more logging: -v info, -vv debug (default: warnings only)",
+        )
         if config:
-            sub.add_argument("-c", "--config", default=os.environ.get("NEWSWATCH_CONFIG",
-                                                                      DEFAULT_CONFIG),
-                             help="config file (default: $NEWSWATCH_CONFIG or newswatch.toml)")
+            sub.add_argument(
+                "-c",
+                "--config",
+                default=os.environ.get("NEWSWATCH_CONFIG", DEFAULT_CONFIG),
+                help="config file (default: $NEWSWATCH_CONFIG or newswatch.toml)",
+            )
         return sub
 
     demo = command("demo", "run the whole job offline on the embedded demo site", config=False)
-    demo.add_argument("--dir", default="newswatch-demo",
-                      help="where the demo writes its config and database (default: %(default)s)")
+    demo.add_argument(
+        "--dir",
+        default="newswatch-demo",
+        help="where the demo writes its config and database (default: %(default)s)",
+    )
 
     run = command("run", "one cron cycle: fetch, match, dedup, store, deliver")
     run.add_argument("--json", action="store_true", help="print the run summary as JSON")
@@ -54,18 +65,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     match = command("match", "show which watches match a text, and why")
     match.add_argument("text", help="the text to match, or - to read standard input")
-    match.add_argument("--lines", action="store_true",
-                       help="treat each input line as a separate text")
-    match.add_argument("--json", action="store_true",
-                       help='print {"hits": [...]} as JSON (one object per line with --lines)')
+    match.add_argument(
+        "--lines", action="store_true", help="treat each input line as a separate text"
+    )
+    match.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"hits": [...]} as JSON (one object per line with --lines)',
+    )
 
     alerts = command("alerts", "deliver pending alerts, show the outbox, re-queue dead alerts")
-    alerts.add_argument("action", choices=["deliver", "status", "retry"],
-                        help="deliver: send what is due; status: counts; retry: re-queue dead")
+    alerts.add_argument(
+        "action",
+        choices=["deliver", "status", "retry"],
+        help="deliver: send what is due; status: counts; retry: re-queue dead",
+    )
     alerts.add_argument("--json", action="store_true", help="print the result as JSON")
 
     review = command("review", "serve the review desk (Datasette) over the database")
-    review.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    review.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
     review.add_argument("--port", type=int, default=8001, help="port (default: %(default)s)")
     return parser
 
@@ -86,8 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _configure_logging(verbosity: int) -> None:
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbosity, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     # Scrapy is chatty at INFO; keep it one step quieter than our own modules.
     logging.getLogger("scrapy").setLevel(max(level, logging.INFO) if verbosity < 2 else level)
     for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
@@ -144,8 +165,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
     else:
-        print(f"{config.path}: ok: {result['sources']} sources, {result['watches']} watches, "
-              f"{result['channels']} channels; database {config.database}")
+        print(
+            f"{config.path}: ok: {result['sources']} sources, {result['watches']} watches, "
+            f"{result['channels']} channels; database {config.database}"
+        )
     return EXIT_OK
 
 
@@ -180,9 +203,11 @@ def cmd_match(args: argparse.Namespace) -> int:
         if not rows:
             print(f"{prefix}no match")
         for row in rows:
-            print(f"{prefix}{row['watch_id']} ({row['watch_name']}): {row['matched']!r} "
-                  f"at {row['start']}-{row['end']}, {row['reason']}, "
-                  f"confidence {row['confidence']:.2f}")
+            print(
+                f"{prefix}{row['watch_id']} ({row['watch_name']}): {row['matched']!r} "
+                f"at {row['start']}-{row['end']}, {row['reason']}, "
+                f"confidence {row['confidence']:.2f}"
+            )
             print(f"    {row['snippet']}")
     return EXIT_OK
 
@@ -198,11 +223,17 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     try:
         if args.action == "deliver":
             report = deliver(db, config)
-            data: dict[str, Any] = {"sent": report.sent, "failed": report.failed,
-                                    "dead": report.dead, "pending": report.pending}
+            data: dict[str, Any] = {
+                "sent": report.sent,
+                "failed": report.failed,
+                "dead": report.dead,
+                "pending": report.pending,
+            }
             code = EXIT_PARTIAL if report.failed or report.dead else EXIT_OK
-            text = (f"alerts: {report.sent} sent, {report.failed} failed (will retry), "
-                    f"{report.dead} dead, {report.pending} pending")
+            text = (
+                f"alerts: {report.sent} sent, {report.failed} failed (will retry), "
+                f"{report.dead} dead, {report.pending} pending"
+            )
         elif args.action == "status":
             data = status(db)
             code = EXIT_OK
@@ -225,12 +256,24 @@ def cmd_review(args: argparse.Namespace) -> int:
     """``newswatch review``: hands the process over to Datasette."""
     config = _load(args)
     if not config.database.exists():
-        print(f"newswatch: {config.database}: no database yet; run `newswatch run -c "
-              f"{args.config}` first", file=sys.stderr)
+        print(
+            f"newswatch: {config.database}: no database yet; run `newswatch run -c "
+            f"{args.config}` first",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     print(f"review desk: http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
-    argv = [sys.executable, "-m", "datasette", "serve", str(config.database),
-            "--host", args.host, "--port", str(args.port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        str(config.database),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
     os.execv(sys.executable, argv)
     return EXIT_OK  # not reached
 

@@ -316,9 +316,7 @@ def _sources(check: _Checker, value: object) -> list[Source]:
             except re.error as exc:
                 check.problem(f"{where}.follow[{i}]", "a regular expression", pattern, str(exc))
         language = check.string(f"{where}.language", table.get("language"))
-        max_articles = check.number(
-            f"{where}.max_articles", table.get("max_articles", 200), int, 1
-        )
+        max_articles = check.number(f"{where}.max_articles", table.get("max_articles", 200), int, 1)
         sources.append(
             Source(
                 name=name,
@@ -493,8 +491,11 @@ def validate_queries(config: Config, compile_query: Callable[[str], object]) -> 
     """Compile every case query; return one problem line per malformed query."""
     problems = []
     for watch in config.watches:
-        for key, texts in (("query", (watch.query,)), ("exclude", watch.exclude),
-                           ("context", watch.context)):
+        for key, texts in (
+            ("query", (watch.query,)),
+            ("exclude", watch.exclude),
+            ("context", watch.context),
+        ):
             for text in texts:
                 if not text:
                     continue

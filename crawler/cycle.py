@@ -108,7 +108,7 @@ def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) 
 
 
 def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
-    """Fetch, match, store and deliver once. Raises ``lock.Locked`` if another run holds the lock."""
+    """Fetch, match, store and deliver once; ``lock.Locked`` if another run holds the lock."""
     with RunLock(config.database):
         db = open_database(config.database)
         summary = RunSummary(run_id=start_run(db))
@@ -122,8 +122,13 @@ def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
             summary.sources_ok, summary.sources_failed = ok, failed
             summary.sources_not_modified = not_modified
             summary.failed_sources = health.failed_names
-            for key in ("articles_new", "articles_duplicate", "hits", "stories_new",
-                        "alerts_queued"):
+            for key in (
+                "articles_new",
+                "articles_duplicate",
+                "hits",
+                "stories_new",
+                "alerts_queued",
+            ):
                 setattr(summary, key, ingest.counts[key])
             report: DeliveryReport = deliver(db, config)
             summary.alerts_sent = report.sent

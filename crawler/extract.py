@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cache
@@ -84,16 +84,16 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 _LABEL_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _LABEL_CLASS = re.compile(r"title|head|caption|label", re.IGNORECASE)
-_LIST_TAGS = frozenset({"ul", "ol", "dl"})
+_HEADLINE_LINK_SHARE = 0.2
 _PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
 
+_HEADLINE_BLOCK_NAMES = (
+    "lenta|latest|last-?news|most-?(?:read|viewed|popular)|popular|read-?also|also-?read|"
+    "recommend|news-?feed|more-?news|other-?news|top-?news|news-?list"
+)
 _HEADLINE_BLOCKS = etree.XPath(
-    """//*[self::div or self::section or self::aside or self::ul or self::ol or self::nav]
-    [re:test(concat(@class, ' ', @id),
-     'lenta|latest|last-?news|most-?(?:read|viewed|popular)|popular|read-?also|also-?read|'
-     || 'recommend|news-?feed|newsfeed|more-?news|other-?news|top-?news|news-?list', 'i')]""".replace(
-        "' || '", ""
-    ),
+    "//*[self::div or self::section or self::aside or self::ul or self::ol or self::nav]"
+    f"[re:test(concat(@class, ' ', @id), '{_HEADLINE_BLOCK_NAMES}', 'i')]",
     namespaces={"re": "http://exslt.org/regular-expressions"},
 )
 _PROTECTS_ARTICLE = etree.XPath(
@@ -191,8 +191,9 @@ def normalize_date(value: str) -> str | None:
         except (TypeError, ValueError, IndexError):
             match = _DATE_PREFIX.match(value)
             if match:
+                year, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
                 try:
-                    parsed = datetime(*(int(g) for g in match.groups() if g is not None))
+                    parsed = datetime(year, month, day, hour, minute, second)
                 except ValueError:
                     parsed = None
     if parsed is None:
@@ -336,13 +337,23 @@ def _is_block_label(element: Any) -> bool:
     return key in _BLOCK_LABELS or key.startswith(_BLOCK_LABEL_PREFIXES)
 
 
-def _removable(element: Any) -> bool:
-    return (
-        element is not None
-        and isinstance(element.tag, str)
-        and element.tag not in _PROTECTED_TAGS
-        and not _PROTECTS_ARTICLE(element)
-    )
+def _is_headline_block(element: Any) -> bool:
+    """Tell a block of headlines (links, maybe with short summaries) from article prose."""
+    if (
+        element is None
+        or not isinstance(element.tag, str)
+        or element.tag in _PROTECTED_TAGS
+        or _PROTECTS_ARTICLE(element)
+    ):
+        return False
+    words = element.text_content().split()
+    if not words:
+        return True
+    anchors = [" ".join(a.text_content().split()) for a in element.iter("a")]
+    linked = sum(len(a) for a in anchors)
+    link_share = linked / len(" ".join(words))
+    # Prose with a few inline links stays; a short box of two or more links goes.
+    return link_share >= _HEADLINE_LINK_SHARE or (len(anchors) >= 2 and len(words) < 60)
 
 
 def _remove(element: Any) -> None:
@@ -359,49 +370,42 @@ def _remove(element: Any) -> None:
     parent.remove(element)
 
 
-def _link_share(element: Any) -> float:
-    total = len(" ".join(element.text_content().split()))
-    if not total:
-        return 0.0
-    linked = sum(len(" ".join(a.text_content().split())) for a in element.iter("a"))
-    return linked / total
-
-
 def _prune_headline_blocks(tree: Any) -> None:
     """Remove "latest news"-style blocks, found by class/id name or by their heading."""
     for block in _HEADLINE_BLOCKS(tree):
-        if _removable(block) and block.getparent() is not None:
+        if block.getparent() is not None and _is_headline_block(block):
             _remove(block)
     for label in _CANDIDATE_LABELS(tree):
         if label.getparent() is None or not _is_block_label(label):
             continue
         # <section><header><h3>Latest</h3></header><ul>...</ul></section>
+        key = _label_key(label.text_content())
         head = label
         while (
-            head.getparent() is not None
-            and head.getparent().tag in ("header", "div", "span")
-            and len(head.getparent()) == 1
-            and _label_key(head.getparent().text_content()) == _label_key(label.text_content())
+            (parent := head.getparent()) is not None
+            and parent.tag in ("header", "div", "span", "a")
+            and len(parent) == 1
+            and _label_key(parent.text_content()) == key
         ):
-            head = head.getparent()
+            head = parent
         container = head.getparent()
         if container is None:
             continue
         first = next((c for c in container if isinstance(c.tag, str)), None)
-        if first is head and _removable(container):
+        if first is head and _is_headline_block(container):
             _remove(container)
             continue
         # A flat layout: the heading, then the lists or link blocks under it.
+        followers = []
         follower = head.getnext()
-        _remove(head)
         while follower is not None and isinstance(follower.tag, str):
-            if follower.tag not in _LIST_TAGS and _link_share(follower) < 0.5:
+            if follower.tag in _LABEL_TAGS or not _is_headline_block(follower):
                 break
-            if not _removable(follower):
-                break
-            following = follower.getnext()
-            _remove(follower)
-            follower = following
+            followers.append(follower)
+            follower = follower.getnext()
+        if followers:
+            for element in (head, *followers):
+                _remove(element)
 
 
 def _anchor_texts(tree: Any) -> list[str]:
@@ -475,20 +479,18 @@ def _title(
     trafilatura_title: str | None,
     sitename: str | None,
 ) -> str:
-    html_title = ""
-    candidates = [meta.get("og:title", ""), h1, meta.get("twitter:title", "")]
-    title_element = None
-    for element in (candidates and []) or []:
-        title_element = element
-    del title_element
-    for candidate in candidates + [trafilatura_title or "", page.feed_title]:
-        html_title = " ".join(candidate.split())
-        if html_title:
-            break
+    candidates = (
+        meta.get("og:title", ""),
+        h1,
+        meta.get("twitter:title", ""),
+        trafilatura_title or "",
+        page.feed_title,
+    )
+    title = next((t for t in (" ".join(c.split()) for c in candidates) if t), "")
     names = _site_names(meta, articles_ld, page.url)
     if sitename:
         names.add(_NON_WORD.sub("", sitename.casefold()))
-    return _strip_site_suffix(html_title, names)
+    return _strip_site_suffix(title, names)
 
 
 def _published(
@@ -565,8 +567,3 @@ def _canonical_url(page_url: str, tree: Any, meta: dict[str, str]) -> str:
             continue
         return canonical
     return canonicalize(page_url)
-
-
-def _iter_texts(elements: Iterable[Any]) -> Iterator[str]:
-    for element in elements:
-        yield " ".join(element.text_content().split())

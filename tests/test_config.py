@@ -57,8 +57,9 @@ def write(tmp_path: Path, config: str, people: str = PEOPLE) -> Path:
     return path
 
 
-def problems(tmp_path: Path, config: str, people: str = PEOPLE, env: dict[str, str] = ENV
-             ) -> list[str]:
+def problems(
+    tmp_path: Path, config: str, people: str = PEOPLE, env: dict[str, str] = ENV
+) -> list[str]:
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, config, people), env=env)
     return info.value.problems
@@ -69,8 +70,10 @@ def test_good_config_loads_with_paths_relative_to_the_file(tmp_path: Path) -> No
     assert config.database == tmp_path / "state" / "nw.db"
     assert [s.name for s in config.sources] == ["orda", "example"]
     assert [w.id for w in config.watches] == ["rusafa-women", "aiman-umarova"]
-    assert config.channel("hook").secrets == {"url": ENV["NW_TEST_HOOK_URL"],
-                                              "secret": ENV["NW_TEST_HOOK_SECRET"]}
+    assert config.channel("hook").secrets == {
+        "url": ENV["NW_TEST_HOOK_URL"],
+        "secret": ENV["NW_TEST_HOOK_SECRET"],
+    }
     assert config.watches[1].origin == "people.toml: watch[0]"
 
 
@@ -82,16 +85,21 @@ def test_bad_url_names_file_key_expected_and_found(tmp_path: Path) -> None:
 
 
 def test_unknown_keys_are_errors_in_config_and_watchlist(tmp_path: Path) -> None:
-    found = problems(tmp_path, GOOD.replace('language = "ru"', 'langauge = "ru"'),
-                     PEOPLE.replace("aliases", "alias"))
+    found = problems(
+        tmp_path,
+        GOOD.replace('language = "ru"', 'langauge = "ru"'),
+        PEOPLE.replace("aliases", "alias"),
+    )
     assert any("source[0].langauge: unknown key" in p for p in found)
     assert any(p.startswith("people.toml: watch[0].alias: unknown key") for p in found)
 
 
 def test_missing_environment_variable_is_named_and_secret_never_shown(tmp_path: Path) -> None:
     found = problems(tmp_path, GOOD, env={"NW_TEST_HOOK_URL": "http://127.0.0.1:9/hook"})
-    assert found == [f"{tmp_path / 'newswatch.toml'}: channel[0].secret_env: "
-                     "environment variable NW_TEST_HOOK_SECRET is not set"]
+    assert found == [
+        f"{tmp_path / 'newswatch.toml'}: channel[0].secret_env: "
+        "environment variable NW_TEST_HOOK_SECRET is not set"
+    ]
     found = problems(tmp_path, GOOD, env={**ENV, "NW_TEST_HOOK_SECRET": "hunter2-secret"})
     assert len(found) == 1 and "whsec_" in found[0] and "hunter2" not in found[0]
 
@@ -100,10 +108,14 @@ def test_unknown_channel_duplicate_ids_and_bad_kind(tmp_path: Path) -> None:
     people = PEOPLE + PEOPLE.replace('channels = ["hook"]', 'channels = ["slack"]\nkind = "pet"')
     found = problems(tmp_path, GOOD, people)
     assert any("id 'aiman-umarova' is used twice" in p for p in found)
-    assert any(p.startswith("people.toml: watch[1].kind: expected person | organisation | case")
-               for p in found)
-    assert any("people.toml: watch[1].channels[0]: expected a channel id" in p
-               and "'slack'" in p for p in found)
+    assert any(
+        p.startswith("people.toml: watch[1].kind: expected person | organisation | case")
+        for p in found
+    )
+    assert any(
+        "people.toml: watch[1].channels[0]: expected a channel id" in p and "'slack'" in p
+        for p in found
+    )
 
 
 def test_toml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
@@ -117,8 +129,13 @@ def test_missing_watchlist_file(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], capture_output=True,
-                          text=True, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def test_check_exits_2_with_one_line_per_problem_and_no_traceback(tmp_path: Path) -> None:

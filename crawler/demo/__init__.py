@@ -20,8 +20,9 @@ def run_demo(directory: Path, *, verbose: int = 0) -> int:
     server, base = serve(SITE)
     try:
         config_path = directory / "newswatch.toml"
-        config_path.write_text(CONFIG.read_text(encoding="utf-8").replace("{{BASE}}", base),
-                               encoding="utf-8")
+        config_path.write_text(
+            CONFIG.read_text(encoding="utf-8").replace("{{BASE}}", base), encoding="utf-8"
+        )
         config = load_config(config_path)
         # A demo starts from nothing, so that every run shows the same alerts.
         for suffix in ("", "-wal", "-shm"):
@@ -36,6 +37,8 @@ def run_demo(directory: Path, *, verbose: int = 0) -> int:
     print(summary.line())
     print(f"database: {config.database}")
     print("open the review desk on what was found:")
-    print(f"  newswatch review -c {shlex.quote(str(config_path))}   "
-          "# then browse http://127.0.0.1:8001/")
+    print(
+        f"  newswatch review -c {shlex.quote(str(config_path))}   "
+        "# then browse http://127.0.0.1:8001/"
+    )
     return summary.exit_code

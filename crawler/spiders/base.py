@@ -63,8 +63,12 @@ class NewswatchSpider(scrapy.Spider):
         """Errback of an article request: counted and logged, the source carries on."""
         request = failure.request  # type: ignore[attr-defined]
         self.crawler.stats.inc_value("newswatch/article_errors")
-        log.info("article %s of source %s failed: %s", request.url, request.meta["source"],
-                 describe_failure(failure))
+        log.info(
+            "article %s of source %s failed: %s",
+            request.url,
+            request.meta["source"],
+            describe_failure(failure),
+        )
 
     def article_request(
         self, source: Source, url: str, *, title: str = "", published: str = ""
@@ -82,8 +86,12 @@ class NewswatchSpider(scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.article_failed,
-            meta={"source": source.name, "feed_title": title, "feed_published": published,
-                  "language": source.language},
+            meta={
+                "source": source.name,
+                "feed_title": title,
+                "feed_published": published,
+                "language": source.language,
+            },
         )
 
     def parse_article(self, response: Response) -> Any:

@@ -71,11 +71,13 @@ class FeedSpider(NewswatchSpider):
             return
         if parsed.get("bozo"):
             self.crawler.stats.inc_value("newswatch/feeds_bozo")
-            log.info("feed %s (%s) is malformed, using what parsed: %s",
-                     name, response.url, parsed.get("bozo_exception"))
-        self.health.ok(
-            name, etag=headers.get("etag"), last_modified=headers.get("last-modified")
-        )
+            log.info(
+                "feed %s (%s) is malformed, using what parsed: %s",
+                name,
+                response.url,
+                parsed.get("bozo_exception"),
+            )
+        self.health.ok(name, etag=headers.get("etag"), last_modified=headers.get("last-modified"))
         for entry in entries:
             link = entry.get("link") or ""
             if not link.startswith(("http://", "https://")):

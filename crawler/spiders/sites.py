@@ -34,8 +34,13 @@ def parse_sitemap(body: bytes) -> tuple[str, list[dict[str, str]]]:
     kind = ""
     entries: list[dict[str, str]] = []
     parser = etree.iterparse(
-        BytesIO(body), events=("start", "end"), recover=True, resolve_entities=False,
-        remove_comments=True, no_network=True, huge_tree=False,
+        BytesIO(body),
+        events=("start", "end"),
+        recover=True,
+        resolve_entities=False,
+        remove_comments=True,
+        no_network=True,
+        huge_tree=False,
     )
     current: dict[str, str] | None = None
     try:

@@ -436,7 +436,7 @@ def _settings_table(
         elif kind is str:
             out[name] = check.string(f"{key}.{name}", item, required=True)
         else:
-            number = check.number(f"{key}.{name}", item, kind, 1)
+            number = check.number(f"{key}.{name}", item, kind, 0 if name == "retries" else 1)
             if number is not None:
                 out[name] = number
     return out

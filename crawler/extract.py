@@ -85,6 +85,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 _LABEL_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _LABEL_CLASS = re.compile(r"title|head|caption|label", re.IGNORECASE)
 _HEADLINE_LINK_SHARE = 0.2
+_LINK_LINE_MAX_WORDS = 40
 _PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
 
 _HEADLINE_BLOCK_NAMES = (
@@ -113,6 +114,11 @@ _TIME_ANYWHERE = etree.XPath(
 )
 _ITEMPROP_PUBLISHED = etree.XPath(
     "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"
+)
+_HEADLINE_LINKS = etree.XPath(
+    "count((//*[self::h2 or self::h3 or self::h4][.//a[not(starts-with(@href, '#'))]]"
+    " | //a[not(starts-with(@href, '#'))][.//h2 or .//h3 or .//h4])"
+    "[not(ancestor::nav or ancestor::aside or ancestor::footer or ancestor::header)])"
 )
 _JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
 
@@ -148,6 +154,9 @@ def extract_links(html: str, base_url: str) -> list[str]:
 
     Relative links resolve against <base href> when the page has one, else base_url.
     """
+    if "<html" not in html[:4096].lower():
+        # A fragment (a feed entry's HTML, say) is not a document trafilatura accepts.
+        html = f"<html><body>{html}</body></html>"
     tree = _parse(html)
     if tree is None:
         return []
@@ -215,7 +224,7 @@ def _extract(page: Page) -> Article | None:
         articles_ld
         or meta.get("og:type", "").lower() in _ARTICLE_OG_TYPES
         or any(key in meta for key in _PUBLISHED_META)
-        or tree.xpath("boolean(//*[@itemprop='articleBody'])")
+        or tree.xpath("boolean(//*[@itemprop='articleBody'] | //article//h1)")
     )
     # Title first: pruning may remove an <h1> that sat inside a mislabelled block.
     h1 = _first_h1(tree)
@@ -238,11 +247,11 @@ def _extract(page: Page) -> Article | None:
     if not isinstance(document, Document) or not document.text:
         return None
 
-    text, link_lines = _drop_link_lines(document.text, _anchor_texts(tree))
+    text, link_lines = _drop_link_lines(document.text, _anchor_index(tree))
     if len(text.split()) < MIN_WORDS:
         return None
-    if link_lines >= 3 and not is_article:
-        return None  # a teaser list: headlines plus summaries, a section page
+    if not is_article and (link_lines >= 3 or _HEADLINE_LINKS(tree) >= 3):
+        return None  # a teaser list (headlines, maybe summaries): a section page
 
     canonical = _canonical_url(page.url, tree, meta)
     others = [canonicalize(u) for u in (page.url, page.requested_url) if u]
@@ -408,32 +417,40 @@ def _prune_headline_blocks(tree: Any) -> None:
                 _remove(element)
 
 
-def _anchor_texts(tree: Any) -> list[str]:
-    texts = {" ".join(a.text_content().split()) for a in tree.iter("a")}
-    return sorted((t for t in texts if len(t) >= 2), key=len, reverse=True)
+def _anchor_index(tree: Any) -> dict[str, list[str]]:
+    """Map the first word of each link text (casefolded) to those link texts, longest first."""
+    index: dict[str, list[str]] = {}
+    for text in {" ".join(a.text_content().split()) for a in tree.iter("a")}:
+        words = _NON_WORD.sub(" ", text.casefold()).split()
+        if words:
+            index.setdefault(words[0], []).append(text)
+    for texts in index.values():
+        texts.sort(key=len, reverse=True)
+    return index
 
 
-def _drop_link_lines(text: str, anchors: list[str]) -> tuple[str, int]:
-    """Drop lines that are only link text (with at most a few other words); count headlines."""
-    anchor_set = set(anchors)
+def _drop_link_lines(text: str, anchors: dict[str, list[str]]) -> tuple[str, int]:
+    """Drop lines that are only link text, give or take a few words; count the headlines.
+
+    "Read also: <a>headline</a>" lines and headline lists that survived extraction go;
+    a paragraph with inline links stays.
+    """
     kept: list[str] = []
     headlines = 0
     for line in text.splitlines():
         flat = " ".join(line.split())
         if not flat:
             continue
+        words = _NON_WORD.sub(" ", flat.casefold()).split()
         rest = flat
-        if flat not in anchor_set:
-            if len(flat.split()) > 60:
-                kept.append(line)
-                continue
-            for anchor in anchors:
-                if len(anchor) <= len(rest) and anchor in rest:
-                    rest = rest.replace(anchor, " ")
-            if rest == flat or len(rest.split()) >= 4:
-                kept.append(line)
-                continue
-        if len(flat.split()) >= 3:
+        if len(words) <= _LINK_LINE_MAX_WORDS:
+            for word in dict.fromkeys(words):
+                for anchor in anchors.get(word, ()):
+                    if anchor in rest:
+                        rest = rest.replace(anchor, " ")
+        if rest == flat or len(rest.split()) >= 4:
+            kept.append(line)
+        elif len(words) >= 3:
             headlines += 1
     return "\n".join(kept), headlines
 

@@ -43,14 +43,17 @@ MIN_WORDS = 40
 # Languages the identifier chooses among: the watched ones and those a Central Asian news
 # site is likely to publish in. A wider set only adds ways to be wrong on short texts.
 _LANGUAGES = ("en", "ru", "kk", "ky", "uz", "tg", "uk", "be", "tr", "de", "fr", "es", "zh", "ar")
-_LANGID_MIN_CONFIDENCE = 0.7
+_LANGID_MIN_CONFIDENCE = 0.9
 _LANGID_MIN_CHARS = 200
 _LANGID_MAX_CHARS = 5000
 
 # Letters of Kazakh Cyrillic absent from Russian, Ukrainian and Kyrgyz: py3langid takes short
 # Kazakh texts for Russian (and the reverse), the letters do not.
+# Shares are of Cyrillic letters: Kazakh prose runs at 4-13 % per paragraph, a Russian text
+# that spells Kazakh names the Kazakh way at about 1 %.
 _KAZAKH_LETTERS = frozenset("әғқұһӘҒҚҰҺ")
-_KAZAKH_MIN_SHARE = 0.01  # of Cyrillic letters; Kazakh prose runs at 5-8 %
+_KAZAKH_SURE_SHARE = 0.03
+_KAZAKH_MIN_SHARE = 0.005
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 # Headings of headline blocks, compared casefolded with punctuation stripped.
@@ -83,10 +86,10 @@ _BLOCK_LABEL_PREFIXES = ("more from ", "ещё из ", "еще из ")
 _NON_WORD = re.compile(r"[\W_]+")
 
 _LABEL_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
-_LABEL_CLASS = re.compile(r"title|head|caption|label", re.IGNORECASE)
+_LABEL_MAX_CHARS = 60
 _HEADLINE_LINK_SHARE = 0.2
 _LINK_LINE_MAX_WORDS = 40
-_PROTECTED_TAGS = frozenset({"html", "body", "main", "article"})
+_PROTECTED_TAGS = frozenset({"html", "body", "main"})
 
 _HEADLINE_BLOCK_NAMES = (
     "lenta|latest|last-?news|most-?(?:read|viewed|popular)|popular|read-?also|also-?read|"
@@ -97,14 +100,15 @@ _HEADLINE_BLOCKS = etree.XPath(
     f"[re:test(concat(@class, ' ', @id), '{_HEADLINE_BLOCK_NAMES}', 'i')]",
     namespaces={"re": "http://exslt.org/regular-expressions"},
 )
+# Teaser cards are often <article>s too: only the page's heading or body marks the article.
 _PROTECTS_ARTICLE = etree.XPath(
-    "boolean(descendant-or-self::h1 | descendant-or-self::article"
-    " | descendant-or-self::*[@itemprop='articleBody'])"
+    "boolean(descendant-or-self::h1 | descendant-or-self::*[@itemprop='articleBody'])"
 )
 _CANDIDATE_LABELS = etree.XPath(
-    "//h2 | //h3 | //h4 | //h5 | //h6"
-    " | //*[self::div or self::span or self::p or self::strong or self::b or self::header]"
-    "[string-length(normalize-space()) < 40]"
+    "//h2 | //h3 | //h4 | //h5 | //h6 | //strong | //b"
+    " | //*[self::div or self::span or self::p or self::header]"
+    "[re:test(@class, 'title|head|caption|label', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
 )
 _TIME_IN_ARTICLE = etree.XPath(
     "(//article//time[@datetime] | //main//time[@datetime] | //time[@pubdate][@datetime])/@datetime"
@@ -120,7 +124,7 @@ _HEADLINE_LINKS = etree.XPath(
     " | //a[not(starts-with(@href, '#'))][.//h2 or .//h3 or .//h4])"
     "[not(ancestor::nav or ancestor::aside or ancestor::footer or ancestor::header)])"
 )
-_JSON_LD = etree.XPath("//script[@type='application/ld+json']/text()")
+_JSON_LD = etree.XPath("//script[contains(@type, 'ld+json')]/text()")
 
 _PUBLISHED_META = ("article:published_time", "og:article:published_time", "article:published")
 _ARTICLE_OG_TYPES = frozenset({"article", "news", "newsarticle"})
@@ -128,7 +132,7 @@ _ARTICLE_OG_TYPES = frozenset({"article", "news", "newsarticle"})
 _DATE_PREFIX = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
-_TITLE_SEPARATORS = (" | ", " - ", " — ", " – ", " :: ", " // ", " « ", " » ")
+_TITLE_SEPARATORS = (" | ", " - ", " — ", " – ", " :: ", " // ")
 _TITLE_SUFFIX_MAX = 40
 
 _SKIPPED_HREF = ("#", "javascript:", "mailto:", "tel:", "data:", "sms:")
@@ -226,9 +230,7 @@ def _extract(page: Page) -> Article | None:
         or any(key in meta for key in _PUBLISHED_META)
         or tree.xpath("boolean(//*[@itemprop='articleBody'] | //article//h1)")
     )
-    # Title first: pruning may remove an <h1> that sat inside a mislabelled block.
-    h1 = _first_h1(tree)
-
+    # Dates are read after pruning, so that the times of sidebar headlines are gone.
     _prune_headline_blocks(tree)
     document = trafilatura.bare_extraction(
         tree,
@@ -250,19 +252,22 @@ def _extract(page: Page) -> Article | None:
     text, link_lines = _drop_link_lines(document.text, _anchor_index(tree))
     if len(text.split()) < MIN_WORDS:
         return None
-    if not is_article and (link_lines >= 3 or _HEADLINE_LINKS(tree) >= 3):
-        return None  # a teaser list (headlines, maybe summaries): a section page
+    if not is_article and (
+        _HEADLINE_LINKS(tree) >= 3 or link_lines >= max(3, len(text.splitlines()))
+    ):
+        return None  # a list of headlines, maybe with summaries: a section page
 
     canonical = _canonical_url(page.url, tree, meta)
     others = [canonicalize(u) for u in (page.url, page.requested_url) if u]
+    title = _title(page, tree, meta, articles_ld, document.title, document.sitename)
     return Article(
         url=page.url,
         canonical_url=canonical,
         source=page.source,
-        title=_title(page, meta, articles_ld, h1, document.title, document.sitename),
+        title=title,
         text=text,
         published_at=_published(page, tree, meta, articles_ld, document.date),
-        language=_language(text, document.title or "", tree, meta, page.language_hint),
+        language=_language(text, title, tree, meta, page.language_hint),
         fetched_at=page.fetched_at,
         content_hash=content_hash(text),
         other_urls=tuple(dict.fromkeys(u for u in others if u != canonical)),
@@ -338,11 +343,10 @@ def _label_key(text: str) -> str:
 
 
 def _is_block_label(element: Any) -> bool:
-    if element.tag not in _LABEL_TAGS and not (
-        _LABEL_CLASS.search(element.get("class") or "") or element.tag in ("strong", "b")
-    ):
+    text = element.text_content()
+    if len(text) > _LABEL_MAX_CHARS:
         return False
-    key = _label_key(element.text_content())
+    key = _label_key(text)
     return key in _BLOCK_LABELS or key.startswith(_BLOCK_LABEL_PREFIXES)
 
 
@@ -418,9 +422,15 @@ def _prune_headline_blocks(tree: Any) -> None:
 
 
 def _anchor_index(tree: Any) -> dict[str, list[str]]:
-    """Map the first word of each link text (casefolded) to those link texts, longest first."""
+    """Map the first word of each link text (casefolded) to the link texts, longest first."""
     index: dict[str, list[str]] = {}
-    for text in {" ".join(a.text_content().split()) for a in tree.iter("a")}:
+    # Links within the page (a heading's permalink, a table of contents) are not headlines.
+    link_texts = {
+        " ".join(a.text_content().split())
+        for a in tree.iter("a")
+        if not (a.get("href") or "#").lstrip().startswith("#")
+    }
+    for text in link_texts:
         words = _NON_WORD.sub(" ", text.casefold()).split()
         if words:
             index.setdefault(words[0], []).append(text)
@@ -490,19 +500,18 @@ def _strip_site_suffix(title: str, site_names: set[str]) -> str:
 
 def _title(
     page: Page,
+    tree: Any,
     meta: dict[str, str],
     articles_ld: list[dict[str, Any]],
-    h1: str,
     trafilatura_title: str | None,
     sitename: str | None,
 ) -> str:
-    candidates = (
-        meta.get("og:title", ""),
-        h1,
-        meta.get("twitter:title", ""),
-        trafilatura_title or "",
-        page.feed_title,
-    )
+    """og:title, else the <h1>, else trafilatura's pick (<title>...), without a site suffix."""
+    og_title = " ".join(meta.get("og:title", "").split())
+    h1 = _first_h1(tree)
+    if h1 and not og_title:
+        return h1  # a heading on the page carries no site name
+    candidates = (og_title, meta.get("twitter:title", ""), trafilatura_title or "", page.feed_title)
     title = next((t for t in (" ".join(c.split()) for c in candidates) if t), "")
     names = _site_names(meta, articles_ld, page.url)
     if sitename:
@@ -546,12 +555,12 @@ def _language(text: str, title: str, tree: Any, meta: dict[str, str], hint: str)
     sample = f"{title}\n{text}"[:_LANGID_MAX_CHARS]
     cyrillic = len(_CYRILLIC.findall(sample))
     kazakh_share = sum(c in _KAZAKH_LETTERS for c in sample) / cyrillic if cyrillic else 0.0
-    if cyrillic >= 50 and kazakh_share >= _KAZAKH_MIN_SHARE:
+    if cyrillic >= 50 and kazakh_share >= _KAZAKH_SURE_SHARE:
         return "kk"
     ranking = _identifier().rank(sample)
     detected, confidence = ranking[0]
-    if detected == "kk":
-        # Without its own letters it is Russian (or its neighbour) the identifier misread.
+    if detected == "kk" and kazakh_share < _KAZAKH_MIN_SHARE:
+        # Without its own letters it is Russian (or a neighbour) the identifier misread.
         detected, confidence = next((r for r in ranking if r[0] != "kk"), ranking[0])
     if len(sample) >= _LANGID_MIN_CHARS and confidence >= _LANGID_MIN_CONFIDENCE:
         return str(detected)

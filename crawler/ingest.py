@@ -34,6 +34,13 @@ class IngestResult:
     saved: SaveResult | None = None
 
 
+def matchable_text(article: Article) -> str:
+    """Title and text as one string, without the title twice when the text opens with it."""
+    if not article.title or article.text.lstrip().startswith(article.title):
+        return article.text
+    return f"{article.title}\n\n{article.text}"
+
+
 class Ingest:
     """Owns the database connection and the compiled watchlist for one cycle."""
 
@@ -54,7 +61,7 @@ class Ingest:
         if article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
-        hits = tuple(self.matcher.match(article.title + "\n\n" + article.text))
+        hits = tuple(self.matcher.match(matchable_text(article)))
         saved = save_article(self.db, article, hits, self._route, enqueue)
         if saved.duplicate:
             self.counts["articles_duplicate"] += 1

@@ -33,7 +33,6 @@ _TRACKING_PARAMS = frozenset(
         "icid", "ncid", "xtor", "xtref", "ito", "s_cid", "smid", "smtyp", "soc_src", "soc_trk",
         "wt.mc_id", "wt_mc_id", "guccounter", "guce_referrer", "guce_referrer_sig", "spm",
         "vero_id", "oly_anon_id", "oly_enc_id", "rb_clickid", "__twitter_impression",
-        "share_source", "from_telegram",
     }
 )  # fmt: skip
 _TRACKING_PREFIXES = ("utm_", "at_", "mtm_", "pk_", "hsa_", "itm_", "stm_")

@@ -77,6 +77,8 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> Setting
             "RETRY_TIMES": crawl.retries,
             "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
             "LOG_LEVEL": log_level,
+            # The CLI owns logging; Scrapy must not add its own root handler.
+            "LOG_INSTALL_ROOT_HANDLER": False,
         },
         priority="cmdline",
     )
@@ -85,7 +87,7 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> Setting
 
 def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) -> int:
     """Run the feed and site spiders together until both finish; return pages fetched."""
-    process = CrawlerProcess(scrapy_settings(config.crawl, log_level), install_root_handler=False)
+    process = CrawlerProcess(scrapy_settings(config.crawl, log_level))
     feeds = tuple(source for source in config.sources if source.feed)
     sites = tuple(source for source in config.sources if source.site)
     crawlers = []

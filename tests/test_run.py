@@ -239,8 +239,12 @@ def test_failed_webhook_stays_pending_and_is_retried_with_the_same_id(
     web.script("e2e-retry", [{"status": 503}, {"status": 503}])
     config = make_config(tmp_path, web, "e2e-retry",
                          '\n[[source]]\nname = "rss20"\nfeed = "BASE/feeds/rss20.xml"\n')
-    result = newswatch(config, web, "e2e-retry", "run")
+    result = newswatch(config, web, "e2e-retry", "run", "-vv")
     assert result.returncode == 1
+    # Secrets (the signing secret and the webhook URL) never reach a log, even at -vv.
+    assert " DEBUG " in result.stderr and " INFO scrapy" in result.stderr
+    for secret in (SECRET, SECRET.removeprefix("whsec_"), web.hook_url("e2e-retry")):
+        assert secret not in result.stderr and secret not in result.stdout
     db = tmp_path / "nw.db"
     assert {a["status"] for a in rows(db, "SELECT status FROM alerts")} <= {"failed", "pending"}
     first = web.hook_requests("e2e-retry")

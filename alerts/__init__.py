@@ -1,42 +1,56 @@
 """Alert delivery: the outbox written with the hits, and the channels that send from it."""
 
+from .apprise_channel import AppriseChannel
 from .channels import CHANNEL_TYPES, ChannelSetupError, make_channel
 from .console import ConsoleChannel
+from .mail import EmailChannel
 from .outbox import (
     DeliveryReport,
     backoff,
     deliver,
     enqueue,
     idempotency_key,
+    is_backfill,
     retry_dead,
     status,
 )
 from .payload import (
     AlertMessage,
+    ChannelDisabled,
     ChannelUnreachable,
     DeliveryError,
+    Digest,
     MissingAlertData,
+    Notice,
     PermanentError,
     RateLimited,
     RetryableError,
     Sender,
     load_message,
     redact,
+    redacted,
 )
 from .signing import SignatureError, sign, signed_headers, verify
 from .slack import SlackChannel
+from .source_alerts import source_alerts
+from .state import enable_channels, note_run
 from .webhook import HttpChannel, WebhookChannel
 
 __all__ = [
     "CHANNEL_TYPES",
     "AlertMessage",
+    "AppriseChannel",
+    "ChannelDisabled",
     "ChannelSetupError",
     "ChannelUnreachable",
     "ConsoleChannel",
     "DeliveryError",
     "DeliveryReport",
+    "Digest",
+    "EmailChannel",
     "HttpChannel",
     "MissingAlertData",
+    "Notice",
     "PermanentError",
     "RateLimited",
     "RetryableError",
@@ -46,14 +60,19 @@ __all__ = [
     "WebhookChannel",
     "backoff",
     "deliver",
+    "enable_channels",
     "enqueue",
     "idempotency_key",
+    "is_backfill",
     "load_message",
     "make_channel",
+    "note_run",
     "redact",
+    "redacted",
     "retry_dead",
     "sign",
     "signed_headers",
+    "source_alerts",
     "status",
     "verify",
 ]

@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from crawler.config import Channel
 
+from .apprise_channel import AppriseChannel
 from .console import ConsoleChannel
+from .mail import EmailChannel
 from .payload import Sender
 from .slack import SlackChannel
 from .webhook import WebhookChannel
@@ -16,6 +18,8 @@ CHANNEL_TYPES: dict[str, Callable[[Channel], Sender]] = {
     "console": ConsoleChannel,
     "webhook": WebhookChannel,
     "slack": SlackChannel,
+    "email": EmailChannel,
+    "apprise": AppriseChannel,
 }
 
 

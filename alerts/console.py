@@ -8,7 +8,7 @@ from typing import TextIO
 
 from crawler.config import Channel
 
-from .payload import AlertMessage
+from .payload import AlertMessage, Notice
 
 # Scraped text must not drive the terminal: drop control characters (ANSI escapes too).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -50,6 +50,15 @@ class ConsoleChannel:
         """Print one alert, followed by a blank line."""
         stream = self._stream or sys.stdout  # looked up late, so pytest's capsys sees it
         stream.write(render(message) + "\n")
+        stream.flush()
+
+    def notify(self, notice: Notice) -> None:
+        """Print a notice (flood summary, source alert)."""
+        lines = [f"── {_clean(notice.title)} ──", f"  {_clean(notice.text)}"]
+        if notice.link:
+            lines.append(f"  {_clean(notice.link)}")
+        stream = self._stream or sys.stdout
+        stream.write("\n".join(lines) + "\n\n")
         stream.flush()
 
     def close(self) -> None:

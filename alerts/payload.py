@@ -1,20 +1,26 @@
-"""What an alert says (the message, the webhook payload) and the errors a channel raises.
+"""What an alert says (message, digest, notice, webhook payload) and the errors a channel raises.
 
 The message is read from the database when the alert is sent, not when it is
 queued, so ``also_reported_by`` lists every article the story has gathered by
-then. Channels receive an ``AlertMessage`` and know nothing of SQLite.
+then. Channels receive an ``AlertMessage`` (one alert), a ``Digest`` (many, by
+email) or a ``Notice`` (a flood summary, a source alert) and know nothing of
+SQLite. A watch with ``redact = true`` reaches channels with its id in place
+of the person's name and without a snippet (``redacted``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from crawler.config import Config
+from crawler.config import Config, Watch
+from crawler.matcher import Matcher
 
 EVENT_TYPE = "hit.created"
 MAX_ALSO_REPORTED = 100  # a story syndicated everywhere should not make a huge payload
@@ -57,6 +63,15 @@ class PermanentError(DeliveryError):
         super().__init__(detail, retryable=False)
 
 
+class ChannelDisabled(PermanentError):
+    """The channel itself is gone or misconfigured: stop using it until someone fixes it.
+
+    HTTP 410, Slack's ``channel_not_found``/``channel_is_archived``/``no_service``,
+    a mail server that offers no STARTTLS or refuses the login. The alert that
+    met it waits with the channel's other alerts; none of them is lost.
+    """
+
+
 @dataclass(frozen=True)
 class AlertMessage:
     """Everything a channel needs to render one alert (plain data, no database)."""
@@ -75,6 +90,8 @@ class AlertMessage:
     snippet: str
     confidence: float | None
     also_reported_by: tuple[str, ...] = ()
+    review_url: str = ""  # the review desk, for channels that link to it
+    priority: str = "normal"
 
     def payload(self) -> dict[str, Any]:
         """The webhook body, exactly as the contract in SPEC.md names it."""
@@ -100,14 +117,66 @@ class AlertMessage:
         }
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A message that is not one alert: a flood summary, a source failing or recovering.
+
+    ``id`` is stable across retries (the webhook-id, the Message-ID); ``title``
+    and ``text`` are plain text, which each channel escapes for itself.
+    """
+
+    id: str
+    type: str  # "alerts.summary" | "source.failing" | "source.recovered"
+    timestamp: str
+    title: str
+    text: str
+    link: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        """The webhook body for a notice: same envelope as an alert, another ``type``."""
+        return {
+            "type": self.type,
+            "timestamp": self.timestamp,
+            "data": {"title": self.title, "text": self.text, "link": self.link, **self.data},
+        }
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Many alerts in one email; ``more`` counts the ones beyond those listed."""
+
+    id: str  # derived from the items' keys: a digest re-sent after a crash keeps its Message-ID
+    channel: str
+    timestamp: str
+    items: tuple[AlertMessage, ...]
+    more: int = 0
+    review_url: str = ""
+
+    @property
+    def total(self) -> int:
+        """How many alerts the digest covers."""
+        return len(self.items) + self.more
+
+
 class Sender(Protocol):
-    """What every channel object is: ``send`` raises a ``DeliveryError`` on failure."""
+    """What every channel object is: ``send`` and ``notify`` raise ``DeliveryError`` on failure."""
 
     def send(self, message: AlertMessage) -> None:
         """Deliver one alert, or raise ``DeliveryError``."""
 
+    def notify(self, notice: Notice) -> None:
+        """Deliver a notice (flood summary, source alert), or raise ``DeliveryError``."""
+
     def close(self) -> None:
         """Release connections; the object is not used afterwards."""
+
+
+class DigestSender(Sender, Protocol):
+    """A channel that can also send many alerts as one digest (email)."""
+
+    def send_digest(self, digest: Digest) -> None:
+        """Deliver one digest, or raise ``DeliveryError``."""
 
 
 class MissingAlertData(LookupError):
@@ -152,12 +221,13 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
                 [story_id, article_id, MAX_ALSO_REPORTED],
             ).fetchall()
         ]
-    names = {watch.id: watch.label for watch in config.watches}
-    return AlertMessage(
+    watches = {watch.id: watch for watch in config.watches}
+    watch = watches.get(alert["watch_id"])
+    message = AlertMessage(
         id=alert["idempotency_key"],
         timestamp=alert.get("created_at") or hit_created_at or "",
         watch_id=alert["watch_id"],
-        watch_name=names.get(alert["watch_id"], alert["watch_id"]),
+        watch_name=watch.label if watch is not None else alert["watch_id"],
         story_id=story_id,
         url=url or canonical_url,
         title=title or "",
@@ -168,7 +238,42 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
         snippet=snippet or "",
         confidence=confidence,
         also_reported_by=tuple(others),
+        review_url=config.review_url,
+        priority=watch.priority if watch is not None else "normal",
     )
+    return redacted(message, watch) if watch is not None and watch.redact else message
+
+
+# Stands for a name while the title is searched again; never a word character.
+_MASK = "\ue000"
+
+
+@lru_cache(maxsize=64)
+def _name_matcher(watch: Watch) -> Matcher:
+    return Matcher.compile([replace(watch, context=(), exclude=())])
+
+
+def hide_names(text: str, watch: Watch) -> str:
+    """``text`` with every form of the watch's name the matcher finds replaced by the watch id."""
+    if not text or watch.kind == "case":
+        return text
+    for _ in range(50):  # each pass hides one mention; a title has few
+        hits = _name_matcher(watch).match(text)
+        if not hits:
+            break
+        hit = hits[0]
+        text = text[: hit.start] + _MASK + text[hit.end :]
+    for name in sorted({watch.name, *watch.aliases} - {""}, key=len, reverse=True):
+        text = re.sub(re.escape(name), _MASK, text, flags=re.IGNORECASE)
+    return text.replace(_MASK, watch.id)
+
+
+def redacted(message: AlertMessage, watch: Watch) -> AlertMessage:
+    """The message as a redacted watch's channels get it: id for name, no snippet."""
+    title = hide_names(message.title, watch)
+    if message.matched and watch.kind != "case":
+        title = re.sub(re.escape(message.matched), watch.id, title, flags=re.IGNORECASE)
+    return replace(message, watch_name=watch.id, title=title, matched=watch.id, snippet="")
 
 
 def secret_forms(secrets: Iterable[str]) -> list[str]:

@@ -2,7 +2,11 @@
 
 Every piece of scraped text is escaped (``&``, ``<``, ``>``), so a headline
 saying ``<!channel>`` shows those characters instead of pinging a channel,
-and no article can smuggle a link or a mention into the message.
+and no article can smuggle a link or a mention into the message. Slack takes
+about one message per second per webhook: ``min_interval`` tells the outbox
+to pace this channel. Slack answers errors as a short text body; those that
+mean the webhook or its channel is gone disable the channel, those about one
+message make that alert dead, the rest are retried.
 """
 
 from __future__ import annotations
@@ -10,16 +14,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .payload import AlertMessage, PermanentError
+from .payload import AlertMessage, ChannelDisabled, DeliveryError, Notice, PermanentError
 from .webhook import HttpChannel
 
 SECTION_LIMIT = 3000  # characters of mrkdwn text Slack accepts in one section block
 FALLBACK_LIMIT = 3000  # the notification text; Slack allows more but nobody reads it
 TITLE_LIMIT = 300
-# Incoming-webhook error bodies that no retry will fix.
-PERMANENT_ERRORS = {
-    "invalid_payload",
-    "invalid_blocks",
+MIN_INTERVAL = 1.0  # seconds between messages to one webhook (Slack's rate limit)
+# Incoming-webhook error bodies meaning the webhook or its channel is gone: no message
+# can get through until someone fixes the channel.
+CHANNEL_ERRORS = {
     "invalid_token",
     "user_not_found",
     "channel_not_found",
@@ -32,6 +36,8 @@ PERMANENT_ERRORS = {
     "team_disabled",
     "invalid_team",
 }
+# Error bodies about this one message: no retry will fix it.
+MESSAGE_ERRORS = {"invalid_payload", "invalid_blocks", "too_many_attachments", "no_text"}
 
 
 def escape(text: str) -> str:
@@ -92,19 +98,45 @@ def _fit(text: str) -> str:
     return text if len(text) <= SECTION_LIMIT else text[:SECTION_LIMIT]
 
 
+def render_notice(notice: Notice) -> dict[str, Any]:
+    """A notice (flood summary, source alert) as a Slack body; all of its text escaped."""
+    title = _escaped(notice.title, TITLE_LIMIT)
+    text = _escaped(notice.text, SECTION_LIMIT - TITLE_LIMIT - 600)
+    body = f"*{title}*\n{text}"
+    if notice.link:
+        body += "\n" + _link(notice.link, notice.link)
+    return {
+        "text": _escaped(f"newswatch: {notice.title}", FALLBACK_LIMIT),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": _fit(body)}}],
+    }
+
+
 class SlackChannel(HttpChannel):
     """Posts alerts to a Slack incoming webhook (``url_env``); Slack answers 200 ``ok``."""
 
     kind = "slack"
+    min_interval = MIN_INTERVAL
 
     def send(self, message: AlertMessage) -> None:
-        """POST one alert; raise ``DeliveryError`` (permanent for Slack's configuration errors)."""
-        body = json.dumps(render(message), ensure_ascii=False).encode()
-        response = self.post_json(body, {})
+        """POST one alert; raise ``DeliveryError`` mapped from Slack's answer."""
+        self._post(render(message))
+
+    def notify(self, notice: Notice) -> None:
+        """POST a notice."""
+        self._post(render_notice(notice))
+
+    def _post(self, payload: dict[str, Any]) -> None:
+        response = self.post_json(json.dumps(payload, ensure_ascii=False).encode(), {})
         error = self.error_for(response)
         if error is None:
             return
-        code = response.text.strip()
-        if error.retryable and code in PERMANENT_ERRORS:
-            raise PermanentError(f"HTTP {response.status_code}: {code}")
-        raise error
+        raise slack_error(response.status_code, response.text.strip(), error)
+
+
+def slack_error(status: int, code: str, error: DeliveryError) -> DeliveryError:
+    """What Slack's answer means: its error body decides before the status code does."""
+    if code in CHANNEL_ERRORS or status in (404, 410):
+        return ChannelDisabled(error.detail)
+    if code in MESSAGE_ERRORS:
+        return PermanentError(error.detail)
+    return error

@@ -19,8 +19,10 @@ from crawler.config import Channel
 
 from .payload import (
     AlertMessage,
+    ChannelDisabled,
     ChannelUnreachable,
     DeliveryError,
+    Notice,
     PermanentError,
     RateLimited,
     RetryableError,
@@ -51,8 +53,15 @@ class _RedactSecrets(logging.Filter):
 
 
 # httpx logs every request URL at INFO; under -v that would print the secret URL.
+# Apprise logs its failures with the service URL it was given.
 _REDACT = _RedactSecrets()
-logging.getLogger("httpx").addFilter(_REDACT)
+for _name in ("httpx", "apprise"):
+    logging.getLogger(_name).addFilter(_REDACT)
+
+
+def add_log_secrets(secrets: tuple[str, ...]) -> None:
+    """Keep these values out of httpx's and Apprise's log lines from now on."""
+    _REDACT.secrets.update(secret for secret in secrets if secret)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -87,7 +96,7 @@ class HttpChannel:
         self.id = channel.id
         self._url = url
         self._secrets = tuple(value for value in channel.secrets.values() if value)
-        _REDACT.secrets.update(self._secrets)
+        add_log_secrets(self._secrets)
         timeout = float(channel.options.get("timeout") or DEFAULT_TIMEOUT)
         self._own_client = client is None
         self._client = client or httpx.Client(
@@ -140,6 +149,8 @@ class HttpChannel:
             return RateLimited(detail, retry_after=retry_after)
         if status == 408 or status >= 500:
             return RetryableError(detail, retry_after=retry_after)
+        if status == 410:
+            return ChannelDisabled(detail + " (the receiver is gone)")
         if 300 <= status < 400:
             return PermanentError(
                 f"HTTP {status}: the URL redirects and redirects are not followed; "
@@ -169,8 +180,15 @@ class WebhookChannel(HttpChannel):
 
     def send(self, message: AlertMessage) -> None:
         """Sign (with a fresh timestamp) and POST one alert; raise ``DeliveryError`` on failure."""
-        body = json.dumps(message.payload(), ensure_ascii=False, separators=(",", ":")).encode()
-        response = self.post_json(body, signed_headers(self._secret, message.id, body))
+        self._post_event(message.id, message.payload())
+
+    def notify(self, notice: Notice) -> None:
+        """POST a notice (``alerts.summary``, ``source.failing``, ``source.recovered``)."""
+        self._post_event(notice.id, notice.payload())
+
+    def _post_event(self, event_id: str, payload: dict[str, object]) -> None:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        response = self.post_json(body, signed_headers(self._secret, event_id, body))
         error = self.error_for(response)
         if error is not None:
             raise error

@@ -86,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
     )
-    review.add_argument("--port", type=int, default=8001, help="port (default: %(default)s)")
+    review.add_argument(
+        "--port", type=int, default=8001, help="port, 0 for any free one (default: %(default)s)"
+    )
     return parser
 
 
@@ -220,7 +222,8 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     """``newswatch alerts deliver|status|retry``."""
-    from alerts.outbox import deliver, retry_dead, status
+    from alerts.outbox import deliver, retry_dead, status, status_text
+    from alerts.state import enable_channels
 
     from .store import open_database
 
@@ -229,26 +232,21 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     try:
         if args.action == "deliver":
             report = deliver(db, config)
-            data: dict[str, Any] = {
-                "sent": report.sent,
-                "failed": report.failed,
-                "dead": report.dead,
-                "pending": report.pending,
-            }
-            code = EXIT_PARTIAL if report.failed or report.dead else EXIT_OK
-            text = (
-                f"alerts: {report.sent} sent, {report.failed} failed (will retry), "
-                f"{report.dead} dead, {report.pending} pending"
-            )
+            data: dict[str, Any] = report.as_dict()
+            code = EXIT_OK if report.ok else EXIT_PARTIAL
+            text = report.summary()
         elif args.action == "status":
             data = status(db)
             code = EXIT_OK
-            text = "alerts: " + ", ".join(f"{key} {value}" for key, value in data.items())
+            text = status_text(data)
         else:
             count = retry_dead(db)
-            data = {"requeued": count}
+            enabled = enable_channels(db)
+            data = {"requeued": count, "enabled_channels": enabled}
             code = EXIT_OK
             text = f"alerts: {count} dead alerts re-queued"
+            if enabled:
+                text += f"; channels enabled again: {', '.join(enabled)}"
     finally:
         db.close()
     if args.json:
@@ -259,7 +257,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    """``newswatch review``: hands the process over to Datasette."""
+    """``newswatch review``: Datasette with the desk plugin; prints the URL, serves until stopped."""
     config = _load(args)
     if not config.database.exists():
         print(
@@ -268,20 +266,13 @@ def cmd_review(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    print(f"review desk: http://{args.host}:{args.port}/ (Ctrl-C to stop)", flush=True)
-    argv = [
-        sys.executable,
-        "-m",
-        "datasette",
-        "serve",
-        str(config.database),
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-    ]
-    os.execv(sys.executable, argv)
-    return EXIT_OK  # not reached
+    from .review import serve
+
+    try:
+        return serve(config, host=args.host, port=args.port, verbose=args.verbose)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        print(f"newswatch: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

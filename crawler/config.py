@@ -42,6 +42,8 @@ class Watch:
     context: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
     origin: str = ""  # "watchlist.toml: watch[2]", for messages about this watch
+    priority: str = "normal"  # "urgent": sent at once even where a channel sends digests
+    redact: bool = False  # channel payloads show the watch id, never the name or snippet
 
     @property
     def label(self) -> str:
@@ -93,9 +95,30 @@ class CrawlSettings:
 
 @dataclass(frozen=True)
 class AlertSettings:
-    """How delivery retries: attempts before a row is dead."""
+    """How alerts are delivered: retries, flood cap, backfill, who hears of broken sources."""
 
     max_attempts: int = 8
+    cap: int = 20  # messages per channel per run; the rest become one summary message
+    backfill_hours: float = 24.0  # older items at a source's or watch's first run: stored, not sent
+    operator_channel: str = ""  # told when a source keeps failing, and when it recovers
+    source_failure_threshold: int = 5  # consecutive failed runs before the operator is told
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """Access to the review desk: the password's variable, and whether localhost may read."""
+
+    password_env: str = ""  # names the variable holding the shared password; read when serving
+    open_on_localhost: bool = True  # loopback clients may read without logging in
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    """When two articles are one story: the similarity that joins them, and how far back."""
+
+    # Estimated Jaccard similarity of word shingles; tuned on tests/data/dedup (bench/README.md).
+    threshold: float = 0.5
+    window_days: int = 30  # a new article joins only stories with an article seen this recently
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,8 @@ class Config:
     crawl: CrawlSettings = CrawlSettings()
     alerts: AlertSettings = AlertSettings()
     review_url: str = "http://127.0.0.1:8001/"
+    review: ReviewSettings = ReviewSettings()
+    dedup: DedupSettings = DedupSettings()
 
     def channel(self, channel_id: str) -> Channel:
         """The channel with this id (KeyError if none)."""
@@ -123,10 +148,33 @@ class Config:
 # variables holding secrets; the value is read at load time.
 CHANNEL_KEYS: dict[str, dict[str, bool]] = {
     # key -> required
-    "console": {},
-    "webhook": {"url_env": True, "secret_env": False, "timeout": False},
-    "slack": {"url_env": True, "timeout": False},
+    "console": {"cap": False},
+    "webhook": {"url_env": True, "secret_env": False, "timeout": False, "cap": False},
+    "slack": {"url_env": True, "timeout": False, "cap": False},
+    "email": {
+        "host": True,
+        "port": False,
+        "security": False,  # starttls (default) | tls | plain-local-relay
+        "username_env": False,
+        "password_env": False,
+        "from": True,
+        "to": True,
+        "mode": False,  # immediate (default) | digest
+        "every": False,  # digest period: "1h", "1d", "30m", ...
+        "at": False,  # "HH:MM" UTC the digest periods count from
+        "list_id": False,
+        "ca_file": False,  # extra CA bundle to trust, relative to the config file
+        "template_dir": False,  # alert.html/.txt, digest.html/.txt, notice.html/.txt
+        "timeout": False,
+        "cap": False,
+    },
+    "apprise": {"url_env": True, "timeout": False, "cap": False},
 }
+EMAIL_SECURITY = ("starttls", "tls", "plain-local-relay")
+EMAIL_MODES = ("immediate", "digest")
+DURATION_RE = re.compile(r"^([1-9][0-9]*)([mhd])$")
+CLOCK_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+ADDRESS_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
 
 
 class _Checker:
@@ -226,16 +274,29 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     check.unknown_keys(
         "",
         data,
-        {"database", "watchlist", "source", "watch", "channel", "crawl", "alerts", "review_url"},
+        {
+            "database",
+            "watchlist",
+            "source",
+            "watch",
+            "channel",
+            "crawl",
+            "alerts",
+            "review_url",
+            "review",
+            "dedup",
+        },
     )
 
     database = check.string("database", data.get("database", "newswatch.db"))
     review_url = check.url("review_url", data.get("review_url", "http://127.0.0.1:8001/"))
 
     sources = _sources(check, data.get("source", []))
-    channels = _channels(check, data.get("channel", []), env)
+    channels = _channels(check, data.get("channel", []), env, base)
     crawl = _crawl(check, data.get("crawl", {}))
     alerts = _alerts(check, data.get("alerts", {}))
+    review = _review(check, data.get("review", {}))
+    dedup = _dedup(check, data.get("dedup", {}))
 
     watches: list[Watch] = _watches(check, data.get("watch", []), "watch")
     problems: list[str] = []
@@ -253,6 +314,11 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     problems[:0] = check.problems
 
     _cross_check(problems, shown, sources, watches, channels)
+    operator = alerts.operator_channel
+    if operator and operator not in {channel.id for channel in channels}:
+        problems.append(
+            f"{shown}: alerts.operator_channel: expected a channel id, got {operator!r}"
+        )
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -264,6 +330,8 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         crawl=crawl,
         alerts=alerts,
         review_url=review_url or "http://127.0.0.1:8001/",
+        review=review,
+        dedup=dedup,
     )
 
 
@@ -335,6 +403,7 @@ def _sources(check: _Checker, value: object) -> list[Source]:
 def _watches(check: _Checker, value: object, key: str) -> list[Watch]:
     watches = []
     allowed = {"id", "kind", "name", "aliases", "query", "exclude", "context", "channels"}
+    allowed |= {"priority", "redact"}
     for where, table in _tables(check, key, value):
         check.unknown_keys(where, table, allowed)
         watch_id = check.string(f"{where}.id", table.get("id"), required=True)
@@ -369,12 +438,16 @@ def _watches(check: _Checker, value: object, key: str) -> list[Watch]:
                 context=check.strings(f"{where}.context", table.get("context")),
                 channels=check.strings(f"{where}.channels", table.get("channels")),
                 origin=f"{check.file}: {where}",
+                priority=_watch_priority(check, where, table.get("priority", "normal")),
+                redact=_flag(check, f"{where}.redact", table.get("redact", False)),
             )
         )
     return watches
 
 
-def _channels(check: _Checker, value: object, env: Mapping[str, str]) -> list[Channel]:
+def _channels(
+    check: _Checker, value: object, env: Mapping[str, str], base: Path | None = None
+) -> list[Channel]:
     channels = []
     for where, table in _tables(check, "channel", value):
         channel_id = check.string(f"{where}.id", table.get("id"), required=True)
@@ -401,8 +474,12 @@ def _channels(check: _Checker, value: object, env: Mapping[str, str]) -> list[Ch
                     secrets[key[: -len("_env")]] = env[var]
             elif key == "timeout":
                 options[key] = check.number(f"{where}.{key}", table[key], float, 1)
+            elif key in ("cap", "port"):
+                options[key] = check.number(f"{where}.{key}", table[key], int, 1)
             else:
                 options[key] = table[key]
+        if kind == "email":
+            _email_options(check, where, options, secrets, base)
         if kind in ("webhook", "slack") and "url" in secrets and not _is_http_url(secrets["url"]):
             check.problems.append(
                 f"{check.file}: {where}.url_env: expected the variable to hold an http(s) URL"
@@ -414,6 +491,72 @@ def _channels(check: _Checker, value: object, env: Mapping[str, str]) -> list[Ch
             )
         channels.append(Channel(id=channel_id, type=kind, options=options, secrets=secrets))
     return channels
+
+
+def _watch_priority(check: _Checker, where: str, value: object) -> str:
+    if value not in ("normal", "urgent"):
+        check.problem(f"{where}.priority", "normal | urgent", value)
+        return "normal"
+    return str(value)
+
+
+def _flag(check: _Checker, key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        check.problem(key, "true or false", value)
+        return False
+    return value
+
+
+def _email_options(
+    check: _Checker,
+    where: str,
+    options: dict[str, Any],
+    secrets: Mapping[str, str],
+    base: Path | None,
+) -> None:
+    """Check an email channel's keys in place; fill in defaults (port by security, mode)."""
+    security = options.setdefault("security", "starttls")
+    if security not in EMAIL_SECURITY:
+        check.problem(f"{where}.security", " | ".join(EMAIL_SECURITY), security)
+    elif security == "plain-local-relay" and ("username" in secrets or "password" in secrets):
+        check.problem(
+            f"{where}.security",
+            "starttls or tls when logging in",
+            security,
+            "a password is never sent over a plaintext connection",
+        )
+    default_port = {"starttls": 587, "tls": 465}.get(str(security), 25)
+    options["port"] = options.get("port") or default_port
+    if options["port"] > 65535:
+        check.problem(f"{where}.port", "a port number (1-65535)", options["port"])
+    check.string(f"{where}.host", options.get("host"), required=True)
+    sender = check.string(f"{where}.from", options.get("from"), required=True)
+    if sender and not ADDRESS_RE.match(sender.rpartition("<")[2].rstrip(">").strip()):
+        check.problem(f"{where}.from", "an email address", sender)
+    recipients = check.strings(f"{where}.to", options.get("to"))
+    for index, address in enumerate(recipients):
+        if not ADDRESS_RE.match(address):
+            check.problem(f"{where}.to[{index}]", "an email address", address)
+    options["to"] = recipients
+    mode = options.setdefault("mode", "immediate")
+    if mode not in EMAIL_MODES:
+        check.problem(f"{where}.mode", " | ".join(EMAIL_MODES), mode)
+    every = options.setdefault("every", "1d")
+    if not isinstance(every, str) or not DURATION_RE.match(every):
+        check.problem(f"{where}.every", 'a period such as "1h" or "1d"', every)
+    at = options.setdefault("at", "00:00")
+    if not isinstance(at, str) or not CLOCK_RE.match(at):
+        check.problem(f"{where}.at", 'a time of day "HH:MM" (UTC)', at)
+    if "list_id" in options:
+        check.string(f"{where}.list_id", options["list_id"], required=True)
+    for key in ("ca_file", "template_dir"):
+        if key not in options:
+            continue
+        name = check.string(f"{where}.{key}", options[key], required=True)
+        path = Path(name) if Path(name).is_absolute() or base is None else base / name
+        if name and not path.exists():
+            check.problem(f"{where}.{key}", "an existing path", name)
+        options[key] = str(path) if name else ""
 
 
 def _settings_table(
@@ -436,7 +579,8 @@ def _settings_table(
         elif kind is str:
             out[name] = check.string(f"{key}.{name}", item, required=True)
         else:
-            number = check.number(f"{key}.{name}", item, kind, 0 if name == "retries" else 1)
+            minimum = 0 if name in ("retries", "backfill_hours", "threshold") else 1
+            number = check.number(f"{key}.{name}", item, kind, minimum)
             if number is not None:
                 out[name] = number
     return out
@@ -456,8 +600,32 @@ def _crawl(check: _Checker, value: object) -> CrawlSettings:
 
 
 def _alerts(check: _Checker, value: object) -> AlertSettings:
-    kinds: dict[str, type] = {"max_attempts": int}
+    kinds: dict[str, type] = {
+        "max_attempts": int,
+        "cap": int,
+        "backfill_hours": float,
+        "operator_channel": str,
+        "source_failure_threshold": int,
+    }
     return AlertSettings(**_settings_table(check, "alerts", value, AlertSettings, kinds))
+
+
+def _review(check: _Checker, value: object) -> ReviewSettings:
+    kinds: dict[str, type] = {"password_env": str, "open_on_localhost": bool}
+    return ReviewSettings(**_settings_table(check, "review", value, ReviewSettings, kinds))
+
+
+def _dedup(check: _Checker, value: object) -> DedupSettings:
+    kinds: dict[str, type] = {"threshold": float, "window_days": int}
+    settings = _settings_table(check, "dedup", value, DedupSettings, kinds)
+    if not 0 < settings.get("threshold", DedupSettings.threshold) <= 1:
+        check.problem(
+            "dedup.threshold",
+            "a number above 0 and at most 1",
+            settings.pop("threshold"),
+            "the estimated Jaccard similarity at which two articles are one story",
+        )
+    return DedupSettings(**settings)
 
 
 def _cross_check(

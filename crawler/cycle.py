@@ -10,6 +10,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from alerts.outbox import DeliveryReport, deliver
+from alerts.source_alerts import source_alerts
+from alerts.state import note_run
 
 from .config import Config, CrawlSettings
 from .health import SourceHealth
@@ -18,7 +20,7 @@ from .lock import RunLock
 from .matcher import Matcher
 from .spiders.feeds import FeedSpider
 from .spiders.sites import SiteSpider
-from .store import finish_run, open_database, source_state, start_run
+from .store import finish_run, open_database, source_state, start_run, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,7 @@ def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
         summary = RunSummary(run_id=start_run(db))
         status = "failed"
         try:
+            note_run(db, config, utcnow())  # first runs of new watches: the backfill baseline
             matcher = Matcher.compile(config.watches)
             ingest = Ingest(config, db, matcher)
             health = SourceHealth(config.sources)
@@ -136,6 +139,7 @@ def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
             summary.alerts_sent = report.sent
             summary.alerts_failed = report.failed + report.dead
             summary.alerts_pending = report.pending
+            source_alerts(db, config)  # tell the operator about sources failing or recovered
             status = "ok" if summary.exit_code == 0 else "partial"
         finally:
             counts = summary.as_dict()

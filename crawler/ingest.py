@@ -15,6 +15,7 @@ import sqlite_utils
 from alerts.outbox import enqueue
 
 from .config import Config
+from .dedup import StoryIndex
 from .extract import extract
 from .matcher import Matcher
 from .models import Article, Hit, Page
@@ -42,7 +43,7 @@ def matchable_text(article: Article) -> str:
 
 
 class Ingest:
-    """Owns the database connection and the compiled watchlist for one cycle."""
+    """Owns the database connection, the compiled watchlist and the story index for one cycle."""
 
     def __init__(self, config: Config, db: sqlite_utils.Database, matcher: Matcher) -> None:
         self.config = config
@@ -50,6 +51,10 @@ class Ingest:
         self.matcher = matcher
         self.counts: Counter[str] = Counter()
         self._routes = {watch.id: watch.channels for watch in config.watches}
+        # Built once per cycle from article_signatures; every stored article joins it.
+        self.stories = StoryIndex.load(
+            db, threshold=config.dedup.threshold, window_days=config.dedup.window_days
+        )
 
     def is_known(self, url: str) -> bool:
         """True if the URL, or its canonical form, already leads to a stored article."""
@@ -62,14 +67,16 @@ class Ingest:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
         hits = tuple(self.matcher.match(matchable_text(article)))
-        saved = save_article(self.db, article, hits, self._route, enqueue)
+        saved = save_article(self.db, article, hits, self._route, enqueue, stories=self.stories)
         if saved.duplicate:
             self.counts["articles_duplicate"] += 1
+            self.counts["articles_updated"] += int(saved.updated)
             return IngestResult("duplicate", article, hits, saved)
         self.counts["articles_new"] += 1
         self.counts["hits"] += len(saved.hit_ids)
         self.counts["stories_new"] += int(saved.new_story)
         self.counts["alerts_queued"] += saved.alerts_queued
+        self.counts["alerts_suppressed"] += saved.alerts_suppressed
         for hit in hits:
             log.info("hit %s in %s: %r", hit.watch_id, article.canonical_url, hit.matched)
         return IngestResult("stored", article, hits, saved)

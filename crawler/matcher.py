@@ -1,93 +1,119 @@
 """Compile the watchlist into one Aho-Corasick automaton plus queries, and find watches in a text.
 
-Every name and alias of a person or organisation becomes automaton entries, one
-per generated variant (name order, hyphen/space spellings, a surname that
-counts only near a context term); a new kind of variant is one more generator
-in :func:`variants`. Cases are compiled queries. ``Matcher.compile`` does all the
-work once; ``Matcher.match`` folds a text once and only looks things up.
+What the automaton holds (all folded, :mod:`crawler.textnorm`), built once by
+``Matcher.compile`` from the forms :mod:`crawler.variants` generates:
+
+- every family form of every person (as written, transliterated, Russian case
+  forms), each allowed the Kazakh case suffixes of its last sound
+  (:mod:`crawler.inflect`); a longer word that is not one of those real forms
+  (Умаров, Умарович for Умарова) is no match;
+- every form of an organisation's name, as a phrase;
+- "given name + first letter of the family name", which is where a typo in
+  the family name is looked for.
+
+``Matcher.match`` folds a text once and scans it once. A family form is a hit
+for a person only with that person's given name (or its initials) beside it,
+in either order, with at most a patronymic or middle name between; the family
+name alone counts only if the watch has ``context`` terms, a context term is
+near, and no other given name or initial is attached to it. A long word one
+keystroke away from a family name, right after an exact given name, is a typo
+hit unless another watch's form is as close (:mod:`crawler.typos`). Cases are
+compiled queries; ``exclude`` terms veto a watch for the whole text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ahocorasick
 
 from .config import Watch
+from .inflect import kazakh_suffixes, other_gender, strip_kazakh_suffix
 from .models import Hit
+from .namelists import given_names
 from .query import Query, compile_query
-from .textnorm import Folded, Tokens, fold, fold_key, is_word_char, tokenize
+from .textnorm import Folded, Tokens, fold, fold_key, tokenize
+from .translit import is_cyrillic, to_latin
+from .typos import TypoIndex
+from .variants import (
+    EXACT,
+    KIND_CONFIDENCE,
+    Form,
+    PersonForms,
+    Variant,
+    combine_kinds,
+    confidence_of,
+    person_forms,
+    phrase_forms,
+    variants,
+)
 
-EXACT = 0.97  # the name or an alias as written
-SPELLING = 0.95  # the same words with hyphens and spaces swapped
-REVERSED = 0.9  # family name first
+__all__ = ["CASE", "EXACT", "Matcher", "Variant", "snippet", "variants"]
+
 CASE = 0.8  # a case query matched
-SURNAME = 0.6  # the family name alone, near a context term
-
+SURNAME = KIND_CONFIDENCE["surname+context"]
 CONTEXT_WINDOW = 30  # words between a surname-only mention and a context term
 SURNAME_MIN_LETTERS = 4
 SNIPPET_WIDTH = 200
+OTHER_NAME = -1  # typo index owner of a name that is nobody's watch but another person's
+
+# Capitalised words that stand before a family name without being a given name.
+TITLES = frozenset(
+    fold_key(w)
+    for w in """
+    mr mrs ms miss dr prof president minister lawyer activist judge blogger journalist
+    senator deputy ambassador general colonel officer citizen comrade sir madam mister
+    господин госпожа президент министр адвокат активист судья блогер журналист депутат
+    профессор генерал гражданин гражданка правозащитник правозащитница защитник
+    президенті адвокат белсенді журналист азамат
+    """.split()
+)
+
+_WORD_REST = re.compile(r"[^\W_]*")
+_INITIALS_BEFORE = re.compile(
+    r"(?:^|[\s(«\"'])([^\W\d_]{1,2})\.(?:\s?-?\s?([^\W\d_]{1,2})\.)?\s?$"
+)
+_INITIALS_AFTER = re.compile(r"\s([^\W\d_]{1,2})\.(?:\s?-?\s?([^\W\d_]{1,2})\.)?(?!\w)")
+_SENTENCE_END = frozenset(".!?…:;\"«»“”")
 
 
 @dataclass(frozen=True, slots=True)
-class Pattern:
-    """One automaton entry: a form of a watch's name and what finding it means."""
+class _Family:
+    """Automaton target: a family form of person number ``watch``."""
 
-    watch_id: str
-    form: str  # the variant as a person would write it
-    key: str  # its folded form, what the automaton looks for
-    reason: str
-    confidence: float
-    needs_context: bool = False  # a surname alone: a hit only near a context term
+    watch: int
+    form: Form
+    suffixes: frozenset[str]  # the Kazakh case suffixes this form may carry
 
 
-def _spellings(text: str) -> Iterator[str]:
-    """The same name with hyphens read as spaces, as nothing, and spaces as hyphens."""
-    if "-" in text:
-        yield text.replace("-", " ")
-        yield text.replace("-", "")
-    if " " in text:
-        yield text.replace(" ", "-")
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """Automaton target: a whole name of an organisation (or a one-word name)."""
+
+    watch: int
+    form: Form
+    suffixes: frozenset[str]
 
 
-def variants(watch: Watch) -> list[Pattern]:
-    """Every form the matcher looks for to find ``watch`` (none for a case), best first."""
-    if watch.kind == "case":
-        return []
-    named = [(watch.name, "name")] if watch.name.strip() else []
-    named += [(alias, f"alias {alias!r}") for alias in watch.aliases if alias.strip()]
-    found: dict[str, Pattern] = {}
+@dataclass(frozen=True, slots=True)
+class _TypoLead:
+    """Automaton target: a given form and the first letter of a family name after it."""
 
-    def add(form: str, reason: str, confidence: float, needs_context: bool = False) -> None:
-        key = fold_key(form)
-        if key and (key not in found or found[key].confidence < confidence):
-            found[key] = Pattern(watch.id, form, key, reason, confidence, needs_context)
+    watch: int
+    form: Form
 
-    for text, label in named:
-        text = " ".join(text.split())
-        add(text, label, EXACT)
-        for spelling in _spellings(text):
-            add(spelling, f"{label} (hyphen/space variant)", SPELLING)
-        words = text.split(" ")
-        if watch.kind != "person" or len(words) < 2:
-            continue
-        family, given = words[-1], " ".join(words[:-1])
-        add(f"{family} {given}", f"{label} (family name first)", REVERSED)
-        letters = sum(1 for c in fold_key(family) if is_word_char(c))
-        if watch.context and letters >= SURNAME_MIN_LETTERS:
-            add(family, f"surname {family!r}", SURNAME, needs_context=True)
-    return sorted(found.values(), key=lambda p: -p.confidence)
+
+_Target = _Family | _Phrase | _TypoLead
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """The automaton's value for one key: its length, where to check word boundaries, patterns."""
+    """The automaton's value for one key: its length and what finding it may mean."""
 
     length: int
-    check_left: bool
-    check_right: bool
-    patterns: tuple[Pattern, ...]
+    targets: tuple[_Target, ...]
 
 
 @dataclass(slots=True)
@@ -98,6 +124,7 @@ class _Found:
     end: int
     confidence: float
     reason: str
+    variant: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,57 +144,101 @@ def _compile(watch: Watch, key: str, text: str) -> Query:
         raise ValueError(f"{watch.origin or 'watch ' + repr(watch.id)}.{key}: {exc}") from None
 
 
+def _lexicon(persons: Sequence[PersonForms | None]) -> frozenset[str]:
+    """Folded given names of anyone: the bundled lists in both scripts, and every watch's."""
+    found: set[str] = set()
+    for name in given_names():
+        found.add(fold_key(name))
+        if is_cyrillic(name):
+            found.update(to_latin(name.lower()))
+    for person in persons:
+        if person is not None:
+            found.update(person.given)
+    return frozenset(found)
+
+
+def _variant(kinds: Sequence[str], source: str) -> str:
+    """The one word for how a mention was found: its weakest variation, or alias/name."""
+    if kinds:
+        return min(kinds, key=lambda k: KIND_CONFIDENCE[k])
+    return "name" if source == "name" else "alias"
+
+
 class Matcher:
     """The compiled watchlist: one automaton for names, compiled queries for the rest."""
 
-    __slots__ = ("_automaton", "_rules", "patterns")
+    __slots__ = ("_automaton", "_lexicon", "_persons", "_rules", "_typos", "watches")
 
-    def __init__(self, patterns: Sequence[Pattern], rules: Sequence[_Rules]) -> None:
-        self.patterns = tuple(patterns)
-        self._rules = {r.watch.id: r for r in rules}
-        by_key: dict[str, list[Pattern]] = {}
-        for pattern in patterns:
-            by_key.setdefault(pattern.key, []).append(pattern)
+    def __init__(self, watches: Sequence[Watch], rules: Sequence[_Rules]) -> None:
+        self.watches = tuple(watches)
+        self._rules = tuple(rules)
+        persons = [person_forms(w) if w.kind == "person" else None for w in self.watches]
+        self._persons = tuple(persons)
+        self._lexicon = _lexicon(persons)
+        self._typos = TypoIndex()
+        targets: dict[str, list[_Target]] = {}
+        for number, (watch, person) in enumerate(zip(self.watches, persons, strict=True)):
+            if watch.kind == "case":
+                continue
+            if person is None:
+                for key, form in phrase_forms(watch).items():
+                    last = key.rsplit(" ", 1)[-1]
+                    targets.setdefault(key, []).append(
+                        _Phrase(number, form, kazakh_suffixes(last))
+                    )
+                continue
+            for key, form in person.family.items():
+                suffixes = frozenset() if "inflection" in form.kinds else kazakh_suffixes(key)
+                targets.setdefault(key, []).append(_Family(number, form, suffixes))
+                self._typos.add(key, number)
+                for other in other_gender(key):
+                    if other not in person.family:
+                        self._typos.add(other, OTHER_NAME)
+            firsts = {f[0] for f in person.family}
+            for key, form in person.given.items():
+                if "inflection" in form.kinds or "spelling" in form.kinds:
+                    continue
+                cyrillic = is_cyrillic(key)
+                for first in firsts:
+                    if is_cyrillic(first) == cyrillic:
+                        targets.setdefault(f"{key} {first}", []).append(_TypoLead(number, form))
         self._automaton: ahocorasick.Automaton | None = None
-        if by_key:
+        if targets:
             automaton = ahocorasick.Automaton()
-            for key, group in by_key.items():
-                entry = _Entry(len(key), is_word_char(key[0]), is_word_char(key[-1]), tuple(group))
-                automaton.add_word(key, entry)
+            for key, group in targets.items():
+                automaton.add_word(key, _Entry(len(key), tuple(group)))
             automaton.make_automaton()
             self._automaton = automaton
 
     @classmethod
     def compile(cls, watches: Sequence[Watch]) -> Matcher:
         """Compile every watch; a malformed query raises ValueError naming the watch."""
-        patterns: list[Pattern] = []
-        rules: list[_Rules] = []
-        for watch in watches:
-            patterns.extend(variants(watch))
-            rules.append(
-                _Rules(
-                    watch=watch,
-                    query=_compile(watch, "query", watch.query) if watch.kind == "case" else None,
-                    exclude=tuple(_compile(watch, "exclude", t) for t in watch.exclude),
-                    context=tuple((t, _compile(watch, "context", t)) for t in watch.context),
-                )
+        rules = [
+            _Rules(
+                watch=watch,
+                query=_compile(watch, "query", watch.query) if watch.kind == "case" else None,
+                exclude=tuple(_compile(watch, "exclude", t) for t in watch.exclude),
+                context=tuple((t, _compile(watch, "context", t)) for t in watch.context),
             )
-        return cls(patterns, rules)
+            for watch in watches
+        ]
+        return cls(watches, rules)
+
+    @property
+    def automaton_size(self) -> int:
+        """How many keys the automaton holds."""
+        return len(self._automaton) if self._automaton is not None else 0
 
     def match(self, text: str) -> list[Hit]:
         """The watches found in ``text``: at most one hit each, the best, in text order."""
         folded = fold(text)
-        found: dict[str, _Found] = {}
-        surnames: dict[str, list[tuple[int, int, Pattern]]] = {}
-        for start, end, pattern in self._mentions(folded.text):
-            if pattern.needs_context:
-                surnames.setdefault(pattern.watch_id, []).append((start, end, pattern))
-                continue
-            best = found.get(pattern.watch_id)
-            if best is None or pattern.confidence > best.confidence:
-                found[pattern.watch_id] = _Found(start, end, pattern.confidence, pattern.reason)
+        found: dict[int, _Found] = {}
+        surnames: dict[int, list[tuple[int, int, Form]]] = {}
+        typo_leads: list[tuple[int, int, int, Form]] = []
+        if self._automaton is not None:
+            self._scan(folded, found, surnames, typo_leads)
 
-        tokens: Tokens | None = None  # tokenised on first need: many texts match nothing
+        tokens: Tokens | None = None  # tokenised on first need: most texts match nothing
 
         def words() -> Tokens:
             nonlocal tokens
@@ -175,52 +246,200 @@ class Matcher:
                 tokens = tokenize(folded)
             return tokens
 
-        for watch_id, mentions in surnames.items():
-            if watch_id in found:
-                continue
-            near = self._near_context(words(), self._rules[watch_id], mentions)
-            if near is not None:
-                found[watch_id] = near
-
-        for rules in self._rules.values():
+        for number, start, end, form in typo_leads:
+            if number not in found:
+                typo = self._typo(folded, number, start, end, form)
+                if typo is not None:
+                    found[number] = typo
+        for number, mentions in surnames.items():
+            if number not in found:
+                near = self._near_context(words(), self._rules[number], mentions)
+                if near is not None:
+                    found[number] = near
+        for number, rules in enumerate(self._rules):
             if rules.query is None:
                 continue
             result = rules.query.evaluate(words())
             if result.first_span is not None:
                 first, stop = result.first_span
-                found[rules.watch.id] = _Found(
-                    words().starts[first], words().ends[stop - 1], CASE, "case query"
-                )
+                tw = words()
+                found[number] = _Found(tw.starts[first], tw.ends[stop - 1], CASE, "case query", "case")
 
         hits = []
-        for watch_id, best in found.items():
-            if any(q.evaluate(words()).matched for q in self._rules[watch_id].exclude):
+        for number, best in found.items():
+            if any(q.evaluate(words()).matched for q in self._rules[number].exclude):
                 continue
-            hits.append(_hit(folded, watch_id, best))
+            hits.append(_hit(folded, self.watches[number].id, best))
         hits.sort(key=lambda h: (h.start, h.watch_id))
         return hits
 
-    def _mentions(self, text: str) -> Iterator[tuple[int, int, Pattern]]:
-        """Every automaton match standing as whole words, as (start, end, pattern)."""
-        if self._automaton is None:
-            return
+    def _scan(
+        self,
+        folded: Folded,
+        found: dict[int, _Found],
+        surnames: dict[int, list[tuple[int, int, Form]]],
+        typo_leads: list[tuple[int, int, int, Form]],
+    ) -> None:
+        """Run the automaton once and decide what each whole-word match means."""
+        assert self._automaton is not None
+        text = folded.text
         size = len(text)
+        word_rest = _WORD_REST.match
         for last, entry in self._automaton.iter(text):
-            start, end = last - entry.length + 1, last + 1
-            if entry.check_left and start > 0 and is_word_char(text[start - 1]):
+            start = last - entry.length + 1
+            if start > 0 and text[start - 1].isalnum():
                 continue
-            if entry.check_right and end < size and is_word_char(text[end]):
-                continue
-            for pattern in entry.patterns:
-                yield start, end, pattern
+            end = last + 1
+            word_end = word_rest(text, end).end() if end < size else end
+            ending = text[end:word_end]
+            for target in entry.targets:
+                if isinstance(target, _TypoLead):
+                    typo_leads.append((target.watch, start, end - 1, target.form))
+                    continue
+                if ending and ending not in target.suffixes:
+                    continue
+                number = target.watch
+                if isinstance(target, _Phrase):
+                    kinds = combine_kinds(target.form.kinds, ("inflection",) if ending else ())
+                    self._keep(found, number, start, word_end, kinds, target.form.source)
+                    continue
+                self._person(folded, found, surnames, target, start, word_end, bool(ending))
+
+    def _keep(
+        self,
+        found: dict[int, _Found],
+        number: int,
+        start: int,
+        end: int,
+        kinds: tuple[str, ...],
+        source: str,
+        note: str = "",
+    ) -> None:
+        """Record a mention if it beats the watch's best so far."""
+        confidence = confidence_of(kinds) if kinds else EXACT
+        best = found.get(number)
+        if best is not None and best.confidence >= confidence:
+            return
+        reason = f"{source} ({', '.join(kinds)})" if kinds else source
+        found[number] = _Found(start, end, confidence, reason + note, _variant(kinds, source))
+
+    def _person(
+        self,
+        folded: Folded,
+        found: dict[int, _Found],
+        surnames: dict[int, list[tuple[int, int, Form]]],
+        target: _Family,
+        start: int,
+        end: int,
+        suffixed: bool,
+    ) -> None:
+        """Decide what a family form at folded ``[start, end)`` says about its person."""
+        text = folded.text
+        number = target.watch
+        person = self._persons[number]
+        assert person is not None
+        given = person.given
+        family_kinds = (*target.form.kinds, *(("inflection",) if suffixed else ()))
+        other_name = False
+
+        before = _token_before(text, start)
+        if before is not None:
+            b_start, b_end, clean = before
+            word = text[b_start:b_end]
+            if clean and word in given:
+                kinds = combine_kinds(family_kinds, given[word].kinds)
+                self._keep(found, number, b_start, end, kinds, target.form.source)
+                return
+            earlier = _token_before(text, b_start) if clean else None
+            if earlier is not None and earlier[2]:
+                e_start, e_end, _ = earlier
+                pair = f"{text[e_start:e_end]} {word}"
+                if pair in given:
+                    kinds = combine_kinds(family_kinds, given[pair].kinds)
+                    self._keep(found, number, e_start, end, kinds, target.form.source)
+                    return
+                middle = text[e_start:e_end]
+                if middle in given and word.isalpha():
+                    kinds = combine_kinds(family_kinds, given[middle].kinds, ("patronymic",))
+                    self._keep(found, number, e_start, end, kinds, target.form.source)
+                    return
+            if clean and self._names_someone(folded, b_start, word):
+                other_name = True
+        initials = _INITIALS_BEFORE.search(text, max(0, start - 12), start)
+        if initials is not None:
+            letters = tuple(g for g in initials.groups() if g)
+            if letters in person.initials:
+                kinds = combine_kinds(family_kinds, ("initials",))
+                self._keep(found, number, initials.start(1), end, kinds, target.form.source)
+                return
+            other_name = True
+
+        after = _token_after(text, end)
+        if after is not None:
+            a_start, a_end = after
+            word = text[a_start:a_end]
+            for stem in strip_kazakh_suffix(word):
+                if stem in given:
+                    kinds = combine_kinds(family_kinds, given[stem].kinds, ("name order",))
+                    self._keep(found, number, start, a_end, kinds, target.form.source)
+                    return
+            later = _token_after(text, a_end)
+            if later is not None:
+                pair = f"{word} {text[later[0] : later[1]]}"
+                if pair in given:
+                    kinds = combine_kinds(family_kinds, given[pair].kinds, ("name order",))
+                    self._keep(found, number, start, later[1], kinds, target.form.source)
+                    return
+            if word in self._lexicon and _capitalised(folded, a_start):
+                other_name = True
+        initials = _INITIALS_AFTER.match(text, end, min(len(text), end + 12))
+        if initials is not None:
+            letters = tuple(g for g in initials.groups() if g)
+            if letters in person.initials:
+                kinds = combine_kinds(family_kinds, ("initials", "name order"))
+                self._keep(found, number, start, initials.end(), kinds, target.form.source)
+                return
+            other_name = True
+
+        if other_name or not self._rules[number].context or number in found:
+            return
+        if sum(c.isalpha() for c in text[start:end]) >= SURNAME_MIN_LETTERS:
+            surnames.setdefault(number, []).append((start, end, target.form))
+
+    def _names_someone(self, folded: Folded, start: int, word: str) -> bool:
+        """Whether the capitalised word at ``start`` reads as another person's given name."""
+        if not word.isalpha() or not _capitalised(folded, start):
+            return False
+        if word in self._lexicon:
+            return True
+        return word not in TITLES and not _opens_sentence(folded.text, start)
+
+    def _typo(
+        self, folded: Folded, number: int, start: int, family_start: int, form: Form
+    ) -> _Found | None:
+        """A typo hit: the word after an exact given name mistypes this watch's family name."""
+        text = folded.text
+        end = _WORD_REST.match(text, family_start).end()
+        if end < len(text) and (text[end].isalnum() or text[end] == "-"):
+            return None
+        if not _capitalised(folded, family_start):
+            return None
+        meant = self._typos.typo_of(text[family_start:end], number)
+        if meant is None:
+            return None
+        person = self._persons[number]
+        assert person is not None
+        kinds = combine_kinds(form.kinds, person.family[meant].kinds, ("typo",))
+        reason = f"{form.source} ({', '.join(kinds)} of {meant!r})"
+        return _Found(start, end, confidence_of(kinds), reason, "typo")
 
     @staticmethod
     def _near_context(
-        tokens: Tokens, rules: _Rules, mentions: list[tuple[int, int, Pattern]]
+        tokens: Tokens, rules: _Rules, mentions: list[tuple[int, int, Form]]
     ) -> _Found | None:
         """The first surname-only mention with a context term within the window."""
         context = [(term, query.evaluate(tokens).spans) for term, query in rules.context]
-        for start, end, pattern in mentions:
+        for start, end, form in mentions:
             first = tokens.token_at(start)
             stop = tokens.token_at(end - 1) + 1
             for term, spans in context:
@@ -232,9 +451,51 @@ class Matcher:
                     else:
                         continue  # the surname itself is not its own context
                     if between <= CONTEXT_WINDOW:
-                        reason = f"{pattern.reason} near context {term!r}"
-                        return _Found(start, end, pattern.confidence, reason)
+                        span = tokens.folded.span(start, end)
+                        reason = f"surname {tokens.folded.original[slice(*span)]!r}"
+                        if form.kinds or form.source != "name":
+                            reason += f" ({form.reason()})"
+                        reason += f" near context {term!r}"
+                        return _Found(start, end, SURNAME, reason, "surname+context")
         return None
+
+
+def _token_before(text: str, start: int) -> tuple[int, int, bool] | None:
+    """The space-separated token ending right before ``start``: its span without leading
+    punctuation, and whether it ends in a letter (so it is attached to what follows)."""
+    if start < 2 or text[start - 1] != " ":
+        return None
+    end = start - 1
+    begin = text.rfind(" ", 0, end) + 1
+    while begin < end and not text[begin].isalnum():
+        begin += 1
+    if begin == end:
+        return None
+    return begin, end, text[end - 1].isalnum()
+
+
+def _token_after(text: str, end: int) -> tuple[int, int] | None:
+    """The word after a single space at ``end``, without trailing punctuation."""
+    if end + 1 >= len(text) or text[end] != " " or not text[end + 1].isalnum():
+        return None
+    stop = text.find(" ", end + 1)
+    stop = len(text) if stop < 0 else stop
+    while stop > end + 1 and not text[stop - 1].isalnum():
+        stop -= 1
+    return end + 1, stop
+
+
+def _capitalised(folded: Folded, start: int) -> bool:
+    """Whether the word at folded ``start`` begins with a capital letter in the original."""
+    return folded.original[folded.to_original(start)].isupper()
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` is the first of a sentence (or of the text)."""
+    pos = start - 1
+    while pos >= 0 and text[pos] in " «\"'“„(":
+        pos -= 1
+    return pos < 0 or text[pos] in _SENTENCE_END
 
 
 def _hit(folded: Folded, watch_id: str, found: _Found) -> Hit:
@@ -248,6 +509,7 @@ def _hit(folded: Folded, watch_id: str, found: _Found) -> Hit:
         snippet=snippet(text, start, end),
         confidence=found.confidence,
         reason=found.reason,
+        variant=found.variant,
     )
 
 

@@ -47,3 +47,6 @@ class Hit:
     snippet: str  # about 200 characters around the mention
     confidence: float  # 0..1
     reason: str  # e.g. "alias 'Айман Умарова'", "case query"
+    # How it was found: name, alias, spelling, inflection, transliteration, patronymic,
+    # name order, initials, typo, surname+context or case.
+    variant: str = ""

@@ -13,11 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from .models import Article, Hit
+
+if TYPE_CHECKING:  # dedup imports this module
+    from .dedup import Signature, StoryIndex
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +174,78 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _review_search_and_history(db: sqlite_utils.Database) -> None:
+    """Full-text search over articles (Datasette finds it) and a log of review verdicts."""
+    db.table("articles").enable_fts(["title", "text"], tokenize="unicode61 remove_diacritics 2")
+    # sqlite-utils' own update trigger fires on every UPDATE; re-indexing an article
+    # only when its words change keeps story re-assignment (story_id) cheap.
+    db.execute(
+        "CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN "
+        "INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN "
+        "INSERT INTO articles_fts (articles_fts, rowid, title, text) "
+        "VALUES ('delete', old.id, old.title, old.text); END"
+    )
+    db.execute(
+        "CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, text ON articles BEGIN "
+        "INSERT INTO articles_fts (articles_fts, rowid, title, text) "
+        "VALUES ('delete', old.id, old.title, old.text); "
+        "INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text); END"
+    )
+    db.table("reviews").create(
+        {"id": int, "hit_id": int, "status": str, "note": str, "actor": str, "at": str},
+        pk="id",
+        foreign_keys=[("hit_id", "hits", "id")],
+        not_null={"hit_id", "actor", "at"},
+    )
+    db.table("reviews").create_index(["hit_id"])
+
+
+def _alert_delivery_state(db: sqlite_utils.Database) -> None:
+    """Digests, channel health, first runs and source alerts: tables owned by ``alerts/``."""
+    from alerts.state import migrate  # imported here: alerts imports this module
+
+    migrate(db)
+
+
+def _stories_and_revisions(db: sqlite_utils.Database) -> None:
+    """MinHash signatures for near-duplicate stories, and earlier texts of updated articles."""
+    db.table("article_signatures").create(
+        {"article_id": int, "seen_at": str, "scheme": str, "signature": bytes},
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"seen_at", "scheme", "signature"},
+    )
+    db.table("article_signatures").create_index(["seen_at"])
+    db.table("article_revisions").create(
+        {
+            "id": int,
+            "article_id": int,
+            "content_hash": str,
+            "title": str,
+            "text": str,
+            "fetched_at": str,
+            "replaced_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"article_id", "replaced_at"},
+    )
+    db.table("article_revisions").create_index(["article_id"])
+    # How the article joined its story: 1.0 identical text, else the estimated Jaccard
+    # similarity to the closest member; NULL for the article that started the story.
+    db.table("articles").add_column("story_similarity", float)
+    db.table("hits").create_index(["story_id", "watch_id"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1,
+    _review_search_and_history,
+    _alert_delivery_state,
+    _stories_and_revisions,
+]
 
 
 def open_database(path: str | Path) -> sqlite_utils.Database:
@@ -280,9 +354,12 @@ class SaveResult:
     article_id: int | None = None
     story_id: int | None = None
     duplicate: bool = False  # the canonical URL was already stored
+    updated: bool = False  # ... and its text had changed: recorded, no alert
     new_story: bool = False
+    similarity: float | None = None  # how it joined its story: 1.0 same text, else estimated
     hit_ids: list[int] = field(default_factory=list)
     alerts_queued: int = 0
+    alerts_suppressed: int = 0  # hits in stories an editor marked irrelevant for the watch
 
 
 # Given a watch id, the channels its alerts go to.
@@ -295,82 +372,93 @@ def save_article(
     hits: Iterable[Hit],
     route: ChannelRouter,
     enqueue: Callable[[sqlite_utils.Database, Hit, int, int, Iterable[str], str], int],
+    *,
+    stories: StoryIndex | None = None,
 ) -> SaveResult:
     """Store an article, its hits and their outbox rows in one transaction.
 
     ``enqueue(db, hit, hit_id, story_id, channels, now)`` writes the alert rows
     (it is ``alerts.outbox.enqueue``; passed in so storage stays independent of
-    delivery) and returns how many it queued.
+    delivery) and returns how many it queued. Its key is (watch, story, channel),
+    so a later article of a story queues nothing; a watch whose hits in the story
+    an editor marked irrelevant is not queued at all.
+
+    The article joins the story of an earlier article with the same text, or, given
+    ``stories``, of the most similar recent one (``crawler.dedup``); else it starts a
+    story. A canonical URL already stored is a duplicate; if its text changed, the
+    new text replaces the old (kept in ``article_revisions``) without any alert.
     """
     now = utcnow()
     result = SaveResult()
+    hits = tuple(hits)
+    sig = stories.signature(article.text) if stories is not None else None
     with db.atomic():
         existing = db.execute(
-            "SELECT id, story_id FROM articles WHERE canonical_url = ?", [article.canonical_url]
+            "SELECT id, story_id, content_hash FROM articles WHERE canonical_url = ?",
+            [article.canonical_url],
         ).fetchone()
         if existing is not None:
+            article_id, story_id, old_hash = existing
             result.duplicate = True
-            result.article_id, result.story_id = existing
-            _remember_urls(db, article, existing[0])
-            return result
-        story_id = _story_for(db, article, now)
-        if story_id is None:
-            story_id = _insert(
+            result.article_id, result.story_id = article_id, story_id
+            _remember_urls(db, article, article_id)
+            if old_hash != article.content_hash:
+                result.updated = True
+                _record_update(db, article, article_id, now)
+                result.hit_ids = [
+                    hit_id for _, hit_id in _insert_hits(db, article_id, story_id, hits, now)
+                ]
+                if stories is not None and sig is not None:
+                    stories.store(db, article_id, sig, now)
+        else:
+            story_id, result.similarity = _story_for(db, article, sig, stories)
+            if story_id is None:
+                story_id = _insert(
+                    db,
+                    "stories",
+                    {
+                        "title": article.title,
+                        "first_seen_at": now,
+                        "last_seen_at": now,
+                        "article_count": 0,
+                    },
+                )
+                result.new_story = True
+            db.execute(
+                "UPDATE stories SET article_count = article_count + 1, last_seen_at = ? "
+                "WHERE id = ?",
+                [now, story_id],
+            )
+            article_id = _insert(
                 db,
-                "stories",
+                "articles",
                 {
+                    "url": article.url,
+                    "canonical_url": article.canonical_url,
+                    "source": article.source,
                     "title": article.title,
-                    "first_seen_at": now,
-                    "last_seen_at": now,
-                    "article_count": 0,
+                    "published_at": article.published_at,
+                    "fetched_at": article.fetched_at or now,
+                    "language": article.language,
+                    "text": article.text,
+                    "content_hash": article.content_hash,
+                    "story_id": story_id,
+                    "story_similarity": result.similarity,
                 },
             )
-            result.new_story = True
-        db.execute(
-            "UPDATE stories SET article_count = article_count + 1, last_seen_at = ? WHERE id = ?",
-            [now, story_id],
-        )
-        article_id = _insert(
-            db,
-            "articles",
-            {
-                "url": article.url,
-                "canonical_url": article.canonical_url,
-                "source": article.source,
-                "title": article.title,
-                "published_at": article.published_at,
-                "fetched_at": article.fetched_at or now,
-                "language": article.language,
-                "text": article.text,
-                "content_hash": article.content_hash,
-                "story_id": story_id,
-            },
-        )
-        _remember_urls(db, article, article_id)
-        result.article_id, result.story_id = article_id, story_id
-        for hit in hits:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
-                "span_end, snippet, confidence, reason, status, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
-                [
-                    article_id,
-                    hit.watch_id,
-                    story_id,
-                    hit.matched,
-                    hit.start,
-                    hit.end,
-                    hit.snippet,
-                    hit.confidence,
-                    hit.reason,
-                    now,
-                ],
-            )
-            if cursor.rowcount != 1:
-                continue
-            hit_id = int(cursor.lastrowid or 0)
-            result.hit_ids.append(hit_id)
-            result.alerts_queued += enqueue(db, hit, hit_id, story_id, route(hit.watch_id), now)
+            _remember_urls(db, article, article_id)
+            if stories is not None and sig is not None:
+                stories.store(db, article_id, sig, now)
+            result.article_id, result.story_id = article_id, story_id
+            for hit, hit_id in _insert_hits(db, article_id, story_id, hits, now):
+                result.hit_ids.append(hit_id)
+                if _marked_irrelevant(db, hit.watch_id, story_id):
+                    result.alerts_suppressed += 1
+                    continue
+                result.alerts_queued += enqueue(db, hit, hit_id, story_id, route(hit.watch_id), now)
+    # Only a committed article may be found by the next one.
+    if stories is not None and sig is not None and (result.updated or not result.duplicate):
+        stories.add(int(result.article_id or 0), int(result.story_id or 0), sig)
     return result
 
 
@@ -379,13 +467,100 @@ def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
     return int(db.table(table).insert(row).last_pk or 0)
 
 
-def _story_for(db: sqlite_utils.Database, article: Article, now: str) -> int | None:
-    """The story an article joins: for now, an earlier article with identical text."""
+def _insert_hits(
+    db: sqlite_utils.Database, article_id: int, story_id: int, hits: Iterable[Hit], now: str
+) -> list[tuple[Hit, int]]:
+    """Insert the article's hits not already stored; return them with their new ids."""
+    inserted = []
+    for hit in hits:
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
+            "span_end, snippet, confidence, reason, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
+            [
+                article_id,
+                hit.watch_id,
+                story_id,
+                hit.matched,
+                hit.start,
+                hit.end,
+                hit.snippet,
+                hit.confidence,
+                hit.reason,
+                now,
+            ],
+        )
+        if cursor.rowcount == 1:
+            inserted.append((hit, int(cursor.lastrowid or 0)))
+    return inserted
+
+
+def _story_for(
+    db: sqlite_utils.Database, article: Article, sig: Signature | None, stories: StoryIndex | None
+) -> tuple[int | None, float | None]:
+    """The story an article joins, and how similar it is to it; (None, None) for a new story.
+
+    First an earlier article with the same normalised text (at any age), then the most
+    similar article of the last ``window_days`` at or above the index's threshold.
+    """
+    if article.content_hash:
+        row = db.execute(
+            "SELECT story_id FROM articles WHERE content_hash = ? AND story_id IS NOT NULL "
+            "ORDER BY id LIMIT 1",
+            [article.content_hash],
+        ).fetchone()
+        if row is not None:
+            return int(row[0]), 1.0
+    if stories is not None and sig is not None:
+        match = stories.find(sig)
+        if match is not None:
+            log.debug(
+                "%s joins story %d (%.2f similar to article %d)",
+                article.canonical_url,
+                match.story_id,
+                match.similarity,
+                match.article_id,
+            )
+            return match.story_id, match.similarity
+    return None, None
+
+
+def _marked_irrelevant(db: sqlite_utils.Database, watch_id: str, story_id: int) -> bool:
+    """Whether an editor marked a hit of this watch in this story irrelevant."""
     row = db.execute(
-        "SELECT story_id FROM articles WHERE content_hash = ? AND story_id IS NOT NULL LIMIT 1",
-        [article.content_hash],
+        "SELECT 1 FROM hits WHERE story_id = ? AND watch_id = ? AND status = 'irrelevant' LIMIT 1",
+        [story_id, watch_id],
     ).fetchone()
-    return None if row is None else int(row[0])
+    return row is not None
+
+
+def _record_update(db: sqlite_utils.Database, article: Article, article_id: int, now: str) -> None:
+    """Keep the stored text as a revision and put the new one in its place."""
+    db.execute(
+        "INSERT INTO article_revisions (article_id, content_hash, title, text, fetched_at, "
+        "replaced_at) SELECT id, content_hash, title, text, fetched_at, ? FROM articles "
+        "WHERE id = ?",
+        [now, article_id],
+    )
+    db.execute(
+        "UPDATE articles SET title = ?, text = ?, content_hash = ?, language = ?, "
+        "published_at = COALESCE(?, published_at), fetched_at = ?, updated_at = ? WHERE id = ?",
+        [
+            article.title,
+            article.text,
+            article.content_hash,
+            article.language,
+            article.published_at,
+            article.fetched_at or now,
+            now,
+            article_id,
+        ],
+    )
+    db.execute(
+        "UPDATE stories SET last_seen_at = ? WHERE id = (SELECT story_id FROM articles "
+        "WHERE id = ?)",
+        [now, article_id],
+    )
 
 
 def _remember_urls(db: sqlite_utils.Database, article: Article, article_id: int) -> None:

@@ -1,4 +1,11 @@
-"""Fold text for matching (case, diacritics, script variants) and split it into words."""
+"""Fold text for matching (case, diacritics, script variants, homoglyphs) and split it into words.
+
+Folding is what makes spellings equal before any variant is generated: case,
+combining accents and stress marks, Turkish-style İ/ı, Kazakh letters read as
+their Russian counterparts (Біләш = Билаш, Тоқаев = Токаев), and look-alike
+letters of the other script inside a word (a Cyrillic "а" in "Umаrova").
+Every step keeps a way back to the original text's positions.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,17 @@ from dataclasses import dataclass, field
 _SPECIAL = str.maketrans(
     {
         "ı": "i",  # Turkish/Kazakh Latin dotless i
+        # Kazakh Cyrillic letters as Russian spelling writes them: one Cyrillic
+        # form per name, whichever alphabet an outlet uses.
+        "ә": "а",
+        "ғ": "г",
+        "қ": "к",
+        "ң": "н",
+        "ө": "о",
+        "ұ": "у",
+        "ү": "у",
+        "һ": "х",
+        "і": "и",
         "ł": "l",
         "ø": "o",
         "đ": "d",
@@ -81,6 +99,54 @@ class _FoldTable:
 _TABLE = _FoldTable()
 _SPACE_RUN = re.compile(" {2,}")
 _WORD = re.compile(r"[^\W_]+")
+
+# Folded letters that look alike in Latin and Cyrillic (lower or upper case).
+_CYRILLIC_LOOKALIKES = "авекмнорстухиј"
+_LATIN_LOOKALIKES = "abekmhopctyxij"
+_TO_LATIN = str.maketrans(_CYRILLIC_LOOKALIKES, _LATIN_LOOKALIKES)
+_TO_CYRILLIC = str.maketrans(_LATIN_LOOKALIKES, _CYRILLIC_LOOKALIKES)
+_LATIN = re.compile("[a-z]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_SCRIPT_SEAM = re.compile("[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
+_WORD_AROUND = re.compile(r"[^\W\d_]*")
+
+
+def _unmix_scripts(text: str) -> str:
+    """``text`` with the look-alike letters of a word's minority script read in its majority script.
+
+    A word is rewritten only when every letter of the minority script has a
+    look-alike; "iphoneдаги" stays as it is. One letter for one, so positions hold.
+    """
+    seam = _SCRIPT_SEAM.search(text)
+    if seam is None:
+        return text
+    pieces: list[str] = []
+    done = 0
+    while seam is not None:
+        start = seam.start()
+        while start > 0 and text[start - 1].isalpha():
+            start -= 1
+        end = _WORD_AROUND.match(text, seam.start()).end()  # type: ignore[union-attr]
+        word = text[start:end]
+        latin = len(_LATIN.findall(word))
+        cyrillic = len(_CYRILLIC.findall(word))
+        if latin > cyrillic:
+            fixed = word.translate(_TO_LATIN)
+            if _CYRILLIC.search(fixed):
+                fixed = word
+        elif cyrillic > latin:
+            fixed = word.translate(_TO_CYRILLIC)
+            if _LATIN.search(fixed):
+                fixed = word
+        else:
+            fixed = word
+        if fixed is not word:
+            pieces.append(text[done:start])
+            pieces.append(fixed)
+            done = end
+        seam = _SCRIPT_SEAM.search(text, end)
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +224,7 @@ def fold(text: str) -> Folded:
         folded = "".join(pieces)
     else:
         folded = per_char
-    return Folded(text, folded, chars, spaces)
+    return Folded(text, _unmix_scripts(folded), chars, spaces)
 
 
 def fold_key(text: str) -> str:

@@ -1,12 +1,19 @@
-"""Shared pytest fixtures: the local test HTTP server (tests/server.py) in a subprocess."""
+"""Shared pytest fixtures: the local test HTTP server (tests/server.py), a local SMTP server."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import ipaddress
 import queue
+import socket
+import ssl
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +102,177 @@ def web() -> Iterator[WebServer]:
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+# --- a real SMTP server (aiosmtpd) with TLS from a CA the tests generate ---------------------
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A test CA and a server certificate for 127.0.0.1/localhost that it signed (PEM files)."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+
+def _make_tls_files(directory: Path) -> TlsFiles:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def build(subject: str, issuer: x509.Name | None, key: Any, signer: Any, ca: bool) -> Any:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer or name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        )
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(True, False, False, False, False, True, True, False, False), True
+            )
+        else:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            ).add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]), False)
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = build("newswatch test CA", None, ca_key, ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = build("127.0.0.1", ca_cert.subject, key, ca_key, ca=False)
+    files = TlsFiles(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    files.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return files
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A CA (pass ``tls_files.ca`` to a channel as ``ca_file``) and the server's certificate."""
+    return _make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (connecting to it is refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class MailServer:
+    """One running aiosmtpd server; ``messages`` holds what it accepted, parsed."""
+
+    def __init__(
+        self, tls: TlsFiles, security: str, port: int, login: tuple[str, str] | None
+    ) -> None:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        self.host, self.port, self.security = "127.0.0.1", port, security
+        self.messages: list[dict[str, Any]] = []
+
+        def authenticate(*args: Any) -> AuthResult:
+            auth_data = args[-1]
+            given = (auth_data.login.decode(), auth_data.password.decode())
+            return AuthResult(success=login is not None and given == login)
+
+        options: dict[str, Any] = {"authenticator": authenticate} if login else {}
+        if security == "starttls":
+            options |= {"tls_context": tls.server_context(), "require_starttls": True}
+        elif security == "tls":
+            options |= {"ssl_context": tls.server_context()}
+        self.controller = Controller(self, hostname=self.host, port=port, **options)
+        if security == "tls":
+            # aiosmtpd checks the server is up with a TLS handshake that must trust it.
+            client = ssl.create_default_context(cafile=str(tls.ca))
+            self.controller._trigger_server = lambda: _tls_poke(self.host, port, client)
+        self.controller.start()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or envelope.content
+        self.messages.append(
+            {
+                "from": envelope.mail_from,
+                "to": list(envelope.rcpt_tos),
+                "raw": raw,
+                "message": email.message_from_bytes(raw, policy=email.policy.default),
+                "tls": session.ssl is not None,
+                "authenticated": bool(session.authenticated),
+            }
+        )
+        return "250 OK"
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def _tls_poke(host: str, port: int, context: ssl.SSLContext) -> None:
+    with (
+        socket.create_connection((host, port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname=host) as sock,
+    ):
+        sock.recv(1024)
+
+
+class MailServers:
+    """Starts SMTP servers for one test and stops them all at its end."""
+
+    def __init__(self, tls: TlsFiles) -> None:
+        self.tls = tls
+        self.running: list[MailServer] = []
+
+    def start(
+        self,
+        security: str = "starttls",
+        *,
+        port: int | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> MailServer:
+        """security: "starttls" (STARTTLS offered and required), "tls" (implicit) or "plain"."""
+        server = MailServer(self.tls, security, port or free_port(), login)
+        self.running.append(server)
+        return server
+
+    def stop_all(self) -> None:
+        for server in self.running:
+            server.stop()
+        self.running.clear()
+
+
+@pytest.fixture
+def smtp(tls_files: TlsFiles) -> Iterator[MailServers]:
+    """Start local SMTP servers: ``smtp.start("starttls")``; stopped when the test ends."""
+    servers = MailServers(tls_files)
+    try:
+        yield servers
+    finally:
+        servers.stop_all()

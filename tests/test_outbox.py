@@ -33,6 +33,8 @@ from crawler.store import SaveResult, iso, open_database, parse_iso, save_articl
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 # A moment just after the rows are queued (enqueue stamps them with the real time).
 START = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+# Articles published an hour ago: news, not backfill.
+PUBLISHED = iso(START - timedelta(hours=1))
 
 
 def hook_name() -> str:
@@ -76,7 +78,7 @@ def store(
         source=source,
         title="Lawyer Aiman Umarova speaks in court",
         text=text,
-        published_at="2026-11-16T08:00:00Z",
+        published_at=PUBLISHED,
         language="en",
         content_hash=hashlib.sha256(text.encode()).hexdigest(),
     )
@@ -390,7 +392,7 @@ def test_console_channel_prints_the_alert(
         "Lawyer Aiman Umarova speaks in court",
         "https://orda.kz/a1",
         "orda",
-        "2026-11-16T08:00:00Z",
+        PUBLISHED,
         "matched:",
     ):
         assert expected in out

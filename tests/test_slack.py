@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from alerts import (
     SlackChannel,
     deliver,
     enqueue,
+    status,
 )
 from alerts.slack import SECTION_LIMIT, escape, render
+from alerts.state import enable_channels
 from crawler.config import Channel, Config, Watch
 from crawler.models import Article, Hit
 from crawler.store import open_database, save_article
@@ -119,7 +122,7 @@ def test_slack_error_answers(web: Any, status: int, body: str, error: type[Excep
     assert channel.secrets["url"] not in str(caught.value)
 
 
-def test_an_archived_channel_makes_the_alert_dead(tmp_path: Path, web: Any) -> None:
+def test_an_archived_channel_is_disabled_and_its_alert_waits(tmp_path: Path, web: Any) -> None:
     name, channel = slack(web)
     web.script(name, [{"status": 410, "body": "channel_is_archived"}])
     watch = Watch(
@@ -145,10 +148,18 @@ def test_an_archived_channel_makes_the_alert_dead(tmp_path: Path, web: Any) -> N
     hit = Hit("serikzhan-bilash", "Serikzhan Bilash", 0, 16, text, 0.9, "name")
     save_article(db, article, [hit], lambda _: ("staff-slack",), enqueue)
     report = deliver(db, config)
-    assert report.dead == 1
+    assert (report.sent, report.dead, report.disabled_channels) == (0, 0, ["staff-slack"])
     row = next(iter(db.query("SELECT status, attempts, last_error FROM alerts")))
-    assert row == {
-        "status": "dead",
-        "attempts": 1,
-        "last_error": "attempt 1: HTTP 410: channel_is_archived",
-    }
+    assert row["status"] == "pending" and row["attempts"] == 1
+    assert row["last_error"].startswith("attempt 1: HTTP 410: channel_is_archived")
+    (disabled,) = status(db)["disabled_channels"]
+    assert disabled["channel"] == "staff-slack" and "channel_is_archived" in disabled["reason"]
+
+    # No retries while disabled, however much later.
+    assert deliver(db, config, now=datetime.now(UTC) + timedelta(days=3)).sent == 0
+    assert len(web.hook_requests(name)) == 1
+
+    # Someone un-archives the channel and re-enables it: the alert goes out.
+    assert enable_channels(db) == ["staff-slack"]
+    assert deliver(db, config).sent == 1
+    assert status(db)["disabled_channels"] == []

@@ -1,0 +1,91 @@
+"""``newswatch review``: Datasette over the state file, with the desk plugin and its metadata."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from typing import Any
+
+from ..config import Config, ConfigError
+from ..store import open_database
+
+TITLE = "newswatch review desk"
+
+
+def metadata(config: Config) -> dict[str, Any]:
+    """Datasette metadata for the desk: title, table notes and the plugin's settings."""
+    plugin: dict[str, Any] = {
+        "database": config.database.stem,
+        "open_on_localhost": config.review.open_on_localhost,
+        "watches": {watch.id: watch.label for watch in config.watches},
+        "home": True,
+    }
+    if config.review.password_env:
+        plugin["password_env"] = config.review.password_env
+    return {
+        "title": TITLE,
+        "description": "Review newswatch hits: confirm, dismiss, note; search and export.",
+        "databases": {
+            config.database.stem: {
+                "tables": {
+                    "hits": {
+                        "description": "One row per (article, watch) match; status is "
+                        "the editors' verdict."
+                    },
+                    "reviews": {"description": "Every verdict: who, when, what."},
+                    "articles": {"description": "Stored articles; full-text searchable."},
+                }
+            }
+        },
+        "plugins": {"newswatch": plugin},
+    }
+
+
+def register() -> None:
+    """Register the plugin with Datasette unless its entry point already did."""
+    from datasette.plugins import pm
+
+    from .. import review
+
+    if not pm.is_registered(review) and pm.get_plugin("newswatch") is None:
+        pm.register(review, name="newswatch")
+
+
+def serve(config: Config, *, host: str, port: int, verbose: int = 0) -> int:
+    """Migrate the database, start Datasette with the desk, print its URL, serve until stopped."""
+    import uvicorn
+    from datasette.app import Datasette
+
+    env = config.review.password_env
+    if env and not os.environ.get(env):
+        raise ConfigError(
+            [f"{config.path}: review.password_env: environment variable {env} is not set"]
+        )
+    open_database(config.database).close()  # brings an older file up to the current schema
+    register()
+    datasette = Datasette(
+        [str(config.database)],
+        metadata=metadata(config),
+        secret=os.environ.get("DATASETTE_SECRET") or None,
+        settings={"sql_time_limit_ms": 3000},
+    )
+    asyncio.run(datasette.invoke_startup())
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family)
+    bound = listener.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"review desk: http://{shown}:{bound}/-/newswatch/ (Ctrl-C to stop)", flush=True)
+    if not config.review.password_env:
+        print(
+            "no [review] password_env: only this machine can log in and record verdicts",
+            file=sys.stderr,
+            flush=True,
+        )
+    level = ["warning", "info", "debug"][min(verbose, 2)]
+    server = uvicorn.Server(
+        uvicorn.Config(datasette.app(), log_level=level, lifespan="on", workers=1)
+    )
+    server.run(sockets=[listener])
+    return 0

@@ -1,0 +1,374 @@
+"""The desk's pages: queue, verdicts, login, dashboard, search, Atom feeds and static files."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
+
+from datasette.utils.asgi import NotFound, Request, Response
+from markupsafe import escape
+
+from crawler.store import utcnow
+
+from . import queries
+from .access import (
+    PREFIX,
+    DeskSettings,
+    check_login,
+    is_local,
+    safe_next,
+    session_cookie,
+    writer,
+)
+from .chart import daily_bars
+from .feed import atom_feed
+from .queries import STATUSES, Filters, WatchStats
+from .render import day, highlight, marked, percent, safe_href
+
+QUEUE = f"{PREFIX}/"
+STATIC = {"review.js": "text/javascript; charset=utf-8", "review.css": "text/css; charset=utf-8"}
+
+
+class Desk:
+    """What every page needs: the settings, the database and the desk's URLs."""
+
+    def __init__(self, datasette: Any, database: Any, settings: DeskSettings) -> None:
+        self.datasette = datasette
+        self.db = database
+        self.settings = settings
+
+    @classmethod
+    async def open(cls, datasette: Any) -> Desk:
+        """The desk over the configured database, or the first one holding hits."""
+        settings = DeskSettings.of(datasette)
+        database = await find_database(datasette, settings)
+        if database is None:
+            raise NotFound("no newswatch database here (no 'hits' table in any database)")
+        return cls(datasette, database, settings)
+
+    def url(self, path: str, **args: str) -> str:
+        """A path under the desk, with query arguments, respecting Datasette's base_url."""
+        query = urlencode({k: v for k, v in args.items() if v})
+        return str(self.datasette.urls.path(f"{PREFIX}/{path}" + (f"?{query}" if query else "")))
+
+    def watch_name(self, watch_id: str) -> str:
+        """The watch's display name from the watchlist, else its id."""
+        return self.settings.watches.get(watch_id, watch_id)
+
+    def links(self) -> dict[str, str]:
+        """The desk's navigation links."""
+        database = self.datasette.urls.database(self.db.name)
+        return {
+            "queue": self.url(""),
+            "dashboard": self.url("dashboard"),
+            "search": self.url("search"),
+            "login": self.url("login"),
+            "verdict": self.url("verdict"),
+            "database": str(database),
+            "hits_table": str(self.datasette.urls.table(self.db.name, "hits")),
+            "static": self.url("static/"),
+        }
+
+    async def page(
+        self, request: Request, template: str, context: dict[str, Any], status: int = 200
+    ) -> Response:
+        """Render one of the desk's templates with the common context."""
+        body = await self.datasette.render_template(
+            template,
+            {
+                "desk": self.links(),
+                "writer": writer(request),
+                "settings": self.settings,
+                "database": self.db.name,
+                **context,
+            },
+            request=request,
+        )
+        return Response.html(body, status=status)
+
+
+async def find_database(datasette: Any, settings: DeskSettings) -> Any:
+    """The named database, else the first attached database with hits and articles tables."""
+    if settings.database:
+        try:
+            return datasette.get_database(settings.database)
+        except KeyError:
+            return None
+    for database in datasette.databases.values():
+        if database.name.startswith("_"):
+            continue
+        tables = set(await database.table_names())
+        if {"hits", "articles"} <= tables:
+            return database
+    return None
+
+
+async def home(datasette: Any) -> Response:
+    """``/`` when the plugin is configured as the home page: go to the queue."""
+    return Response.redirect(datasette.urls.path(QUEUE))
+
+
+async def queue(datasette: Any, request: Request) -> Response:
+    """The review queue: hits grouped by story, newest first, with filters and actions."""
+    desk = await Desk.open(datasette)
+    filters = Filters.from_args(request.args)
+
+    def load(conn: Any) -> tuple[queries.Queue, dict[str, WatchStats], dict[str, list[str]]]:
+        return (
+            queries.load_queue(conn, filters),
+            queries.watch_stats(conn),
+            queries.filter_options(conn),
+        )
+
+    page, stats, options = await desk.db.execute_fn(load)
+    for group in page.groups:
+        for hit in group.hits:
+            _dress_hit(desk, hit, stats)
+        for article in group.others:
+            article["href"] = safe_href(article["url"])
+            article["date"] = day(article["published_at"] or article["fetched_at"])
+    here = request.path + (f"?{request.query_string}" if request.query_string else "")
+    export_query = urlencode({key: value for key, value in filters.params().items() if value})
+    return await desk.page(
+        request,
+        "newswatch_queue.html",
+        {
+            "queue": page,
+            "filters": filters,
+            "statuses": STATUSES,
+            "watch_options": [
+                (watch_id, desk.watch_name(watch_id), _precision_text(stats.get(watch_id)))
+                for watch_id in options["watches"]
+            ],
+            "source_options": options["sources"],
+            "language_options": options["languages"],
+            "here": here,
+            "next_page": (
+                f"?{filters.query(page=filters.page + 1)}" if filters.page < page.pages else None
+            ),
+            "previous_page": (
+                f"?{filters.query(page=filters.page - 1)}" if filters.page > 1 else None
+            ),
+            "export_csv": f"{datasette.urls.query(desk.db.name, 'review_queue', 'csv')}?"
+            f"{export_query}",
+            "export_json": f"{datasette.urls.query(desk.db.name, 'review_queue', 'json')}?"
+            f"{export_query}&_shape=array",
+        },
+    )
+
+
+def _dress_hit(desk: Desk, hit: dict[str, Any], stats: dict[str, WatchStats]) -> None:
+    """Add what the template shows for a hit: safe link, highlighted snippet, precision."""
+    hit["href"] = safe_href(hit["url"])
+    hit["snippet_html"] = highlight(hit["snippet"], hit["matched"])
+    hit["date"] = day(hit["published_at"] or hit["fetched_at"])
+    hit["watch_name"] = desk.watch_name(hit["watch_id"])
+    hit["precision"] = _precision_text(stats.get(hit["watch_id"]))
+    hit["reviewed"] = day(hit["reviewed_at"])
+
+
+def _precision_text(stats: WatchStats | None) -> str:
+    if stats is None or not stats.reviewed:
+        return "precision – (nothing reviewed yet)"
+    return f"precision {percent(stats.precision)} ({stats.relevant}/{stats.reviewed})"
+
+
+async def verdict(datasette: Any, request: Request) -> Response:
+    """POST: mark hits relevant / irrelevant / follow-up / new, and/or set their note."""
+    if request.method != "POST":
+        return Response.text("POST a verdict here", status=405, headers={"Allow": "POST"})
+    wants_json = "application/json" in request.headers.get("accept", "")
+    actor = writer(request)
+    if actor is None:
+        return _verdict_error(datasette, request, wants_json, 403, "Log in to record verdicts.")
+    form = parse_qs((await request.post_body()).decode("utf-8", "replace"), keep_blank_values=True)
+    hit_ids = [int(value) for value in form.get("hit_id", []) if value.isdigit()]
+    status = (form.get("status") or [""])[-1] or None
+    note = (form.get("note") or [None])[-1]
+    note = note.strip()[: queries.MAX_NOTE] if note is not None else None
+    if status is not None and status not in STATUSES:
+        return _verdict_error(datasette, request, wants_json, 400, f"Unknown status {status!r}.")
+    if not hit_ids or (status is None and note is None):
+        return _verdict_error(
+            datasette, request, wants_json, 400, "Choose hits and a verdict or a note."
+        )
+    desk = await Desk.open(datasette)
+    now = utcnow()
+    changed = await desk.db.execute_write_fn(
+        lambda conn: queries.record_verdict(
+            conn, hit_ids, status=status, note=note, actor=actor, now=now
+        ),
+        block=True,
+    )
+    if wants_json:
+        return Response.json(
+            {
+                "ok": True,
+                "hit_ids": changed,
+                "status": status,
+                "note": note,
+                "reviewed_by": actor,
+                "reviewed_at": now,
+            }
+        )
+    what = f"marked {status}" if status else "noted"
+    datasette.add_message(request, f"{len(changed)} hit{'s' * (len(changed) != 1)} {what}.")
+    form_next = (form.get("next") or [""])[-1]
+    return Response.redirect(safe_next(form_next, desk.url("")), status=303)
+
+
+def _verdict_error(
+    datasette: Any, request: Request, wants_json: bool, status: int, message: str
+) -> Response:
+    if wants_json:
+        return Response.json({"ok": False, "error": message}, status=status)
+    login = datasette.urls.path(f"{PREFIX}/login")
+    return Response.html(
+        f"<!DOCTYPE html><title>newswatch</title><p>{escape(message)}</p>"
+        f'<p><a href="{escape(login)}">Log in</a></p>',
+        status=status,
+    )
+
+
+async def login(datasette: Any, request: Request) -> Response:
+    """GET: the login form. POST: check name and password, then set the session cookie."""
+    desk = await Desk.open(datasette)
+    local = is_local(request.scope)
+    target = safe_next(request.args.get("next"), desk.url(""))
+    context = {
+        "next": target,
+        "needs_password": desk.settings.password() is not None,
+        "local": local,
+        "error": "",
+        "name": "",
+    }
+    if request.method != "POST":
+        return await desk.page(request, "newswatch_login.html", context)
+    form = await request.post_vars()
+    target = safe_next(form.get("next"), desk.url(""))
+    outcome = check_login(
+        desk.settings,
+        name=str(form.get("name", "")),
+        password=str(form.get("password", "")),
+        local=local,
+    )
+    if outcome.actor is None:
+        context.update(error=outcome.error, name=str(form.get("name", ""))[:64], next=target)
+        return await desk.page(request, "newswatch_login.html", context, status=403)
+    response = Response.redirect(target, status=303)
+    response.set_cookie(
+        "ds_actor",
+        session_cookie(datasette, outcome.actor),
+        httponly=True,
+        samesite="lax",
+        secure=request.scheme == "https",
+    )
+    return response
+
+
+async def dashboard(datasette: Any, request: Request) -> Response:
+    """Hits per watch per day (90 days), precision per watch, source health, alert delivery."""
+    desk = await Desk.open(datasette)
+
+    def load(conn: Any) -> dict[str, Any]:
+        return {
+            "daily": queries.daily_hits(conn),
+            "stats": queries.watch_stats(conn),
+            "sources": queries.source_health(conn),
+            "alerts": queries.alert_health(conn),
+        }
+
+    data = await desk.db.execute_fn(load)
+    days, series = data["daily"]
+    stats: dict[str, WatchStats] = data["stats"]
+    watches = []
+    for watch_id in sorted(set(stats) | set(series) | set(desk.settings.watches)):
+        counts = series.get(watch_id, [0] * len(days))
+        name = desk.watch_name(watch_id)
+        watches.append(
+            {
+                "id": watch_id,
+                "name": name,
+                "stats": stats.get(watch_id, WatchStats(watch_id)),
+                "precision": percent((stats.get(watch_id) or WatchStats(watch_id)).precision),
+                "last_90_days": sum(counts),
+                "chart": daily_bars(days, counts, name),
+                "queue": desk.url("", watch=watch_id),
+                "feed": desk.url(f"feed/{quote(watch_id, safe='')}.atom"),
+            }
+        )
+    for source in data["sources"]:
+        source["last_ok"] = day(source["last_ok_at"])
+        source["last_error_day"] = day(source["last_error_at"])
+    for alert in data["alerts"]["problems"]:
+        alert["next"] = day(alert["next_attempt_at"])
+    return await desk.page(
+        request,
+        "newswatch_dashboard.html",
+        {
+            "watches": watches,
+            "days": days,
+            "sources": data["sources"],
+            "alerts": data["alerts"],
+        },
+    )
+
+
+async def search(datasette: Any, request: Request) -> Response:
+    """Full-text search over article titles and text, with the matched words marked."""
+    desk = await Desk.open(datasette)
+    text = (request.args.get("q") or "").strip()[:500]
+    filters = Filters.from_args(request.args)
+
+    def load(conn: Any) -> tuple[bool, list[dict[str, Any]], dict[str, list[str]]]:
+        available = queries.has_search(conn)
+        rows = queries.search_articles(conn, text, filters) if available and text else []
+        return available, rows, queries.filter_options(conn)
+
+    available, rows, options = await desk.db.execute_fn(load)
+    for row in rows:
+        row["title_html"] = marked(row["title_marked"] or row["url"])
+        row["snippet_html"] = marked(row["snippet"])
+        row["href"] = safe_href(row["url"])
+        row["date"] = day(row["published_at"] or row["fetched_at"])
+    articles = datasette.urls.table(desk.db.name, "articles")
+    table_query = urlencode({"_search": text, "_sort_desc": "published_at"}) if text else ""
+    return await desk.page(
+        request,
+        "newswatch_search.html",
+        {
+            "q": text,
+            "filters": filters,
+            "available": available,
+            "results": rows,
+            "source_options": options["sources"],
+            "table_url": f"{articles}?{table_query}" if text else str(articles),
+        },
+    )
+
+
+async def watch_feed(datasette: Any, request: Request) -> Response:
+    """An Atom feed of one watch's hits marked relevant."""
+    desk = await Desk.open(datasette)
+    watch_id = request.url_vars["watch"]
+    rows = await desk.db.execute_fn(lambda conn: queries.relevant_hits(conn, watch_id))
+    feed_url = datasette.absolute_url(request, request.path)
+    hits_table = datasette.urls.table(desk.db.name, "hits")
+    body = atom_feed(
+        title=f"newswatch: {desk.watch_name(watch_id)} (relevant hits)",
+        feed_url=feed_url,
+        page_url=datasette.absolute_url(request, desk.url("", watch=watch_id, status="relevant")),
+        hit_url=datasette.absolute_url(request, f"{hits_table}/{{id}}"),
+        entries=rows,
+    )
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+async def static(request: Request) -> Response:
+    """The desk's own script and stylesheet (no CDN: the desk works offline)."""
+    name = request.url_vars["name"]
+    if name not in STATIC:
+        raise NotFound(f"no static file {name}")
+    body = (files("crawler.review") / "static" / name).read_text(encoding="utf-8")
+    return Response(body, content_type=STATIC[name], headers={"cache-control": "max-age=300"})

@@ -1,0 +1,132 @@
+"""Tell a typo of a watched family name from a different name: a one-edit index with guardrails.
+
+Every family form of every watch goes into a deletion index (the form and each
+of its one-letter deletions, as in SymSpell), so the watches with a form one
+edit away from a word are found with a handful of dictionary look-ups. A word
+counts as a typo of a form only when the edit is one a finger makes: a letter
+added or dropped, two neighbours swapped, or a letter replaced by its neighbour
+on the keyboard (QWERTY or ЙЦУКЕН), never one vowel for another: Umirova is not
+Umarova, it is another family name.
+"""
+
+from __future__ import annotations
+
+MIN_LETTERS = 7  # only long words: in short ones one edit makes another name
+_VOWELS = frozenset("aeiouyаеиоуыэюяё")
+_ROWS = (
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "ицукенгшщзхъ",  # ЙЦУКЕН, folded (й is и)
+    "фывапролджэ",
+    "ячсмитьбю",
+)
+
+
+def _neighbours() -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {}
+    for index, row in enumerate(_ROWS):
+        block = index // 3 * 3
+        for col, char in enumerate(row):
+            near = found.setdefault(char, set())
+            near.update(row[max(0, col - 1) : col + 2])
+            for other in (index - 1, index + 1):
+                if block <= other < block + 3:
+                    near.update(_ROWS[other][max(0, col - 1) : col + 2])
+            near.discard(char)
+    return {c: frozenset(n) for c, n in found.items()}
+
+
+_NEIGHBOURS = _neighbours()
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _edit(word: str, form: str) -> tuple[str, str] | None:
+    """The one edit that turns ``form`` into ``word``: ("", "") none, ("+", "") a letter added
+    or dropped, ("<>", "") two neighbours swapped, (typed, meant) a letter replaced; None if more.
+    """
+    if word == form:
+        return "", ""
+    size, other = len(word), len(form)
+    if abs(size - other) > 1:
+        return None
+    if size != other:
+        longer, shorter = (word, form) if size > other else (form, word)
+        return ("+", "") if shorter in _deletions(longer) else None
+    diff = [i for i in range(size) if word[i] != form[i]]
+    if len(diff) == 2:
+        i, j = diff
+        swapped = j == i + 1 and word[i] == form[j] and word[j] == form[i]
+        return ("<>", "") if swapped else None
+    if len(diff) != 1:
+        return None
+    return word[diff[0]], form[diff[0]]
+
+
+def is_typo(word: str, form: str) -> bool:
+    """Whether ``word`` is ``form`` with one slip of the finger (see the module docstring)."""
+    edit = _edit(word, form)
+    if edit is None or edit == ("", ""):
+        return False
+    typed, meant = edit
+    if typed in ("+", "<>"):
+        return True
+    if typed in _VOWELS and meant in _VOWELS:
+        return False
+    return typed in _NEIGHBOURS.get(meant, frozenset())
+
+
+class TypoIndex:
+    """Family forms of all watches, looked up by words one edit away."""
+
+    __slots__ = ("_forms", "_near")
+
+    def __init__(self) -> None:
+        self._near: dict[str, int | frozenset[int]] = {}
+        self._forms: dict[int, list[str]] = {}
+
+    def add(self, form: str, owner: int) -> None:
+        """Index one folded family form of watch number ``owner``."""
+        if len(form) < MIN_LETTERS - 1 or " " in form:
+            return
+        self._forms.setdefault(owner, []).append(form)
+        near = self._near
+        for key in (form, *_deletions(form)):
+            old = near.get(key)
+            if old is None:
+                near[key] = owner
+            elif isinstance(old, int):
+                if old != owner:
+                    near[key] = frozenset((old, owner))
+            elif owner not in old:
+                near[key] = old | {owner}
+
+    def owners_near(self, word: str) -> dict[int, list[str]]:
+        """The watches with a form within one edit of ``word``, each with those forms."""
+        candidates: set[int] = set()
+        for key in (word, *_deletions(word)):
+            found = self._near.get(key)
+            if found is None:
+                continue
+            if isinstance(found, int):
+                candidates.add(found)
+            else:
+                candidates.update(found)
+        result: dict[int, list[str]] = {}
+        for owner in candidates:
+            close = [f for f in self._forms[owner] if _edit(word, f) is not None]
+            if close:
+                result[owner] = close
+        return result
+
+    def typo_of(self, word: str, owner: int) -> str | None:
+        """The form of ``owner`` that ``word`` mistypes, if no other watch's form is as close."""
+        if len(word) < MIN_LETTERS:
+            return None
+        near = self.owners_near(word)
+        if set(near) != {owner}:
+            return None
+        return next((f for f in near[owner] if is_typo(word, f)), None)

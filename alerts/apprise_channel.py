@@ -12,6 +12,9 @@ makes the channel unreachable for the rest of the run.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import apprise
@@ -24,6 +27,14 @@ from .webhook import add_log_secrets
 DEFAULT_TIMEOUT = 20.0
 BODY_LIMIT = 3500  # characters; under Telegram's 4,096 with room for Apprise's own framing
 SNIPPET_LIMIT = 600
+
+
+@contextmanager
+def _quiet_imports() -> Iterator[None]:
+    """Apprise loads plugins lazily; some import ``imghdr``, deprecated since Python 3.11."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "'imghdr' is deprecated", DeprecationWarning)
+        yield
 
 
 def _clip(text: str, limit: int) -> str:
@@ -66,7 +77,9 @@ class AppriseChannel:
         asset = apprise.AppriseAsset(async_mode=False, http_redirects=False, secure_logging=True)
         asset.default_service_retry = 0
         self._apprise = apprise.Apprise(asset=asset)
-        if not self._apprise.add(url):
+        with _quiet_imports():
+            added = self._apprise.add(url)
+        if not added:
             raise ValueError(
                 f"channel {channel.id!r}: the url_env variable does not hold a URL Apprise knows"
             )
@@ -90,12 +103,13 @@ class AppriseChannel:
         """Nothing to release (Apprise opens a connection per notification)."""
 
     def _notify(self, title: str, body: str) -> None:
-        result: Any = self._apprise.notify(
-            body=body,
-            title=title,
-            body_format=apprise.NotifyFormat.TEXT,
-            timeout=self.timeout,
-        )
+        with _quiet_imports():
+            result: Any = self._apprise.notify(
+                body=body,
+                title=title,
+                body_format=apprise.NotifyFormat.TEXT,
+                timeout=self.timeout,
+            )
         status = getattr(result, "status", None)
         if bool(result):
             return

@@ -21,6 +21,8 @@ from .payload import AlertMessage, Digest, Notice
 
 log = logging.getLogger(__name__)
 
+SNIPPET_LIMIT = 1000  # characters of a snippet shown in a mail
+
 _ALERT_TXT = """\
 {{ watch_name }} was mentioned{% if source %} in {{ source }}{% endif %}\
 {% if date %} ({{ date }}){% endif %}.
@@ -124,6 +126,10 @@ def safe_url(url: str) -> str:
     return url if url.lower().startswith(("http://", "https://")) else ""
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def message_context(message: AlertMessage) -> dict[str, Any]:
     """The variables an alert template sees (plain values; the template escapes)."""
     return {
@@ -136,7 +142,7 @@ def message_context(message: AlertMessage) -> dict[str, Any]:
         "published_at": message.published_at,
         "language": message.language,
         "matched": message.matched,
-        "snippet": message.snippet,
+        "snippet": _clip(message.snippet, SNIPPET_LIMIT),
         "confidence": message.confidence,
         "others": len(message.also_reported_by),
         "also_reported_by": list(message.also_reported_by),

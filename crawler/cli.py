@@ -199,6 +199,7 @@ def cmd_match(args: argparse.Namespace) -> int:
                 "start": hit.start,
                 "end": hit.end,
                 "reason": hit.reason,
+                "variant": hit.variant,
                 "confidence": round(hit.confidence, 3),
                 "snippet": hit.snippet,
             }
@@ -257,7 +258,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    """``newswatch review``: Datasette with the desk plugin; prints the URL, serves until stopped."""
+    """``newswatch review``: Datasette with the desk plugin; prints its URL, then serves."""
     config = _load(args)
     if not config.database.exists():
         print(

@@ -46,6 +46,7 @@ __all__ = [
     "save_signature",
     "signature",
     "similarity",
+    "words",
 ]
 
 log = logging.getLogger(__name__)
@@ -91,16 +92,22 @@ def _mix(values: _U64) -> _U64:
     return values
 
 
+def words(text: str) -> list[str]:
+    """The normalised words shingles are made of."""
+    found: list[str] = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    return found
+
+
 def shingle_hashes(text: str) -> _U64:
-    """The distinct 64-bit hashes of a text's runs of ``SHINGLE_WORDS`` folded words."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-    if not words:
+    """The distinct 64-bit hashes of a text's runs of ``SHINGLE_WORDS`` normalised words."""
+    words_ = words(text)
+    if not words_:
         return np.empty(0, dtype=np.uint64)
     word_hashes = np.fromiter(
-        (zlib.crc32(word.encode("utf-8")) for word in words), dtype=np.uint64, count=len(words)
+        (zlib.crc32(word.encode("utf-8")) for word in words_), dtype=np.uint64, count=len(words_)
     )
-    size = min(SHINGLE_WORDS, len(words))  # a text shorter than a shingle is one shingle
-    count = len(words) - size + 1
+    size = min(SHINGLE_WORDS, len(words_))  # a text shorter than a shingle is one shingle
+    count = len(words_) - size + 1
     combined = np.zeros(count, dtype=np.uint64)
     for offset in range(size):
         combined += word_hashes[offset : offset + count] * _WORD_COEFFS[offset]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ahocorasick
 
@@ -58,6 +58,7 @@ CONTEXT_WINDOW = 30  # words between a surname-only mention and a context term
 SURNAME_MIN_LETTERS = 4
 SNIPPET_WIDTH = 200
 OTHER_NAME = -1  # typo index owner of a name that is nobody's watch but another person's
+_INITIAL = Form("", "")  # how an initial was made: kinds come from the "initials" it adds
 
 # Capitalised words that stand before a family name without being a given name.
 TITLES = frozenset(
@@ -105,15 +106,15 @@ class _TypoLead:
     form: Form
 
 
-_Target = _Family | _Phrase | _TypoLead
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Entry:
     """The automaton's value for one key: its length and what finding it may mean."""
 
     length: int
-    targets: tuple[_Target, ...]
+    family: dict[int, _Family] = field(default_factory=dict)  # by watch number
+    context: tuple[int, ...] = ()  # watches in ``family`` whose surname alone may count
+    phrases: tuple[_Phrase, ...] = ()
+    typo_leads: tuple[_TypoLead, ...] = ()
 
 
 @dataclass(slots=True)
@@ -167,33 +168,55 @@ def _variant(kinds: Sequence[str], source: str) -> str:
 class Matcher:
     """The compiled watchlist: one automaton for names, compiled queries for the rest."""
 
-    __slots__ = ("_automaton", "_lexicon", "_persons", "_rules", "_typos", "watches")
+    __slots__ = ("_automaton", "_cases", "_lexicon", "_persons", "_rules", "_typos", "watches")
 
     def __init__(self, watches: Sequence[Watch], rules: Sequence[_Rules]) -> None:
         self.watches = tuple(watches)
         self._rules = tuple(rules)
+        self._cases = tuple(
+            (number, r.query) for number, r in enumerate(self._rules) if r.query is not None
+        )
         persons = [person_forms(w) if w.kind == "person" else None for w in self.watches]
         self._persons = tuple(persons)
         self._lexicon = _lexicon(persons)
         self._typos = TypoIndex()
-        targets: dict[str, list[_Target]] = {}
+        self._given: dict[str, dict[int, Form]] = {}  # given form -> {watch: how it was made}
+        self._initials: dict[tuple[str, ...], set[int]] = {}
+        entries: dict[str, _Entry] = {}
+
+        def entry(key: str) -> _Entry:
+            found = entries.get(key)
+            if found is None:
+                found = entries[key] = _Entry(len(key))
+            return found
+
         for number, (watch, person) in enumerate(zip(self.watches, persons, strict=True)):
             if watch.kind == "case":
                 continue
             if person is None:
                 for key, form in phrase_forms(watch).items():
                     last = key.rsplit(" ", 1)[-1]
-                    targets.setdefault(key, []).append(
-                        _Phrase(number, form, kazakh_suffixes(last))
-                    )
+                    phrase = _Phrase(number, form, kazakh_suffixes(last))
+                    entry(key).phrases += (phrase,)
                 continue
             for key, form in person.family.items():
-                suffixes = frozenset() if "inflection" in form.kinds else kazakh_suffixes(key)
-                targets.setdefault(key, []).append(_Family(number, form, suffixes))
-                self._typos.add(key, number)
+                inflected = "inflection" in form.kinds
+                suffixes = frozenset() if inflected else kazakh_suffixes(key)
+                target = entry(key)
+                target.family[number] = _Family(number, form, suffixes)
+                if watch.context:
+                    target.context += (number,)
+                if inflected:
+                    continue  # typos are looked for in the nominative only
+                # A typo of a spelling made there and back is too far from the name.
+                self._typos.add(key, number, target=form.steps < 2)
                 for other in other_gender(key):
                     if other not in person.family:
                         self._typos.add(other, OTHER_NAME)
+            for key, form in person.given.items():
+                self._given.setdefault(key, {})[number] = form
+            for letters in person.initials:
+                self._initials.setdefault(letters, set()).add(number)
             firsts = {f[0] for f in person.family}
             for key, form in person.given.items():
                 if "inflection" in form.kinds or "spelling" in form.kinds:
@@ -201,12 +224,12 @@ class Matcher:
                 cyrillic = is_cyrillic(key)
                 for first in firsts:
                     if is_cyrillic(first) == cyrillic:
-                        targets.setdefault(f"{key} {first}", []).append(_TypoLead(number, form))
+                        entry(f"{key} {first}").typo_leads += (_TypoLead(number, form),)
         self._automaton: ahocorasick.Automaton | None = None
-        if targets:
+        if entries:
             automaton = ahocorasick.Automaton()
-            for key, group in targets.items():
-                automaton.add_word(key, _Entry(len(key), tuple(group)))
+            for key, value in entries.items():
+                automaton.add_word(key, value)
             automaton.make_automaton()
             self._automaton = automaton
 
@@ -224,10 +247,13 @@ class Matcher:
         ]
         return cls(watches, rules)
 
-    @property
-    def automaton_size(self) -> int:
-        """How many keys the automaton holds."""
-        return len(self._automaton) if self._automaton is not None else 0
+    def automaton_keys(self) -> list[str]:
+        """Every key the automaton holds (folded forms), for baselines and diagnostics."""
+        return list(self._automaton.keys()) if self._automaton is not None else []
+
+    def automaton(self) -> ahocorasick.Automaton | None:
+        """The bare automaton, for measuring a scan without decisions (bench/)."""
+        return self._automaton
 
     def match(self, text: str) -> list[Hit]:
         """The watches found in ``text``: at most one hit each, the best, in text order."""
@@ -256,10 +282,8 @@ class Matcher:
                 near = self._near_context(words(), self._rules[number], mentions)
                 if near is not None:
                     found[number] = near
-        for number, rules in enumerate(self._rules):
-            if rules.query is None:
-                continue
-            result = rules.query.evaluate(words())
+        for number, query in self._cases:
+            result = query.evaluate(words())
             if result.first_span is not None:
                 first, stop = result.first_span
                 tw = words()
@@ -290,20 +314,16 @@ class Matcher:
             if start > 0 and text[start - 1].isalnum():
                 continue
             end = last + 1
+            for lead in entry.typo_leads:
+                typo_leads.append((lead.watch, start, end - 1, lead.form))
             word_end = word_rest(text, end).end() if end < size else end
             ending = text[end:word_end]
-            for target in entry.targets:
-                if isinstance(target, _TypoLead):
-                    typo_leads.append((target.watch, start, end - 1, target.form))
-                    continue
-                if ending and ending not in target.suffixes:
-                    continue
-                number = target.watch
-                if isinstance(target, _Phrase):
-                    kinds = combine_kinds(target.form.kinds, ("inflection",) if ending else ())
-                    self._keep(found, number, start, word_end, kinds, target.form.source)
-                    continue
-                self._person(folded, found, surnames, target, start, word_end, bool(ending))
+            for phrase in entry.phrases:
+                if not ending or ending in phrase.suffixes:
+                    kinds = combine_kinds(phrase.form.kinds, ("inflection",) if ending else ())
+                    self._keep(found, phrase.watch, start, word_end, kinds, phrase.form.source)
+            if entry.family:
+                self._people(folded, found, surnames, entry, start, word_end, ending)
 
     def _keep(
         self,
@@ -323,88 +343,94 @@ class Matcher:
         reason = f"{source} ({', '.join(kinds)})" if kinds else source
         found[number] = _Found(start, end, confidence, reason + note, _variant(kinds, source))
 
-    def _person(
+    def _people(
         self,
         folded: Folded,
         found: dict[int, _Found],
         surnames: dict[int, list[tuple[int, int, Form]]],
-        target: _Family,
+        entry: _Entry,
         start: int,
         end: int,
-        suffixed: bool,
+        ending: str,
     ) -> None:
-        """Decide what a family form at folded ``[start, end)`` says about its person."""
-        text = folded.text
-        number = target.watch
-        person = self._persons[number]
-        assert person is not None
-        given = person.given
-        family_kinds = (*target.form.kinds, *(("inflection",) if suffixed else ()))
-        other_name = False
+        """Decide what a family form at folded ``[start, end)`` says about the people it may name.
 
+        Looks for a given name, a patronymic and given name, or initials before it, and a
+        given name or initials after it (family name first); what is left may count as a
+        surname alone near a context term, unless another given name or initial is attached.
+        """
+        text = folded.text
+        family = entry.family
+        done: set[int] = set()
+
+        def name(given: dict[int, Form] | None, first: int, last: int, *extra: str) -> None:
+            if not given:
+                return
+            small, large = (given, family) if len(given) < len(family) else (family, given)
+            for number in small:
+                if number not in large:
+                    continue
+                target = family[number]
+                if ending and ending not in target.suffixes:
+                    continue
+                inflected = ("inflection",) if ending else ()
+                kinds = combine_kinds(target.form.kinds, given[number].kinds, inflected, extra)
+                self._keep(found, number, first, last, kinds, target.form.source)
+                done.add(number)
+
+        def initials(letters: tuple[str, ...], first: int, last: int, *extra: str) -> None:
+            numbers = self._initials.get(letters, ())
+            name({n: _INITIAL for n in numbers if n in family}, first, last, "initials", *extra)
+
+        other_name = False
         before = _token_before(text, start)
         if before is not None:
             b_start, b_end, clean = before
             word = text[b_start:b_end]
-            if clean and word in given:
-                kinds = combine_kinds(family_kinds, given[word].kinds)
-                self._keep(found, number, b_start, end, kinds, target.form.source)
-                return
-            earlier = _token_before(text, b_start) if clean else None
-            if earlier is not None and earlier[2]:
-                e_start, e_end, _ = earlier
-                pair = f"{text[e_start:e_end]} {word}"
-                if pair in given:
-                    kinds = combine_kinds(family_kinds, given[pair].kinds)
-                    self._keep(found, number, e_start, end, kinds, target.form.source)
-                    return
-                middle = text[e_start:e_end]
-                if middle in given and word.isalpha():
-                    kinds = combine_kinds(family_kinds, given[middle].kinds, ("patronymic",))
-                    self._keep(found, number, e_start, end, kinds, target.form.source)
-                    return
-            if clean and self._names_someone(folded, b_start, word):
+            if clean:
+                name(self._given.get(word), b_start, end)
+                earlier = _token_before(text, b_start)
+                if earlier is not None and earlier[2]:
+                    e_start, e_end, _ = earlier
+                    name(self._given.get(f"{text[e_start:e_end]} {word}"), e_start, end)
+                    if word.isalpha():
+                        middle = self._given.get(text[e_start:e_end])
+                        name(middle, e_start, end, "patronymic")
+                other_name = bool(entry.context) and self._names_someone(folded, b_start, word)
+        if "." in text[max(0, start - 2) : start]:
+            match = _INITIALS_BEFORE.search(text, max(0, start - 12), start)
+            if match is not None:
+                initials(tuple(g for g in match.groups() if g), match.start(1), end)
                 other_name = True
-        initials = _INITIALS_BEFORE.search(text, max(0, start - 12), start)
-        if initials is not None:
-            letters = tuple(g for g in initials.groups() if g)
-            if letters in person.initials:
-                kinds = combine_kinds(family_kinds, ("initials",))
-                self._keep(found, number, initials.start(1), end, kinds, target.form.source)
-                return
-            other_name = True
 
         after = _token_after(text, end)
         if after is not None:
             a_start, a_end = after
             word = text[a_start:a_end]
             for stem in strip_kazakh_suffix(word):
-                if stem in given:
-                    kinds = combine_kinds(family_kinds, given[stem].kinds, ("name order",))
-                    self._keep(found, number, start, a_end, kinds, target.form.source)
-                    return
+                name(self._given.get(stem), start, a_end, "name order")
             later = _token_after(text, a_end)
             if later is not None:
                 pair = f"{word} {text[later[0] : later[1]]}"
-                if pair in given:
-                    kinds = combine_kinds(family_kinds, given[pair].kinds, ("name order",))
-                    self._keep(found, number, start, later[1], kinds, target.form.source)
-                    return
-            if word in self._lexicon and _capitalised(folded, a_start):
+                name(self._given.get(pair), start, later[1], "name order")
+            if entry.context and word in self._lexicon and _capitalised(folded, a_start):
                 other_name = True
-        initials = _INITIALS_AFTER.match(text, end, min(len(text), end + 12))
-        if initials is not None:
-            letters = tuple(g for g in initials.groups() if g)
-            if letters in person.initials:
-                kinds = combine_kinds(family_kinds, ("initials", "name order"))
-                self._keep(found, number, start, initials.end(), kinds, target.form.source)
-                return
-            other_name = True
+        if "." in text[end + 2 : end + 5]:
+            match = _INITIALS_AFTER.match(text, end, min(len(text), end + 12))
+            if match is not None:
+                initials(tuple(g for g in match.groups() if g), start, match.end(), "name order")
+                other_name = True
 
-        if other_name or not self._rules[number].context or number in found:
+        if other_name:
             return
-        if sum(c.isalpha() for c in text[start:end]) >= SURNAME_MIN_LETTERS:
-            surnames.setdefault(number, []).append((start, end, target.form))
+        for number in entry.context:
+            if number in done or number in found:
+                continue
+            target = family[number]
+            if ending and ending not in target.suffixes:
+                continue
+            if sum(c.isalpha() for c in text[start:end]) >= SURNAME_MIN_LETTERS:
+                surnames.setdefault(number, []).append((start, end, target.form))
 
     def _names_someone(self, folded: Folded, start: int, word: str) -> bool:
         """Whether the capitalised word at ``start`` reads as another person's given name."""

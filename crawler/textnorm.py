@@ -14,6 +14,7 @@ import threading
 import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Applied to each character before and after Unicode decomposition: letters that
 # do not decompose but are read as a plain Latin letter, and punctuation that
@@ -227,6 +228,7 @@ def fold(text: str) -> Folded:
     return Folded(text, _unmix_scripts(folded), chars, spaces)
 
 
+@lru_cache(maxsize=1 << 17)
 def fold_key(text: str) -> str:
     """The folded form of a name or term as a search key, trimmed of outer spaces."""
     return fold(text).text.strip()

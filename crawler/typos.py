@@ -82,17 +82,23 @@ def is_typo(word: str, form: str) -> bool:
 class TypoIndex:
     """Family forms of all watches, looked up by words one edit away."""
 
-    __slots__ = ("_forms", "_near")
+    __slots__ = ("_forms", "_near", "_not_targets")
 
     def __init__(self) -> None:
         self._near: dict[str, int | frozenset[int]] = {}
         self._forms: dict[int, list[str]] = {}
+        self._not_targets: set[str] = set()
 
-    def add(self, form: str, owner: int) -> None:
-        """Index one folded family form of watch number ``owner``."""
+    def add(self, form: str, owner: int, target: bool = True) -> None:
+        """Index one folded family form of watch number ``owner``.
+
+        A form that is not a ``target`` only keeps other watches' typos away.
+        """
         if len(form) < MIN_LETTERS - 1 or " " in form:
             return
         self._forms.setdefault(owner, []).append(form)
+        if not target:
+            self._not_targets.add(form)
         near = self._near
         for key in (form, *_deletions(form)):
             old = near.get(key)
@@ -129,4 +135,5 @@ class TypoIndex:
         near = self.owners_near(word)
         if set(near) != {owner}:
             return None
-        return next((f for f in near[owner] if is_typo(word, f)), None)
+        targets = (f for f in near[owner] if f not in self._not_targets)
+        return next((f for f in targets if is_typo(word, f)), None)

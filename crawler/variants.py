@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .config import Watch
 from .inflect import genders, russian_forms
@@ -50,6 +51,7 @@ class Form:
     text: str  # folded
     source: str  # "name" or "alias 'Айман Умарова'"
     kinds: tuple[str, ...] = ()  # the variations that made it; () means as written
+    steps: int = 0  # script conversions on the way: 2 is there and back (Latin → Cyrillic → Latin)
 
     @property
     def confidence(self) -> float:
@@ -64,8 +66,12 @@ class Form:
 
 def combine_kinds(*groups: Iterable[str]) -> tuple[str, ...]:
     """The kinds of several parts together, once each, in a fixed order."""
-    found = {k for group in groups for k in group}
-    return tuple(k for k in KIND_ORDER if k in found)
+    return _ordered(frozenset(k for group in groups for k in group))
+
+
+@lru_cache(maxsize=1024)
+def _ordered(kinds: frozenset[str]) -> tuple[str, ...]:
+    return tuple(k for k in KIND_ORDER if k in kinds)
 
 
 def confidence_of(kinds: Iterable[str]) -> float:
@@ -76,14 +82,18 @@ def confidence_of(kinds: Iterable[str]) -> float:
 class _Forms(dict[str, Form]):
     """Folded text → the best way found so far to make it."""
 
-    def add(self, text: str, source: str, kinds: tuple[str, ...] = ()) -> None:
+    def add(self, text: str, source: str, kinds: tuple[str, ...] = (), steps: int = 0) -> None:
         key = fold_key(text)
         if not key or not any(c.isalnum() for c in key):
             return
-        form = Form(key, source, combine_kinds(kinds))
+        form = Form(key, source, combine_kinds(kinds), steps)
         old = self.get(key)
-        if old is None or (form.confidence, -len(form.kinds)) > (old.confidence, -len(old.kinds)):
+        if old is None or _rank(form) > _rank(old):
             self[key] = form
+
+
+def _rank(form: Form) -> tuple[float, int, int]:
+    return form.confidence, -form.steps, -len(form.kinds)
 
 
 @dataclass(frozen=True)
@@ -161,24 +171,25 @@ def person_forms(watch: Watch) -> PersonForms | None:
         for spelling in _spellings(parts.family):
             family.add(spelling, source, ("spelling",))
         for cyrillic, kinds in _cyrillic_spellings(parts):
-            given.add(cyrillic.given, source, kinds)
-            family.add(cyrillic.family, source, kinds)
+            steps = len(kinds)
+            given.add(cyrillic.given, source, kinds, steps)
+            family.add(cyrillic.family, source, kinds, steps)
             translit = (*kinds, "transliteration")
             for latin in to_latin(cyrillic.given):
-                given.add(latin, source, translit)
+                given.add(latin, source, translit, steps + 1)
                 for spelling in _spellings(latin):
-                    given.add(spelling, source, (*translit, "spelling"))
+                    given.add(spelling, source, (*translit, "spelling"), steps + 1)
             for latin in to_latin(cyrillic.family):
-                family.add(latin, source, translit)
+                family.add(latin, source, translit, steps + 1)
             inflected = (*kinds, "inflection")
             russian = _Parts(*(p.translate(_KAZAKH_AS_RUSSIAN) for p in _astuple(cyrillic)))
             for gender in genders(russian.given, russian.family, russian.patronymic):
                 for form in russian_forms(russian.given, "given", gender):
-                    given.add(form, source, inflected)
+                    given.add(form, source, inflected, steps)
                     for spelling in _spellings(form):
-                        given.add(spelling, source, (*inflected, "spelling"))
+                        given.add(spelling, source, (*inflected, "spelling"), steps)
                 for form in russian_forms(russian.family, "family", gender):
-                    family.add(form, source, inflected)
+                    family.add(form, source, inflected, steps)
     if not family:
         return None
     return PersonForms(dict(given), dict(family), _initials(given.values()))
@@ -214,12 +225,12 @@ def phrase_forms(watch: Watch) -> dict[str, Form]:
         elif is_latin(text):
             cyrillic = sorted(to_cyrillic(text))
             for form in cyrillic:
-                forms.add(form, source, ("transliteration",))
+                forms.add(form, source, ("transliteration",), 1)
         else:
             cyrillic = []
         for form in cyrillic:
             for latin in to_latin(form):
-                forms.add(latin, source, ("transliteration",))
+                forms.add(latin, source, ("transliteration",), 1 + is_latin(text))
     return dict(forms)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import ipaddress
@@ -78,8 +79,15 @@ def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
 @pytest.fixture(scope="session")
 def web() -> Iterator[WebServer]:
     """The test server (tests/server.py) serving tests/data/web, for the whole session."""
+    with serve_web(WEB_ROOT) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve_web(root: Path) -> Iterator[WebServer]:
+    """Run another tests/server.py over ``root`` (e.g. a temp dir a test rewrites between runs)."""
     process = subprocess.Popen(
-        [sys.executable, str(TESTS / "server.py"), "--root", str(WEB_ROOT)],
+        [sys.executable, str(TESTS / "server.py"), "--root", str(root)],
         stdout=subprocess.PIPE,
         text=True,
         encoding="utf-8",
@@ -203,7 +211,7 @@ class MailServer:
         def authenticate(*args: Any) -> AuthResult:
             auth_data = args[-1]
             given = (auth_data.login.decode(), auth_data.password.decode())
-            return AuthResult(success=login is not None and given == login)
+            return AuthResult(success=login is not None and given == login, handled=False)
 
         options: dict[str, Any] = {"authenticator": authenticate} if login else {}
         if security == "starttls":
@@ -225,7 +233,7 @@ class MailServer:
                 "to": list(envelope.rcpt_tos),
                 "raw": raw,
                 "message": email.message_from_bytes(raw, policy=email.policy.default),
-                "tls": session.ssl is not None,
+                "tls": server.transport.get_extra_info("ssl_object") is not None,
                 "authenticated": bool(session.authenticated),
             }
         )

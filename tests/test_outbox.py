@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -19,16 +20,31 @@ import sqlite_utils
 from alerts import (
     AlertMessage,
     ConsoleChannel,
+    Notice,
     deliver,
+    enable_channels,
     enqueue,
     idempotency_key,
+    is_backfill,
+    note_run,
     retry_dead,
+    source_alerts,
     status,
     verify,
 )
-from crawler.config import AlertSettings, Channel, Config, Watch
+from alerts.outbox import status_text
+from alerts.state import disable_channel, rest_channel
+from crawler.config import AlertSettings, Channel, Config, Source, Watch
 from crawler.models import Article, Hit
-from crawler.store import SaveResult, iso, open_database, parse_iso, save_article
+from crawler.store import (
+    SaveResult,
+    iso,
+    open_database,
+    parse_iso,
+    record_source_failure,
+    record_source_ok,
+    save_article,
+)
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 # A moment just after the rows are queued (enqueue stamps them with the real time).
@@ -284,9 +300,13 @@ class Recorder:
 
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.notices: list[Notice] = []
 
     def send(self, message: AlertMessage) -> None:
         self.sent.append(message.id)
+
+    def notify(self, notice: Notice) -> None:
+        self.notices.append(notice)
 
     def close(self) -> None:
         pass
@@ -422,3 +442,121 @@ def test_status_counts_every_state(tmp_path: Path, db: sqlite_utils.Database) ->
     }
     assert counts["next_attempt_at"] == alerts(db)[0]["next_attempt_at"]
     json.dumps(counts)  # the CLI prints it with --json
+
+
+# --- backfill, privacy, source alerts ----------------------------------------------------
+
+
+def store_published(
+    db: sqlite_utils.Database, config: Config, url: str, published: datetime, source: str = "orda"
+) -> SaveResult:
+    text = f"Human-rights lawyer Aiman Umarova spoke in court. ({url})"
+    article = Article(
+        url=url,
+        canonical_url=url,
+        source=source,
+        title="Lawyer Aiman Umarova speaks in court",
+        text=text,
+        published_at=iso(published),
+        language="en",
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+    hit = Hit("aiman-umarova", "Aiman Umarova", 20, 33, text, 0.95, "name")
+    return save_article(db, article, [hit], lambda _: ("hook",), enqueue)
+
+
+def test_backfill_is_stored_but_not_queued(tmp_path: Path, db: sqlite_utils.Database) -> None:
+    config = make_config(tmp_path, [], ["hook"])
+    now = datetime.now(UTC)
+    note_run(db, config, iso(now))
+    # A new source and a new watch: an article from three days ago is backfill.
+    old = store_published(db, config, "https://orda.kz/old", now - timedelta(days=3))
+    assert old.hit_ids and old.alerts_queued == 0
+    # Published within backfill_hours of the first run: news.
+    fresh = store_published(db, config, "https://orda.kz/fresh", now - timedelta(hours=20))
+    assert fresh.alerts_queued == 1
+    # A source and watch that have run for weeks: a late-found article is news, not backfill.
+    db.execute(
+        "INSERT INTO sources (name, url, first_run_at, consecutive_failures) VALUES (?, ?, ?, 0)",
+        ["kaztag", "https://kaztag.kz/rss", iso(now - timedelta(days=30))],
+    )
+    db.execute("UPDATE alert_watches SET first_run_at = ?", [iso(now - timedelta(days=30))])
+    late = store_published(db, config, "https://kaztag.kz/a", now - timedelta(days=3), "kaztag")
+    assert late.alerts_queued == 1
+    # A watch added today still does not alert on that source's old news.
+    assert is_backfill(db, "new-watch", late.hit_ids[0], iso(now))
+    assert len(list(db.query("SELECT id FROM hits"))) == 3
+
+
+def test_backfill_hours_zero_turns_it_off(tmp_path: Path, db: sqlite_utils.Database) -> None:
+    config = make_config(tmp_path, [], ["hook"])
+    config = dataclasses.replace(config, alerts=AlertSettings(backfill_hours=0))
+    note_run(db, config, iso(datetime.now(UTC)))
+    saved = store_published(db, config, "https://orda.kz/old", datetime(2020, 1, 1, tzinfo=UTC))
+    assert saved.alerts_queued == 1
+
+
+def test_a_redacted_watch_sends_its_id_and_no_snippet(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any
+) -> None:
+    name = hook_name()
+    config = make_config(tmp_path, [webhook("hook", web.hook_url(name))], ["hook"])
+    watch = dataclasses.replace(config.watches[0], id="client-17", redact=True)
+    config = dataclasses.replace(config, watches=(watch,))
+    text = "Адвокат Айман Умарова и Aiman Umarova: the court heard the appeal."
+    article = Article(
+        url="https://orda.kz/r",
+        canonical_url="https://orda.kz/r",
+        source="orda",
+        title="Суд: Айман Умарова (Aiman UMAROVA) обжалует решение",
+        text=text,
+        published_at=PUBLISHED,
+        language="ru",
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+    hit = Hit("client-17", "Айман Умарова", 8, 21, text, 0.95, "alias")
+    save_article(db, article, [hit], lambda _: ("hook",), enqueue)
+    assert deliver(db, config).sent == 1
+    (request,) = web.hook_requests(name)
+    data = json.loads(request["body"])["data"]
+    assert data["watch_id"] == data["watch_name"] == data["matched"] == "client-17"
+    assert data["snippet"] == ""
+    assert data["article"]["title"] == "Суд: client-17 (client-17) обжалует решение"
+    assert "Умаров" not in request["body"] and "marova" not in request["body"].lower()
+    (stored,) = db.query("SELECT matched, snippet FROM hits")
+    assert stored == {"matched": "Айман Умарова", "snippet": text}
+
+
+def test_source_alerts_tell_the_operator_once_and_once_on_recovery(
+    tmp_path: Path, db: sqlite_utils.Database
+) -> None:
+    config = dataclasses.replace(
+        make_config(tmp_path, [Channel(id="ops", type="console")], []),
+        sources=(Source(name="orda", feed="https://orda.kz/rss"),),
+        alerts=AlertSettings(operator_channel="ops", source_failure_threshold=3),
+    )
+    ops = Recorder()
+    for run in range(5):
+        record_source_failure(db, "orda", "https://orda.kz/rss", f"HTTP 503 (run {run})")
+        told = source_alerts(db, config, senders={"ops": ops})
+        assert told == (["source orda has failed 3 runs in a row"] if run == 2 else [])
+    assert [n.type for n in ops.notices] == ["source.failing"]
+    assert "HTTP 503 (run 2)" in ops.notices[0].text
+    record_source_ok(db, "orda", "https://orda.kz/rss")
+    assert source_alerts(db, config, senders={"ops": ops}) == ["source orda works again"]
+    assert source_alerts(db, config, senders={"ops": ops}) == []
+    assert [n.type for n in ops.notices] == ["source.failing", "source.recovered"]
+
+
+def test_status_text_names_disabled_and_resting_channels(
+    tmp_path: Path, db: sqlite_utils.Database
+) -> None:
+    config = make_config(tmp_path, [webhook("hook", "https://example.org/h")], ["hook"])
+    store(db, config, "https://orda.kz/a1")
+    disable_channel(db, config.channels[0], "HTTP 410: gone", iso(START))
+    rest_channel(db, "slack", iso(START + timedelta(hours=1)))
+    text = status_text(status(db, now=START))
+    assert text.startswith("alerts: 1 pending, 0 sending, 0 sent, 0 failed, 0 dead\n")
+    assert "channel hook disabled since" in text and "HTTP 410: gone" in text
+    assert "channel slack rests until" in text
+    assert enable_channels(db) == ["hook"] and status(db)["disabled_channels"] == []

@@ -23,6 +23,7 @@ from datasette.app import Datasette
 from crawler.config import ConfigError, load_config
 from crawler.models import Article, Hit
 from crawler.review import metadata, register
+from crawler.review.queries import Filters, load_queue
 from crawler.store import open_database, record_source_failure, record_source_ok, save_article
 from tests.conftest import STARTUP_TIMEOUT, _first_line
 
@@ -700,3 +701,20 @@ def test_newswatch_review_needs_the_password_variable_it_names(
         f"newswatch: {config}: review.password_env: environment variable "
         "NW_TEST_UNSET_PASSWORD is not set"
     )
+
+
+def test_queue_pages_through_stories(newsroom: tuple[Path, dict[str, int]]) -> None:
+    path = newsroom[0]
+    with sqlite3.connect(path) as conn:
+        first = load_queue(conn, Filters(), page_size=3)
+        second = load_queue(conn, Filters(page=2), page_size=3)
+    conn.close()
+    assert (first.total_hits, first.total_stories, first.pages) == (4, 4, 2)
+    assert [len(group.hits) for group in first.groups] == [1, 1, 1]
+    assert [group.hits[0]["title"] for group in second.groups] == [
+        "Tulegenova trial opens in Almaty"
+    ]
+    assert Filters.from_args({"page": "2", "status": "bogus", "since": "last week"}) == Filters(
+        page=2
+    )
+    assert Filters(watch="a b", page=3).query(page=4) == "watch=a+b&page=4"

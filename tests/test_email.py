@@ -1,0 +1,376 @@
+"""Email channel: STARTTLS / implicit TLS against a real SMTP server, digests, templates."""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+
+from alerts import (
+    AlertMessage,
+    ChannelDisabled,
+    ChannelUnreachable,
+    EmailChannel,
+    deliver,
+    enqueue,
+    status,
+)
+from alerts.digest import latest_slot
+from alerts.mail import header
+from crawler.config import Channel, Config, ConfigError, Watch, load_config
+from crawler.models import Article, Hit
+from crawler.store import iso, open_database, save_article
+from tests.conftest import MailServer, MailServers, TlsFiles, free_port
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+PUBLISHED = iso(NOW - timedelta(hours=1))
+
+MESSAGE = AlertMessage(
+    id="nw_0123456789abcdef0123456789abcdef",
+    timestamp="2026-11-16T08:05:00Z",
+    watch_id="aiman-umarova",
+    watch_name="Aiman Umarova",
+    story_id=3,
+    url="https://orda.kz/umarova?id=1&lang=ru",
+    title="Lawyer Aiman Umarova appeals",
+    source="orda",
+    published_at="2026-11-16T08:00:00Z",
+    language="en",
+    matched="Aiman Umarova",
+    snippet="Human-rights lawyer Aiman Umarova said the appeal is filed.",
+    confidence=0.95,
+    also_reported_by=("https://kaztag.kz/1",),
+    review_url="http://127.0.0.1:8001/",
+)
+
+
+def mail_channel(
+    server: MailServer | None,
+    tls: TlsFiles,
+    *,
+    port: int | None = None,
+    security: str | None = None,
+    secrets: dict[str, str] | None = None,
+    **options: Any,
+) -> Channel:
+    return Channel(
+        id="editors-mail",
+        type="email",
+        options={
+            "host": "127.0.0.1",
+            "port": port or (server.port if server else free_port()),
+            "security": security or (server.security if server else "starttls"),
+            "from": "newswatch <alerts@example.org>",
+            "to": ["editors@example.org", "duty@example.org"],
+            "ca_file": str(tls.ca),
+            "timeout": 5,
+            **options,
+        },
+        secrets=secrets or {},
+    )
+
+
+def parts(message: Any) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    return text, html
+
+
+def test_starttls_send_verifies_the_certificate_and_logs_in(
+    smtp: MailServers, tls_files: TlsFiles
+) -> None:
+    server = smtp.start("starttls", login=("alerts", "s3cret-pw"))
+    channel = mail_channel(
+        server, tls_files, secrets={"username": "alerts", "password": "s3cret-pw"}
+    )
+    sender = EmailChannel(channel)
+    sender.send(MESSAGE)
+    sender.close()
+    (got,) = server.messages
+    assert got["tls"] and got["authenticated"]
+    assert got["from"] == "alerts@example.org"
+    assert got["to"] == ["editors@example.org", "duty@example.org"]
+    message = got["message"]
+    assert message["Message-ID"] == f"<{MESSAGE.id}@example.org>"
+    assert message["List-Id"] == "newswatch alerts <editors-mail.example.org>"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Subject"] == "newswatch: Aiman Umarova - Lawyer Aiman Umarova appeals"
+    text, html = parts(message)
+    assert "https://orda.kz/umarova?id=1&lang=ru" in text
+    assert '<a href="https://orda.kz/umarova?id=1&amp;lang=ru">' in html
+    assert "Human-rights lawyer Aiman Umarova said" in html
+    assert "Review desk: http://127.0.0.1:8001/" in text
+
+
+def test_implicit_tls_on_its_own_port(smtp: MailServers, tls_files: TlsFiles) -> None:
+    server = smtp.start("tls")
+    sender = EmailChannel(mail_channel(server, tls_files))
+    sender.send(MESSAGE)
+    sender.send(MESSAGE)  # the connection is reused
+    sender.close()
+    assert [m["tls"] for m in server.messages] == [True, True]
+
+
+def test_an_untrusted_certificate_sends_nothing(smtp: MailServers, tls_files: TlsFiles) -> None:
+    server = smtp.start("starttls")
+    channel = mail_channel(server, tls_files)
+    untrusted = Channel(
+        id=channel.id,
+        type="email",
+        options={k: v for k, v in channel.options.items() if k != "ca_file"},
+    )
+    sender = EmailChannel(untrusted)
+    with pytest.raises(ChannelUnreachable, match="certificate not trusted"):
+        sender.send(MESSAGE)
+    sender.close()
+    assert server.messages == []
+
+
+def test_a_wrong_password_disables_the_channel(smtp: MailServers, tls_files: TlsFiles) -> None:
+    server = smtp.start("starttls", login=("alerts", "right"))
+    channel = mail_channel(
+        server, tls_files, secrets={"username": "alerts", "password": "wrong-pw"}
+    )
+    sender = EmailChannel(channel)
+    with pytest.raises(ChannelDisabled, match="login refused") as caught:
+        sender.send(MESSAGE)
+    assert "wrong-pw" not in str(caught.value)
+    sender.close()
+    assert server.messages == []
+
+
+def test_a_plain_local_relay_is_allowed_only_when_configured(
+    smtp: MailServers, tls_files: TlsFiles
+) -> None:
+    server = smtp.start("plain")
+    sender = EmailChannel(mail_channel(server, tls_files, security="plain-local-relay"))
+    sender.send(MESSAGE)
+    sender.close()
+    assert len(server.messages) == 1 and not server.messages[0]["tls"]
+
+
+def test_header_values_lose_cr_and_lf() -> None:
+    assert header("Hello\r\nBcc: victim@example.org") == "Hello Bcc: victim@example.org"
+    assert header("a\u2028b\x00c") == "a b c"
+    assert len(header("x" * 5000, 200)) == 200
+
+
+def test_a_broken_custom_template_falls_back_to_the_built_in_one(
+    smtp: MailServers, tls_files: TlsFiles, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "alert.txt").write_text("CUSTOM {{ watch_name }} {{ title }}\n", encoding="utf-8")
+    (tmp_path / "alert.html").write_text("<p>{{ watch_name.__class__ }}{% if %}</p>", "utf-8")
+    server = smtp.start("starttls")
+    message = AlertMessage(**{**MESSAGE.__dict__, "title": "<script>alert(1)</script> & co"})
+    sender = EmailChannel(mail_channel(server, tls_files, template_dir=str(tmp_path)))
+    sender.send(message)
+    sender.close()
+    text, html = parts(server.messages[0]["message"])
+    assert text.startswith("CUSTOM Aiman Umarova <script>alert(1)</script> & co")
+    # The custom HTML template does not compile; the built-in one, autoescaped, is used.
+    assert "template alert.html failed" in caplog.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+    assert "<script>" not in html and "class" not in html
+
+
+# --- through the outbox ------------------------------------------------------------------
+
+
+def make_config(tmp_path: Path, channel: Channel, watches: Iterable[Watch] | None = None) -> Config:
+    default = (
+        Watch(id="aiman-umarova", kind="person", name="Aiman Umarova", channels=(channel.id,)),
+    )
+    return Config(
+        path=tmp_path / "newswatch.toml",
+        database=tmp_path / "newswatch.db",
+        sources=(),
+        watches=tuple(watches or default),
+        channels=(channel,),
+    )
+
+
+def store(db: sqlite_utils.Database, config: Config, watch_id: str, n: int) -> None:
+    watch = next(w for w in config.watches if w.id == watch_id)
+    text = f"Report {n}: {watch.name} spoke in court today about the appeal."
+    article = Article(
+        url=f"https://orda.kz/{watch_id}/{n}",
+        canonical_url=f"https://orda.kz/{watch_id}/{n}",
+        source="orda",
+        title=f"{watch.name} in court ({n})",
+        text=text,
+        published_at=PUBLISHED,
+        language="en",
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+    start = text.index(watch.name)
+    hit = Hit(watch_id, watch.name, start, start + len(watch.name), text, 0.9, "name")
+    save_article(db, article, [hit], lambda _: watch.channels, enqueue)
+
+
+def test_digest_mode_gathers_alerts_until_the_slot_then_sends_one_mail(
+    smtp: MailServers, tls_files: TlsFiles, tmp_path: Path
+) -> None:
+    server = smtp.start("starttls")
+    channel = mail_channel(server, tls_files, mode="digest", every="1h", at="00:00")
+    urgent = Watch(
+        id="serikzhan-bilash",
+        kind="person",
+        name="Serikzhan Bilash",
+        channels=(channel.id,),
+        priority="urgent",
+    )
+    normal = Watch(id="aiman-umarova", kind="person", name="Aiman Umarova", channels=(channel.id,))
+    config = make_config(tmp_path, channel, [normal, urgent])
+    db = open_database(config.database)
+    for n in range(3):
+        store(db, config, "aiman-umarova", n)
+    store(db, config, "serikzhan-bilash", 9)
+
+    # Before the next slot: only the urgent alert goes, at once.
+    now = datetime.now(UTC)
+    report = deliver(db, config, now=now)
+    assert (report.sent, report.digests, report.pending) == (1, 0, 3)
+    (urgent_mail,) = server.messages
+    assert urgent_mail["message"]["Subject"].startswith("[urgent] newswatch: Serikzhan Bilash")
+
+    # After the slot: one digest with the three others, marked sent with the batch.
+    after = latest_slot(now, "1h") + timedelta(hours=1, minutes=1)
+    report = deliver(db, config, now=after)
+    assert (report.sent, report.digests, report.pending) == (3, 1, 0)
+    digest = server.messages[1]["message"]
+    assert digest["Subject"] == "newswatch digest: 3 alerts (Aiman Umarova)"
+    assert digest["Message-ID"].startswith("<nw_digest_")
+    text, html = parts(digest)
+    for n in range(3):
+        assert (
+            f"Aiman Umarova in court ({n})" in text and f"https://orda.kz/aiman-umarova/{n}" in html
+        )
+    batches = list(db.query("SELECT * FROM alert_batches"))
+    assert [(b["kind"], b["items"]) for b in batches] == [("digest", 3)]
+    rows = list(db.query("SELECT status, batch_id FROM alerts WHERE watch_id = 'aiman-umarova'"))
+    assert rows == [{"status": "sent", "batch_id": batches[0]["id"]}] * 3
+
+    # Nothing left: no empty digest at the next slot.
+    assert deliver(db, config, now=after + timedelta(hours=1)).digests == 0
+    assert len(server.messages) == 2
+
+
+def test_a_failed_digest_leaves_its_alerts_to_retry(
+    smtp: MailServers, tls_files: TlsFiles, tmp_path: Path
+) -> None:
+    port = free_port()
+    channel = mail_channel(None, tls_files, port=port, mode="digest", every="1d", at="06:00")
+    config = make_config(tmp_path, channel)
+    db = open_database(config.database)
+    store(db, config, "aiman-umarova", 1)
+    store(db, config, "aiman-umarova", 2)
+    after = latest_slot(NOW, "1d", "06:00") + timedelta(days=1, minutes=5)
+    report = deliver(db, config, now=after)  # nothing listens yet
+    assert (report.sent, report.failed, report.skipped_channels) == (0, 2, ["editors-mail"])
+    assert status(db)["failed"] == 2 and list(db.query("SELECT * FROM alert_batches")) == []
+
+    server = smtp.start("starttls", port=port)
+    report = deliver(db, config, now=after + timedelta(minutes=10))
+    assert (report.sent, report.digests) == (2, 1)
+    assert len(server.messages) == 1
+
+
+def test_redacted_watch_mail_has_no_name_and_no_snippet(
+    smtp: MailServers, tls_files: TlsFiles, tmp_path: Path
+) -> None:
+    server = smtp.start("starttls")
+    channel = mail_channel(server, tls_files)
+    watch = Watch(
+        id="witness-7",
+        kind="person",
+        name="Aiman Umarova",
+        aliases=("Айман Умарова",),
+        channels=(channel.id,),
+        redact=True,
+    )
+    config = make_config(tmp_path, channel, [watch])
+    db = open_database(config.database)
+    store(db, config, "witness-7", 1)
+    assert deliver(db, config).sent == 1
+    raw = server.messages[0]["raw"].decode()
+    message = server.messages[0]["message"]
+    assert message["Subject"] == "newswatch: witness-7 - witness-7 in court (1)"
+    text, html = parts(message)
+    for body in (raw, text, html):
+        assert "Umarova" not in body and "spoke in court" not in body
+    # The database keeps everything.
+    (hit,) = db.query("SELECT matched, snippet FROM hits")
+    assert hit["matched"] == "Aiman Umarova" and "spoke in court" in hit["snippet"]
+
+
+# --- config ------------------------------------------------------------------------------
+
+
+def write_config(tmp_path: Path, channel: str) -> Path:
+    path = tmp_path / "newswatch.toml"
+    path.write_text(
+        f"""
+[[channel]]
+id = "mail"
+type = "email"
+{channel}
+
+[[watch]]
+id = "aiman-umarova"
+name = "Aiman Umarova"
+channels = ["mail"]
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_email_config_defaults_and_checks(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("x", encoding="utf-8")
+    good = write_config(
+        tmp_path,
+        'host = "smtp.example.org"\nfrom = "alerts@example.org"\nto = "ed@example.org"\n'
+        'username_env = "NW_USER"\npassword_env = "NW_PASS"\nca_file = "ca.pem"\n'
+        'mode = "digest"\nevery = "1d"\nat = "08:00"\ncap = 5',
+    )
+    config = load_config(good, env={"NW_USER": "u", "NW_PASS": "p"})
+    channel = config.channel("mail")
+    assert channel.options["port"] == 587 and channel.options["security"] == "starttls"
+    assert channel.options["to"] == ("ed@example.org",)
+    assert channel.options["ca_file"] == str(tmp_path / "ca.pem")
+    assert channel.secrets == {"username": "u", "password": "p"}
+
+    bad = write_config(
+        tmp_path,
+        'host = "smtp.example.org"\nfrom = "nobody"\nto = ["ed@example.org", "x"]\n'
+        'security = "plain-local-relay"\npassword_env = "NW_PASS"\nmode = "weekly"\n'
+        'every = "1w"\nat = "25:00"\nca_file = "missing.pem"',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(bad, env={"NW_PASS": "p"})
+    found = "\n".join(caught.value.problems)
+    for expected in (
+        "channel[0].from: expected an email address",
+        "channel[0].to[1]: expected an email address",
+        "channel[0].security: expected starttls or tls when logging in",
+        "channel[0].mode: expected immediate | digest",
+        'channel[0].every: expected a period such as "1h" or "1d"',
+        'channel[0].at: expected a time of day "HH:MM" (UTC)',
+        "channel[0].ca_file: expected an existing path",
+    ):
+        assert expected in found
+    assert "'p'" not in found
+
+
+def test_no_smtp_server_at_all_is_unreachable(tls_files: TlsFiles) -> None:
+    sender = EmailChannel(mail_channel(None, tls_files))
+    with pytest.raises(ChannelUnreachable, match="cannot connect"):
+        sender.send(MESSAGE)
+    sender.close()
+    assert isinstance(smtplib.SMTP, type)

@@ -215,9 +215,8 @@ def main() -> int:
         f"{'webhook via outbox':34} {hook['outbox_seconds']:>8} {hook['outbox_alerts_per_s']:>10} "
         f"{hook['ratio']:>11}x"
     )
-    print(
-        f"{'baseline: bare httpx POSTs':34} {hook['bare_seconds']:>8} {hook['bare_posts_per_s']:>10}"
-    )
+    bare = f"{hook['bare_seconds']:>8} {hook['bare_posts_per_s']:>10}"
+    print(f"{'baseline: bare httpx POSTs':34} {bare}")
     print(f"outbox overhead per alert: {hook['overhead_ms_per_alert']} ms")
     print(
         f"{'email digest via outbox':34} {mail['outbox_seconds']:>8} "

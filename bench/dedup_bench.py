@@ -6,7 +6,8 @@ Measures, side by side in one run, each index in its own child process:
       median and p95 over 1,000 new articles (a fifth of them copies of stored ones);
   (b) start-up: restoring the index of N articles (ours: from the state file's
       article_signatures; datasketch: unpickling its MinHashLSH);
-  (c) peak memory (max RSS of the child) after restoring and querying;
+  (c) peak memory (the child's peak RSS) after restoring and querying, and its growth over
+      the RSS the child had before restoring (imports and the query texts);
   (d) save_article end to end (SQLite, synchronous=FULL) per new article, for context;
   (e) precision and recall of duplicate pairs on tests/data/dedup at thresholds 0.35-0.65,
       pairwise and as stories (the index assigning articles in 50 orders).
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -116,67 +118,79 @@ def shingles(text: str) -> list[bytes]:
 
 
 def rss_mb() -> float:
+    """This process's peak resident memory so far (VmHWM: unlike ru_maxrss, reset by exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- children ---------------------------------------------------------------------------------
 
 
-def child_ours(work: Path, stored: int, queries: int) -> dict[str, Any]:
+Step = Callable[[int, str], bool]  # insert-and-query one new article; True if it joined
+
+
+def measure(stored: int, queries: int, restore: Callable[[], Step]) -> dict[str, Any]:
+    """Restore an index in this process, then time insert-and-query for each new article."""
     corpus = Corpus()
     texts = [corpus.query(i, stored) for i in range(queries)]
     before = rss_mb()
-    db = open_database(work / "ours.db")
     started = time.perf_counter()
-    index = StoryIndex.load(db, threshold=THRESHOLD, window_days=WINDOW)
-    restore = time.perf_counter() - started
-    assert len(index) == stored, (len(index), stored)
+    step = restore()
+    restore_s = time.perf_counter() - started
     costs, joined = [], 0
     for number, text in enumerate(texts):
         started = time.perf_counter()
-        sig = signature(text)
-        assert sig is not None
-        match = index.find(sig)
-        index.add(stored + number, match.story_id if match else stored + number, sig)
+        joined += step(number, text)
         costs.append(time.perf_counter() - started)
-        joined += match is not None
     return {
-        "restore_s": restore,
+        "restore_s": restore_s,
         "median_ms": statistics.median(costs) * 1000,
         "p95_ms": float(np.percentile(costs, 95)) * 1000,
         "joined": joined,
         "rss_before_mb": before,
         "peak_rss_mb": rss_mb(),
+        "rss_growth_mb": rss_mb() - before,
     }
+
+
+def child_ours(work: Path, stored: int, queries: int) -> dict[str, Any]:
+    def restore() -> Step:
+        index = StoryIndex.load(
+            open_database(work / "ours.db"), threshold=THRESHOLD, window_days=WINDOW
+        )
+        assert len(index) == stored, (len(index), stored)
+
+        def step(number: int, text: str) -> bool:
+            sig = signature(text)
+            assert sig is not None
+            match = index.find(sig)
+            index.add(stored + number, match.story_id if match else stored + number, sig)
+            return match is not None
+
+        return step
+
+    return measure(stored, queries, restore)
 
 
 def child_datasketch(work: Path, stored: int, queries: int) -> dict[str, Any]:
     from datasketch import MinHash
 
-    corpus = Corpus()
-    texts = [corpus.query(i, stored) for i in range(queries)]
-    before = rss_mb()
-    started = time.perf_counter()
-    with (work / "datasketch.pickle").open("rb") as handle:
-        lsh = pickle.load(handle)
-    restore = time.perf_counter() - started
-    costs, joined = [], 0
-    for number, text in enumerate(texts):
-        started = time.perf_counter()
-        minhash = MinHash(num_perm=NUM_PERM)
-        minhash.update_batch(shingles(text))
-        found = lsh.query(minhash)
-        lsh.insert(f"q{number}", minhash)
-        costs.append(time.perf_counter() - started)
-        joined += bool(found)
-    return {
-        "restore_s": restore,
-        "median_ms": statistics.median(costs) * 1000,
-        "p95_ms": float(np.percentile(costs, 95)) * 1000,
-        "joined": joined,
-        "rss_before_mb": before,
-        "peak_rss_mb": rss_mb(),
-    }
+    def restore() -> Step:
+        with (work / "datasketch.pickle").open("rb") as handle:
+            lsh = pickle.load(handle)
+
+        def step(number: int, text: str) -> bool:
+            minhash = MinHash(num_perm=NUM_PERM)
+            minhash.update_batch(shingles(text))
+            found = lsh.query(minhash)
+            lsh.insert(f"q{number}", minhash)
+            return bool(found)
+
+        return step
+
+    return measure(stored, queries, restore)
 
 
 # --- set-up in the parent ---------------------------------------------------------------------
@@ -345,6 +359,7 @@ def main() -> int:
         ("restore_s", "restore s"),
         ("peak_rss_mb", "peak RSS MB"),
         ("rss_before_mb", "RSS before restore MB"),
+        ("rss_growth_mb", "RSS growth (the index) MB"),
     ):
         theirs = f"{base[key]:11.3f}" if base else f"{'-':>11}"
         ratio = f"{ours[key] / base[key]:6.2f}x" if base else ""

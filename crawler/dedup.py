@@ -36,6 +36,7 @@ import sqlite_utils
 from .store import iso
 
 __all__ = [
+    "MAX_ROWS",
     "NUM_PERM",
     "SCHEME",
     "SHINGLE_WORDS",
@@ -44,6 +45,7 @@ __all__ = [
     "StoryMatch",
     "lsh_params",
     "save_signature",
+    "shingle_hashes",
     "signature",
     "similarity",
     "words",
@@ -80,6 +82,14 @@ _WORD = re.compile(r"[^\W_]+")
 
 _MIN_RECALL_AT_THRESHOLD = 0.99
 _LOAD_CHUNK = 8192  # rows per step when restoring, to bound the temporary arrays
+# Restored band keys keep their top 40 bits and carry their row number in the low 24, so
+# one plain sort (no argsort, no gather) makes them searchable. A false match of 40 bits
+# only adds a candidate, which the similarity check then drops.
+_ROW_BITS = 24
+MAX_ROWS = (1 << _ROW_BITS) - 1
+"""Signatures restored at most (the newest); about 16.7 million articles in the window."""
+_ROW_MASK = np.uint64(MAX_ROWS)
+_KEY_MASK = ~_ROW_MASK
 
 
 def _mix(values: _U64) -> _U64:
@@ -100,14 +110,14 @@ def words(text: str) -> list[str]:
 
 def shingle_hashes(text: str) -> _U64:
     """The distinct 64-bit hashes of a text's runs of ``SHINGLE_WORDS`` normalised words."""
-    words_ = words(text)
-    if not words_:
+    tokens = words(text)
+    if not tokens:
         return np.empty(0, dtype=np.uint64)
     word_hashes = np.fromiter(
-        (zlib.crc32(word.encode("utf-8")) for word in words_), dtype=np.uint64, count=len(words_)
+        (zlib.crc32(word.encode("utf-8")) for word in tokens), dtype=np.uint64, count=len(tokens)
     )
-    size = min(SHINGLE_WORDS, len(words_))  # a text shorter than a shingle is one shingle
-    count = len(words_) - size + 1
+    size = min(SHINGLE_WORDS, len(tokens))  # a text shorter than a shingle is one shingle
+    count = len(tokens) - size + 1
     combined = np.zeros(count, dtype=np.uint64)
     for offset in range(size):
         combined += word_hashes[offset : offset + count] * _WORD_COEFFS[offset]
@@ -173,9 +183,9 @@ class StoryMatch:
 class StoryIndex:
     """MinHash signatures of recent articles, searchable by LSH, for one cycle.
 
-    Rows restored at start sit in one sorted array of band keys (searched with
-    ``np.searchsorted``); rows added during the cycle go to a dict of band keys. Call
-    ``add`` only after the article's transaction committed.
+    Rows restored at start sit in one sorted array of band keys, each packed with its row
+    number (searched with ``np.searchsorted``); rows added during the cycle go to a dict
+    of band keys. Call ``add`` only after the article's transaction committed.
     """
 
     def __init__(self, threshold: float, window_days: int) -> None:
@@ -186,8 +196,7 @@ class StoryIndex:
         self._story_ids = np.empty(0, dtype=np.int64)
         self._article_ids = np.empty(0, dtype=np.int64)
         self._size = 0
-        self._sorted_keys: _U64 = np.empty(0, dtype=np.uint64)
-        self._sorted_rows = np.empty(0, dtype=np.int32)
+        self._packed: _U64 = np.empty(0, dtype=np.uint64)  # (key & _KEY_MASK) | row, sorted
         self._recent: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
@@ -212,19 +221,34 @@ class StoryIndex:
         with db.atomic():
             db.execute("DELETE FROM article_signatures WHERE seen_at < ?", [cutoff])
             _recompute_other_schemes(db)
+        count = int(db.execute("SELECT COUNT(*) FROM article_signatures").fetchone()[0])
+        first = 0
+        if count > MAX_ROWS:  # keep the newest
+            first = int(
+                db.execute(
+                    "SELECT article_id FROM article_signatures ORDER BY article_id DESC "
+                    "LIMIT 1 OFFSET ?",
+                    [MAX_ROWS - 1],
+                ).fetchone()[0]
+            )
+        index._grow(min(count, MAX_ROWS))
         cursor = db.execute(
             "SELECT s.article_id, a.story_id, s.signature FROM article_signatures AS s "
             "JOIN articles AS a ON a.id = s.article_id "
-            "WHERE a.story_id IS NOT NULL ORDER BY s.article_id"
+            "WHERE s.article_id >= ? AND a.story_id IS NOT NULL ORDER BY s.article_id",
+            [first],
         )
+        keys: list[_U64] = []
         while chunk := cursor.fetchmany(_LOAD_CHUNK):
             signatures = np.frombuffer(b"".join(row[2] for row in chunk), dtype="<u4")
-            index._append_restored(
-                np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk)),
-                np.fromiter((row[1] for row in chunk), dtype=np.int64, count=len(chunk)),
-                signatures.reshape(len(chunk), NUM_PERM).astype(np.uint32),
+            keys.append(
+                index._append(
+                    np.fromiter((row[0] for row in chunk), dtype=np.int64, count=len(chunk)),
+                    np.fromiter((row[1] for row in chunk), dtype=np.int64, count=len(chunk)),
+                    signatures.reshape(len(chunk), NUM_PERM).astype(np.uint32),
+                )
             )
-        index._sort_restored()
+        index._sort(keys)
         log.info(
             "dedup: %d signatures from the last %d days restored (%d bands x %d rows)",
             len(index),
@@ -234,27 +258,31 @@ class StoryIndex:
         )
         return index
 
-    def _append_restored(
+    def _append(
         self,
         article_ids: npt.NDArray[np.int64],
         story_ids: npt.NDArray[np.int64],
         signatures: Signature,
-    ) -> None:
+    ) -> _U64:
+        """Store rows at the end of the arrays; return their band keys packed with the rows."""
         start = self._size
         self._grow(len(signatures))
         self._signatures[start : start + len(signatures)] = signatures
         self._story_ids[start : start + len(signatures)] = story_ids
         self._article_ids[start : start + len(signatures)] = article_ids
         self._size += len(signatures)
-        keys = _band_keys(signatures, self.bands, self.rows).ravel()
-        self._sorted_keys = np.concatenate([self._sorted_keys, keys])
-        rows = np.repeat(np.arange(start, start + len(signatures), dtype=np.int32), self.bands)
-        self._sorted_rows = np.concatenate([self._sorted_rows, rows])
+        packed = _band_keys(signatures, self.bands, self.rows)
+        packed &= _KEY_MASK
+        packed |= np.arange(start, self._size, dtype=np.uint64)[:, None]
+        return packed
 
-    def _sort_restored(self) -> None:
-        order = np.argsort(self._sorted_keys, kind="stable")
-        self._sorted_keys = self._sorted_keys[order]
-        self._sorted_rows = self._sorted_rows[order]
+    def _sort(self, keys: list[_U64]) -> None:
+        """Make restored rows searchable: their packed band keys in one sorted array."""
+        if not keys:
+            return
+        packed = np.concatenate([chunk.ravel() for chunk in keys])
+        packed.sort()
+        self._packed = packed
 
     def _grow(self, extra: int) -> None:
         needed = self._size + extra
@@ -289,13 +317,14 @@ class StoryIndex:
     def _candidates(self, sig: Signature) -> npt.NDArray[np.int64]:
         keys = _band_keys(sig.reshape(1, NUM_PERM), self.bands, self.rows)[0]
         found: list[npt.NDArray[np.int64]] = []
-        if len(self._sorted_keys):
-            low = np.searchsorted(self._sorted_keys, keys, side="left")
-            high = np.searchsorted(self._sorted_keys, keys, side="right")
+        if len(self._packed):
+            masked = keys & _KEY_MASK
+            low = np.searchsorted(self._packed, masked, side="left")
+            high = np.searchsorted(self._packed, masked | _ROW_MASK, side="right")
             for start, stop in zip(
                 low[high > low].tolist(), high[high > low].tolist(), strict=True
             ):
-                found.append(self._sorted_rows[start:stop].astype(np.int64))
+                found.append((self._packed[start:stop] & _ROW_MASK).astype(np.int64))
         if self._recent:
             recent = [row for key in keys.tolist() for row in self._recent.get(key, ())]
             if recent:
@@ -333,16 +362,25 @@ def save_signature(
 
 
 def _recompute_other_schemes(db: sqlite_utils.Database) -> None:
-    stale = db.execute(
-        "SELECT s.article_id, s.seen_at, a.text FROM article_signatures AS s "
-        "JOIN articles AS a ON a.id = s.article_id WHERE s.scheme != ?",
-        [SCHEME],
-    ).fetchall()
-    for article_id, seen_at, text in stale:
-        sig = signature(text or "")
-        if sig is None:
-            db.execute("DELETE FROM article_signatures WHERE article_id = ?", [article_id])
-        else:
-            save_signature(db, article_id, sig, seen_at)
+    stale = [
+        row[0]
+        for row in db.execute(
+            "SELECT article_id FROM article_signatures WHERE scheme != ?", [SCHEME]
+        ).fetchall()
+    ]
+    for start in range(0, len(stale), 500):  # texts a batch at a time, not all at once
+        batch = stale[start : start + 500]
+        rows = db.execute(
+            "SELECT s.article_id, s.seen_at, a.text FROM article_signatures AS s "
+            "JOIN articles AS a ON a.id = s.article_id "
+            f"WHERE s.article_id IN ({', '.join('?' * len(batch))})",
+            batch,
+        ).fetchall()
+        for article_id, seen_at, text in rows:
+            sig = signature(text or "")
+            if sig is None:
+                db.execute("DELETE FROM article_signatures WHERE article_id = ?", [article_id])
+            else:
+                save_signature(db, article_id, sig, seen_at)
     if stale:
         log.info("dedup: %d signatures recomputed for scheme %s", len(stale), SCHEME)

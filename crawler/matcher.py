@@ -168,7 +168,17 @@ def _variant(kinds: Sequence[str], source: str) -> str:
 class Matcher:
     """The compiled watchlist: one automaton for names, compiled queries for the rest."""
 
-    __slots__ = ("_automaton", "_cases", "_lexicon", "_persons", "_rules", "_typos", "watches")
+    __slots__ = (
+        "_automaton",
+        "_cases",
+        "_given",
+        "_initials",
+        "_lexicon",
+        "_persons",
+        "_rules",
+        "_typos",
+        "watches",
+    )
 
     def __init__(self, watches: Sequence[Watch], rules: Sequence[_Rules]) -> None:
         self.watches = tuple(watches)
@@ -204,7 +214,7 @@ class Matcher:
                 suffixes = frozenset() if inflected else kazakh_suffixes(key)
                 target = entry(key)
                 target.family[number] = _Family(number, form, suffixes)
-                if watch.context:
+                if watch.context and sum(c.isalpha() for c in key) >= SURNAME_MIN_LETTERS:
                     target.context += (number,)
                 if inflected:
                     continue  # typos are looked for in the nominative only
@@ -278,11 +288,15 @@ class Matcher:
                 if typo is not None:
                     found[number] = typo
         for number, mentions in surnames.items():
-            if number not in found:
-                near = self._near_context(words(), self._rules[number], mentions)
-                if near is not None:
-                    found[number] = near
+            rules = self._rules[number]
+            if number in found or not any(q.may_match(folded.text) for _, q in rules.context):
+                continue
+            near = self._near_context(words(), rules, mentions)
+            if near is not None:
+                found[number] = near
         for number, query in self._cases:
+            if not query.may_match(folded.text):
+                continue
             result = query.evaluate(words())
             if result.first_span is not None:
                 first, stop = result.first_span
@@ -291,7 +305,8 @@ class Matcher:
 
         hits = []
         for number, best in found.items():
-            if any(q.evaluate(words()).matched for q in self._rules[number].exclude):
+            exclude = self._rules[number].exclude
+            if any(q.may_match(folded.text) and q.evaluate(words()).matched for q in exclude):
                 continue
             hits.append(_hit(folded, self.watches[number].id, best))
         hits.sort(key=lambda h: (h.start, h.watch_id))
@@ -363,9 +378,14 @@ class Matcher:
         family = entry.family
         done: set[int] = set()
 
-        def name(given: dict[int, Form] | None, first: int, last: int, *extra: str) -> None:
+        def name(
+            given: dict[int, Form] | None, first: int, last: int, at: int, *extra: str
+        ) -> None:
+            """Keep the watches named by a given form at ``at`` and this family form."""
             if not given:
                 return
+            if not _capitalised(folded, at) and _capitalised(folded, start):
+                return  # "адам Ораз Ёунг": a common word, not a given name ("Adam")
             small, large = (given, family) if len(given) < len(family) else (family, given)
             for number in small:
                 if number not in large:
@@ -379,8 +399,9 @@ class Matcher:
                 done.add(number)
 
         def initials(letters: tuple[str, ...], first: int, last: int, *extra: str) -> None:
-            numbers = self._initials.get(letters, ())
-            name({n: _INITIAL for n in numbers if n in family}, first, last, "initials", *extra)
+            numbers = [n for n in self._initials.get(letters, ()) if n in family]
+            if len(numbers) == 1:  # initials two watched people share name neither for sure
+                name({numbers[0]: _INITIAL}, first, last, first, "initials", *extra)
 
         other_name = False
         before = _token_before(text, start)
@@ -388,14 +409,15 @@ class Matcher:
             b_start, b_end, clean = before
             word = text[b_start:b_end]
             if clean:
-                name(self._given.get(word), b_start, end)
+                name(self._given.get(word), b_start, end, b_start)
                 earlier = _token_before(text, b_start)
                 if earlier is not None and earlier[2]:
                     e_start, e_end, _ = earlier
-                    name(self._given.get(f"{text[e_start:e_end]} {word}"), e_start, end)
+                    pair = f"{text[e_start:e_end]} {word}"
+                    name(self._given.get(pair), e_start, end, e_start)
                     if word.isalpha():
                         middle = self._given.get(text[e_start:e_end])
-                        name(middle, e_start, end, "patronymic")
+                        name(middle, e_start, end, e_start, "patronymic")
                 other_name = bool(entry.context) and self._names_someone(folded, b_start, word)
         if "." in text[max(0, start - 2) : start]:
             match = _INITIALS_BEFORE.search(text, max(0, start - 12), start)
@@ -403,19 +425,19 @@ class Matcher:
                 initials(tuple(g for g in match.groups() if g), match.start(1), end)
                 other_name = True
 
-        after = _token_after(text, end)
+        after = _token_after(text, end) if not ending else None  # Kazakh inflects the last word
         if after is not None:
             a_start, a_end = after
             word = text[a_start:a_end]
             for stem in strip_kazakh_suffix(word):
-                name(self._given.get(stem), start, a_end, "name order")
+                name(self._given.get(stem), start, a_end, a_start, "name order")
             later = _token_after(text, a_end)
             if later is not None:
                 pair = f"{word} {text[later[0] : later[1]]}"
-                name(self._given.get(pair), start, later[1], "name order")
+                name(self._given.get(pair), start, later[1], a_start, "name order")
             if entry.context and word in self._lexicon and _capitalised(folded, a_start):
                 other_name = True
-        if "." in text[end + 2 : end + 5]:
+        if not ending and "." in text[end + 2 : end + 5]:
             match = _INITIALS_AFTER.match(text, end, min(len(text), end + 12))
             if match is not None:
                 initials(tuple(g for g in match.groups() if g), start, match.end(), "name order")
@@ -427,9 +449,7 @@ class Matcher:
             if number in done or number in found:
                 continue
             target = family[number]
-            if ending and ending not in target.suffixes:
-                continue
-            if sum(c.isalpha() for c in text[start:end]) >= SURNAME_MIN_LETTERS:
+            if not ending or ending in target.suffixes:
                 surnames.setdefault(number, []).append((start, end, target.form))
 
     def _names_someone(self, folded: Folded, start: int, word: str) -> bool:

@@ -180,14 +180,41 @@ class _Near(_Node):
         return f"({self.left} NEAR/{self.distance} {self.right})"
 
 
+def _literals(node: _Node) -> set[str] | None:
+    """The folded words under ``node``; None if it holds a NOT (it may match on absence)."""
+    if isinstance(node, _Term):
+        return {w.text for w in node.words}
+    if isinstance(node, _Not):
+        return None
+    found: set[str] = set()
+    children = [node.left, node.right] if isinstance(node, _Near) else getattr(node, "children")
+    for child in children:
+        words = _literals(child)
+        if words is None:
+            return None
+        found |= words
+    return found
+
+
 class Query:
     """A compiled query; evaluate it over the tokens of any number of texts."""
 
-    __slots__ = ("_root", "text")
+    __slots__ = ("_literals", "_root", "text")
 
     def __init__(self, text: str, root: _Node) -> None:
         self.text = text
         self._root = root
+        words = _literals(root)
+        self._literals = None if words is None else tuple(sorted(words))
+
+    def may_match(self, folded_text: str) -> bool:
+        """False when ``folded_text`` cannot match: none of the query's words is in it at all.
+
+        A cheap substring test to run before tokenising a text; True means "evaluate".
+        """
+        if self._literals is None:
+            return True
+        return any(word in folded_text for word in self._literals)
 
     def evaluate(self, tokens: Tokens) -> QueryResult:
         """Whether the query matches these tokens, and the spans that satisfy it."""

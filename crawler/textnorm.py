@@ -80,11 +80,13 @@ class _FoldTable:
         self.table: dict[int, str] = {}
         self.irregular: dict[str, str] = {}
         self.irregular_re: re.Pattern[str] | None = None
+        # Finds a character not in the table yet: a scan in C instead of a set of the text.
+        self.unknown_re = re.compile("[^\x00-\x00]")
         self.lock = threading.Lock()
 
     def learn(self, text: str) -> None:
         """Make sure every character of ``text`` has its fold in the table."""
-        if all(ord(c) in self.table for c in set(text)):
+        if self.unknown_re.search(text) is None:
             return
         with self.lock:
             new = {c: fold_char(c) for c in set(text) if ord(c) not in self.table}
@@ -95,6 +97,8 @@ class _FoldTable:
                 self.irregular_re = re.compile("[" + re.escape(chars) + "]")
             # Last, so a character found in the table is already in irregular_re.
             self.table.update({ord(c): f for c, f in new.items()})
+            known = "".join(sorted(chr(c) for c in self.table))
+            self.unknown_re = re.compile("[^" + re.escape(known) + "]")
 
 
 _TABLE = _FoldTable()
@@ -118,6 +122,8 @@ def _unmix_scripts(text: str) -> str:
     A word is rewritten only when every letter of the minority script has a
     look-alike; "iphoneдаги" stays as it is. One letter for one, so positions hold.
     """
+    if _LATIN.search(text) is None or _CYRILLIC.search(text) is None:
+        return text  # one script only: two quick scans instead of the slower seam search
     seam = _SCRIPT_SEAM.search(text)
     if seam is None:
         return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import hashlib
 import ipaddress
 import queue
 import socket
@@ -284,3 +285,58 @@ def smtp(tls_files: TlsFiles) -> Iterator[MailServers]:
         yield servers
     finally:
         servers.stop_all()
+
+
+# --- stored hits with queued alerts ------------------------------------------------------
+
+
+def save_hit(
+    db: Any,
+    *,
+    watch_id: str,
+    name: str,
+    url: str,
+    text: str,
+    channels: tuple[str, ...],
+    title: str = "",
+    source: str = "orda",
+    published: str | None = None,
+    language: str = "en",
+    snippet: str | None = None,
+) -> Any:
+    """Store one article with one hit on ``name`` through the real store and outbox.
+
+    The article is an hour old unless ``published`` says otherwise (news, not
+    backfill); the snippet is the whole text unless given. Returns the ``SaveResult``.
+    """
+    from alerts import enqueue
+    from crawler.models import Article, Hit
+    from crawler.store import iso, save_article
+
+    article = Article(
+        url=url,
+        canonical_url=url,
+        source=source,
+        title=title,
+        text=text,
+        published_at=published or iso(datetime.now(UTC) - timedelta(hours=1)),
+        language=language,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+    start = max(text.find(name), 0)
+    shown = text if snippet is None else snippet
+    hit = Hit(watch_id, name, start, start + len(name), shown, 0.95, "name")
+    return save_article(db, article, [hit], lambda _: channels, enqueue)
+
+
+def config_for(tmp_path: Path, channels: Any, watches: Any) -> Any:
+    """A ``Config`` with these channels and watches, its database in ``tmp_path``."""
+    from crawler.config import Config
+
+    return Config(
+        path=tmp_path / "newswatch.toml",
+        database=tmp_path / "newswatch.db",
+        sources=(),
+        watches=tuple(watches),
+        channels=tuple(channels),
+    )

@@ -84,6 +84,9 @@ class TestServerHandler(SiteHandler):
     """SiteHandler plus the request log, fault endpoints and scriptable webhook receivers."""
 
     __test__ = False  # not a pytest test class
+    # Headers and body go out in two writes; without TCP_NODELAY the body waits ~40 ms
+    # for the client's delayed ACK, which would make every webhook POST take that long.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self.route("GET")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -19,13 +18,11 @@ from alerts import (
     Notice,
     RetryableError,
     deliver,
-    enqueue,
     make_channel,
 )
-from crawler.config import Channel, Config, Watch
-from crawler.models import Article, Hit
-from crawler.store import iso, open_database, save_article
-from tests.conftest import WebServer
+from crawler.config import Channel, Watch
+from crawler.store import open_database
+from tests.conftest import WebServer, config_for, save_hit
 
 MESSAGE = AlertMessage(
     id="nw_0123456789abcdef0123456789abcdef",
@@ -119,26 +116,16 @@ def test_the_outbox_retries_an_apprise_failure_with_backoff(tmp_path: Path, web:
     watch = Watch(
         id="serikzhan-bilash", kind="person", name="Serikzhan Bilash", channels=("phones",)
     )
-    config = Config(
-        path=tmp_path / "newswatch.toml",
-        database=tmp_path / "newswatch.db",
-        sources=(),
-        watches=(watch,),
-        channels=(channel,),
-    )
+    config = config_for(tmp_path, [channel], [watch])
     db = open_database(config.database)
-    text = "Serikzhan Bilash, founder of Atajurt, spoke to reporters."
-    article = Article(
+    save_hit(
+        db,
+        watch_id="serikzhan-bilash",
+        name="Serikzhan Bilash",
         url="https://orda.kz/bilash",
-        canonical_url="https://orda.kz/bilash",
-        source="orda",
-        title="Bilash speaks",
-        text=text,
-        published_at=iso(datetime.now(UTC) - timedelta(hours=1)),
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        text="Serikzhan Bilash, founder of Atajurt, spoke to reporters.",
+        channels=("phones",),
     )
-    hit = Hit("serikzhan-bilash", "Serikzhan Bilash", 0, 16, text, 0.9, "name")
-    save_article(db, article, [hit], lambda _: ("phones",), enqueue)
     report = deliver(db, config)
     assert (report.sent, report.failed) == (0, 1)
     rows: list[dict[str, Any]] = list(db.query("SELECT status, last_error FROM alerts"))

@@ -17,6 +17,7 @@ import pytest
 import sqlite_utils
 
 from alerts.outbox import enqueue
+from crawler import dedup
 from crawler.config import ConfigError, DedupSettings, load_config
 from crawler.dedup import (
     NUM_PERM,
@@ -255,6 +256,19 @@ def test_restored_and_new_rows_are_both_searched(db: sqlite_utils.Database) -> N
         ("rusafa-photo", "https://dala.example/r"),
     ):
         assert not save(db, restored, url, text_of(name), watches=()).new_story, name
+
+
+def test_only_the_newest_signatures_are_restored_past_the_limit(
+    db: sqlite_utils.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stories = fresh_index(db)
+    for name in ("appeal-wire", "rusafa-wire", "ngo-wire"):
+        save(db, stories, f"https://wire.example/{name}", text_of(name), watches=())
+    monkeypatch.setattr(dedup, "MAX_ROWS", 2)
+    restored = fresh_index(db)
+    assert len(restored) == 2
+    assert restored.find(signature(text_of("appeal-dala"))) is None  # type: ignore[arg-type]
+    assert restored.find(signature(text_of("ngo-copy"))) is not None  # type: ignore[arg-type]
 
 
 def test_signatures_of_another_scheme_are_recomputed(db: sqlite_utils.Database) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import hashlib
 import json
 import os
 import signal
@@ -28,12 +27,11 @@ from typing import Any
 
 import sqlite_utils
 
-from alerts import deliver, enqueue, status, verify
+from alerts import deliver, status, verify
 from alerts.slack import SECTION_LIMIT
 from crawler.config import Channel, Config, Watch
-from crawler.models import Article, Hit
-from crawler.store import iso, open_database, save_article
-from tests.conftest import MailServers, TlsFiles, WebServer, free_port
+from crawler.store import open_database
+from tests.conftest import MailServers, TlsFiles, WebServer, config_for, free_port, save_hit
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 REPO = Path(__file__).resolve().parents[1]
@@ -57,13 +55,7 @@ def slack(channel_id: str, url: str, **options: Any) -> Channel:
 def make_config(tmp_path: Path, channels: Iterable[Channel], watch: Watch = WATCH) -> Config:
     channels = tuple(channels)
     routed = Watch(**{**watch.__dict__, "channels": tuple(c.id for c in channels)})
-    return Config(
-        path=tmp_path / "newswatch.toml",
-        database=tmp_path / "newswatch.db",
-        sources=(),
-        watches=(routed,),
-        channels=channels,
-    )
+    return config_for(tmp_path, channels, [routed])
 
 
 def store_hits(
@@ -76,22 +68,17 @@ def store_hits(
 ) -> None:
     """``count`` articles, each its own story, each with one hit on the watch."""
     watch = config.watches[0]
-    published = iso(datetime.now(UTC) - timedelta(hours=1))
     for n in range(count):
-        text = f"Story {n}: human-rights lawyer Aiman Umarova spoke in court, item {uuid.uuid4()}."
-        article = Article(
+        save_hit(
+            db,
+            watch_id=watch.id,
+            name="Aiman Umarova",
             url=f"https://orda.kz/news/{n}",
-            canonical_url=f"https://orda.kz/news/{n}",
-            source="orda",
+            text=f"Story {n}: human-rights lawyer Aiman Umarova spoke in court, {uuid.uuid4()}.",
+            channels=watch.channels,
             title=title.format(n=n),
-            text=text,
-            published_at=published,
-            language="en",
-            content_hash=hashlib.sha256(text.encode()).hexdigest(),
+            snippet=snippet or None,
         )
-        start = text.index("Aiman")
-        hit = Hit(watch.id, "Aiman Umarova", start, start + 13, snippet or text, 0.95, "name")
-        save_article(db, article, [hit], lambda _: watch.channels, enqueue)
 
 
 def processed(requests: list[dict[str, Any]]) -> list[str]:
@@ -177,6 +164,7 @@ id = "hook"
 type = "webhook"
 url_env = "NW_HOOK_URL"
 secret_env = "NW_HOOK_SECRET"
+cap = 100
 
 [[watch]]
 id = "aiman-umarova"
@@ -221,6 +209,21 @@ def load(config_path: Path, web: WebServer, name: str) -> tuple[Config, sqlite_u
 
     config = load_config(config_path, env=cli_env(web, name))
     return config, open_database(config.database)
+
+
+def kill_mid_send(
+    tmp_path: Path, web: WebServer, name: str, *, alerts: int, answered: int
+) -> tuple[Config, sqlite_utils.Database]:
+    """Queue ``alerts``; run ``alerts deliver``; SIGKILL it while the receiver, having
+    answered ``answered`` requests at once, holds its 2xx to the next one."""
+    config_path = write_config(tmp_path)
+    config, db = load(config_path, web, name)
+    store_hits(db, config, alerts)
+    web.script(name, [{"status": 200}] * answered + [{"status": 200, "delay": 10}])
+    process = deliver_process(config_path, web, name)
+    wait_for_requests(web, name, answered + 1)
+    kill(process)  # the receiver has the event; the sender never marked it sent
+    return config, db
 
 
 STORE_THEN_DIE = """
@@ -270,13 +273,7 @@ def test_4_killed_after_the_receiver_took_it_the_next_run_resends_once_with_the_
     tmp_path: Path, web: WebServer
 ) -> None:
     name = unique("f4")
-    config_path = write_config(tmp_path)
-    config, db = load(config_path, web, name)
-    store_hits(db, config, 1)
-    web.script(name, [{"status": 200, "delay": 10}])  # the receiver holds its 2xx
-    process = deliver_process(config_path, web, name)
-    wait_for_requests(web, name, 1)
-    kill(process)  # the receiver has the event; the sender never marked it sent
+    config, db = kill_mid_send(tmp_path, web, name, alerts=1, answered=0)
     (row,) = alert_rows(config.database)
     assert row["status"] == "sending"
 
@@ -296,13 +293,7 @@ def test_5_killed_in_a_batch_of_20_all_arrive_and_only_the_one_in_flight_repeats
     tmp_path: Path, web: WebServer
 ) -> None:
     name = unique("f5")
-    config_path = write_config(tmp_path)
-    config, db = load(config_path, web, name)
-    store_hits(db, config, 20)
-    web.script(name, [{"status": 200}] * 7 + [{"status": 200, "delay": 10}])
-    process = deliver_process(config_path, web, name)
-    wait_for_requests(web, name, 8)
-    kill(process)
+    config, db = kill_mid_send(tmp_path, web, name, alerts=20, answered=7)
     in_flight = web.hook_requests(name)[7]["headers"]["webhook-id"]
     statuses = Counter(r["status"] for r in alert_rows(config.database))
     assert statuses == {"sent": 7, "sending": 1, "pending": 12}
@@ -329,7 +320,9 @@ def test_9_two_deliver_processes_at_once_send_every_alert_exactly_once(
     outputs = [first.communicate(timeout=120), second.communicate(timeout=120)]
     assert first.returncode == 0 and second.returncode == 0, outputs
     sent = [int(out.split(" sent")[0].removeprefix("alerts: ")) for out, _ in outputs]
-    assert sum(sent) == 40 and all(sent), sent  # both worked, neither sent another's row
+    assert sum(sent) == 40 and all(sent), (
+        outputs
+    )  # both worked, neither sent another's row, neither sent another's row
     ids = Counter(r["headers"]["webhook-id"] for r in web.hook_requests(name))
     assert len(ids) == 40 and set(ids.values()) == {1}
     assert {r["status"] for r in alert_rows(config.database)} == {"sent"}

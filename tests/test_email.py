@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import smtplib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -18,15 +17,13 @@ from alerts import (
     ChannelUnreachable,
     EmailChannel,
     deliver,
-    enqueue,
     status,
 )
 from alerts.digest import latest_slot
 from alerts.mail import header
 from crawler.config import Channel, Config, ConfigError, Watch, load_config
-from crawler.models import Article, Hit
-from crawler.store import iso, open_database, save_article
-from tests.conftest import MailServer, MailServers, TlsFiles, free_port
+from crawler.store import iso, open_database
+from tests.conftest import MailServer, MailServers, TlsFiles, config_for, free_port, save_hit
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PUBLISHED = iso(NOW - timedelta(hours=1))
@@ -186,31 +183,20 @@ def make_config(tmp_path: Path, channel: Channel, watches: Iterable[Watch] | Non
     default = (
         Watch(id="aiman-umarova", kind="person", name="Aiman Umarova", channels=(channel.id,)),
     )
-    return Config(
-        path=tmp_path / "newswatch.toml",
-        database=tmp_path / "newswatch.db",
-        sources=(),
-        watches=tuple(watches or default),
-        channels=(channel,),
-    )
+    return config_for(tmp_path, [channel], watches or default)
 
 
 def store(db: sqlite_utils.Database, config: Config, watch_id: str, n: int) -> None:
     watch = next(w for w in config.watches if w.id == watch_id)
-    text = f"Report {n}: {watch.name} spoke in court today about the appeal."
-    article = Article(
+    save_hit(
+        db,
+        watch_id=watch_id,
+        name=watch.name,
         url=f"https://orda.kz/{watch_id}/{n}",
-        canonical_url=f"https://orda.kz/{watch_id}/{n}",
-        source="orda",
+        text=f"Report {n}: {watch.name} spoke in court today about the appeal.",
+        channels=watch.channels,
         title=f"{watch.name} in court ({n})",
-        text=text,
-        published_at=PUBLISHED,
-        language="en",
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
     )
-    start = text.index(watch.name)
-    hit = Hit(watch_id, watch.name, start, start + len(watch.name), text, 0.9, "name")
-    save_article(db, article, [hit], lambda _: watch.channels, enqueue)
 
 
 def test_digest_mode_gathers_alerts_until_the_slot_then_sends_one_mail(

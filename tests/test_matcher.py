@@ -442,3 +442,19 @@ def test_an_organisation_in_the_other_script() -> None:
     atajurt = Watch(id="a", kind="organisation", name="Atajurt Eriktileri")
     [hit] = Matcher.compile([atajurt]).match("«Атажурт еріктілері» ұйымының мүшелері")
     assert (hit.matched, hit.variant) == ("Атажурт еріктілері", "transliteration")
+
+
+def test_initials_two_watched_people_share_name_neither() -> None:
+    yelena = Watch(id="yelena", kind="person", name="Yelena Orlova")
+    yekaterina = Watch(id="yekaterina", kind="person", name="Yekaterina Orlova")
+    assert Matcher.compile([yelena, yekaterina]).match("signed by Y. Orlova") == []
+    assert [h.watch_id for h in Matcher.compile([yelena]).match("signed by Y. Orlova")] == [
+        "yelena"
+    ]
+
+
+def test_a_given_name_that_is_also_a_common_word_must_be_capitalised() -> None:
+    matcher = Matcher.compile([Watch(id="novikov", kind="person", name="Роман Новиков")])
+    assert matcher.match("Свой роман Новиков закончил в тюрьме.") == []  # "his novel"
+    assert [h.matched for h in matcher.match("Писатель Роман Новиков")] == ["Роман Новиков"]
+    assert [h.matched for h in matcher.match("роман новиков")] == ["роман новиков"]  # all lower

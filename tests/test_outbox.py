@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import json
 import logging
@@ -34,8 +33,9 @@ from alerts import (
 )
 from alerts.outbox import status_text
 from alerts.state import disable_channel, rest_channel
+from crawler.cli import main
 from crawler.config import AlertSettings, Channel, Config, Source, Watch
-from crawler.models import Article, Hit
+from crawler.models import Hit
 from crawler.store import (
     SaveResult,
     iso,
@@ -43,8 +43,8 @@ from crawler.store import (
     parse_iso,
     record_source_failure,
     record_source_ok,
-    save_article,
 )
+from tests.conftest import save_hit
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 # A moment just after the rows are queued (enqueue stamps them with the real time).
@@ -84,31 +84,26 @@ def make_config(
 
 
 def store(
-    db: sqlite_utils.Database, config: Config, url: str, text: str = "", source: str = "orda"
+    db: sqlite_utils.Database,
+    config: Config,
+    url: str,
+    text: str = "",
+    source: str = "orda",
+    published: datetime | None = None,
 ) -> SaveResult:
     """Save one article with one hit on Aiman Umarova through the real store + enqueue."""
-    text = text or f"Human-rights lawyer Aiman Umarova spoke in court. ({url})"
-    article = Article(
+    watch = config.watches[0]
+    return save_hit(
+        db,
+        watch_id=watch.id,
+        name="Aiman Umarova",
         url=url,
-        canonical_url=url,
-        source=source,
+        text=text or f"Human-rights lawyer Aiman Umarova spoke in court. ({url})",
+        channels=watch.channels,
         title="Lawyer Aiman Umarova speaks in court",
-        text=text,
-        published_at=PUBLISHED,
-        language="en",
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        source=source,
+        published=iso(published) if published else PUBLISHED,
     )
-    hit = Hit(
-        watch_id="aiman-umarova",
-        matched="Aiman Umarova",
-        start=text.index("Aiman"),
-        end=text.index("Aiman") + len("Aiman Umarova"),
-        snippet=text[:200],
-        confidence=0.95,
-        reason="name 'Aiman Umarova'",
-    )
-    routes = {watch.id: watch.channels for watch in config.watches}
-    return save_article(db, article, [hit], lambda watch_id: routes.get(watch_id, ()), enqueue)
 
 
 def alerts(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -447,33 +442,15 @@ def test_status_counts_every_state(tmp_path: Path, db: sqlite_utils.Database) ->
 # --- backfill, privacy, source alerts ----------------------------------------------------
 
 
-def store_published(
-    db: sqlite_utils.Database, config: Config, url: str, published: datetime, source: str = "orda"
-) -> SaveResult:
-    text = f"Human-rights lawyer Aiman Umarova spoke in court. ({url})"
-    article = Article(
-        url=url,
-        canonical_url=url,
-        source=source,
-        title="Lawyer Aiman Umarova speaks in court",
-        text=text,
-        published_at=iso(published),
-        language="en",
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
-    )
-    hit = Hit("aiman-umarova", "Aiman Umarova", 20, 33, text, 0.95, "name")
-    return save_article(db, article, [hit], lambda _: ("hook",), enqueue)
-
-
 def test_backfill_is_stored_but_not_queued(tmp_path: Path, db: sqlite_utils.Database) -> None:
     config = make_config(tmp_path, [], ["hook"])
     now = datetime.now(UTC)
     note_run(db, config, iso(now))
     # A new source and a new watch: an article from three days ago is backfill.
-    old = store_published(db, config, "https://orda.kz/old", now - timedelta(days=3))
+    old = store(db, config, "https://orda.kz/old", published=now - timedelta(days=3))
     assert old.hit_ids and old.alerts_queued == 0
     # Published within backfill_hours of the first run: news.
-    fresh = store_published(db, config, "https://orda.kz/fresh", now - timedelta(hours=20))
+    fresh = store(db, config, "https://orda.kz/fresh", published=now - timedelta(hours=20))
     assert fresh.alerts_queued == 1
     # A source and watch that have run for weeks: a late-found article is news, not backfill.
     db.execute(
@@ -481,7 +458,9 @@ def test_backfill_is_stored_but_not_queued(tmp_path: Path, db: sqlite_utils.Data
         ["kaztag", "https://kaztag.kz/rss", iso(now - timedelta(days=30))],
     )
     db.execute("UPDATE alert_watches SET first_run_at = ?", [iso(now - timedelta(days=30))])
-    late = store_published(db, config, "https://kaztag.kz/a", now - timedelta(days=3), "kaztag")
+    late = store(
+        db, config, "https://kaztag.kz/a", source="kaztag", published=now - timedelta(days=3)
+    )
     assert late.alerts_queued == 1
     # A watch added today still does not alert on that source's old news.
     assert is_backfill(db, "new-watch", late.hit_ids[0], iso(now))
@@ -492,7 +471,7 @@ def test_backfill_hours_zero_turns_it_off(tmp_path: Path, db: sqlite_utils.Datab
     config = make_config(tmp_path, [], ["hook"])
     config = dataclasses.replace(config, alerts=AlertSettings(backfill_hours=0))
     note_run(db, config, iso(datetime.now(UTC)))
-    saved = store_published(db, config, "https://orda.kz/old", datetime(2020, 1, 1, tzinfo=UTC))
+    saved = store(db, config, "https://orda.kz/old", published=datetime(2020, 1, 1, tzinfo=UTC))
     assert saved.alerts_queued == 1
 
 
@@ -504,18 +483,16 @@ def test_a_redacted_watch_sends_its_id_and_no_snippet(
     watch = dataclasses.replace(config.watches[0], id="client-17", redact=True)
     config = dataclasses.replace(config, watches=(watch,))
     text = "Адвокат Айман Умарова и Aiman Umarova: the court heard the appeal."
-    article = Article(
+    save_hit(
+        db,
+        watch_id="client-17",
+        name="Айман Умарова",
         url="https://orda.kz/r",
-        canonical_url="https://orda.kz/r",
-        source="orda",
-        title="Суд: Айман Умарова (Aiman UMAROVA) обжалует решение",
         text=text,
-        published_at=PUBLISHED,
+        channels=("hook",),
+        title="Суд: Айман Умарова (Aiman UMAROVA) обжалует решение",
         language="ru",
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
     )
-    hit = Hit("client-17", "Айман Умарова", 8, 21, text, 0.95, "alias")
-    save_article(db, article, [hit], lambda _: ("hook",), enqueue)
     assert deliver(db, config).sent == 1
     (request,) = web.hook_requests(name)
     data = json.loads(request["body"])["data"]
@@ -560,3 +537,31 @@ def test_status_text_names_disabled_and_resting_channels(
     assert "channel hook disabled since" in text and "HTTP 410: gone" in text
     assert "channel slack rests until" in text
     assert enable_channels(db) == ["hook"] and status(db)["disabled_channels"] == []
+
+
+def test_cli_status_and_retry_show_and_reenable_a_disabled_channel(
+    tmp_path: Path, web: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = hook_name()
+    web.script(name, [{"status": 410, "body": "gone"}])
+    (tmp_path / "newswatch.toml").write_text(
+        'database = "nw.db"\n\n[[channel]]\nid = "hook"\ntype = "webhook"\n'
+        'url_env = "NW_TEST_HOOK"\n\n[[watch]]\nid = "aiman-umarova"\nname = "Aiman Umarova"\n'
+        'channels = ["hook"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("NW_TEST_HOOK", web.hook_url(name))
+    config_path = str(tmp_path / "newswatch.toml")
+    db = open_database(tmp_path / "nw.db")
+    store(db, make_config(tmp_path, [], ["hook"]), "https://orda.kz/a1")
+
+    assert main(["alerts", "deliver", "-c", config_path]) == 1
+    assert "disabled (see `newswatch alerts status`): hook" in capsys.readouterr().out
+    assert main(["alerts", "status", "-c", config_path]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("alerts: 1 pending, 0 sending, 0 sent, 0 failed, 0 dead\n")
+    assert "channel hook disabled since" in out and "HTTP 410: gone" in out
+    assert main(["alerts", "retry", "--json", "-c", config_path]) == 0
+    assert json.loads(capsys.readouterr().out) == {"requeued": 0, "enabled_channels": ["hook"]}
+    assert main(["alerts", "deliver", "--json", "-c", config_path]) == 0
+    assert json.loads(capsys.readouterr().out)["sent"] == 1

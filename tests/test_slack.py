@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,14 +18,13 @@ from alerts import (
     RetryableError,
     SlackChannel,
     deliver,
-    enqueue,
     status,
 )
 from alerts.slack import SECTION_LIMIT, escape, render
 from alerts.state import enable_channels
-from crawler.config import Channel, Config, Watch
-from crawler.models import Article, Hit
-from crawler.store import open_database, save_article
+from crawler.config import Channel, Watch
+from crawler.store import open_database
+from tests.conftest import config_for, save_hit
 
 MESSAGE = AlertMessage(
     id="nw_0123456789abcdef0123456789abcdef",
@@ -128,25 +126,17 @@ def test_an_archived_channel_is_disabled_and_its_alert_waits(tmp_path: Path, web
     watch = Watch(
         id="serikzhan-bilash", kind="person", name="Serikzhan Bilash", channels=("staff-slack",)
     )
-    config = Config(
-        path=tmp_path / "newswatch.toml",
-        database=tmp_path / "newswatch.db",
-        sources=(),
-        watches=(watch,),
-        channels=(channel,),
-    )
+    config = config_for(tmp_path, [channel], [watch])
     db = open_database(config.database)
-    text = "Serikzhan Bilash, founder of Atajurt, spoke to reporters."
-    article = Article(
+    save_hit(
+        db,
+        watch_id="serikzhan-bilash",
+        name="Serikzhan Bilash",
         url="https://orda.kz/bilash",
-        canonical_url="https://orda.kz/bilash",
-        source="orda",
+        text="Serikzhan Bilash, founder of Atajurt, spoke to reporters.",
+        channels=("staff-slack",),
         title="Bilash speaks",
-        text=text,
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
     )
-    hit = Hit("serikzhan-bilash", "Serikzhan Bilash", 0, 16, text, 0.9, "name")
-    save_article(db, article, [hit], lambda _: ("staff-slack",), enqueue)
     report = deliver(db, config)
     assert (report.sent, report.dead, report.disabled_channels) == (0, 0, ["staff-slack"])
     row = next(iter(db.query("SELECT status, attempts, last_error FROM alerts")))

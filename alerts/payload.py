@@ -215,7 +215,7 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
         others = [
             row[0]
             for row in db.execute(
-                "SELECT COALESCE(url, canonical_url) FROM articles "
+                "SELECT COALESCE(canonical_url, url) FROM articles "
                 "WHERE story_id = ? AND id != ? ORDER BY COALESCE(published_at, fetched_at), id "
                 "LIMIT ?",
                 [story_id, article_id, MAX_ALSO_REPORTED],
@@ -229,7 +229,7 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
         watch_id=alert["watch_id"],
         watch_name=watch.label if watch is not None else alert["watch_id"],
         story_id=story_id,
-        url=url or canonical_url,
+        url=canonical_url or url,
         title=title or "",
         source=source or "",
         published_at=published_at,

@@ -26,10 +26,10 @@ import pytest
 from alerts.signing import verify
 from crawler.urls import canonicalize
 from tests.conftest import WEB_ROOT, WebServer, serve_web
+from tests.test_run import SECRET, rows
 
 pytestmark = pytest.mark.e2e
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SYNDICATION = WEB_ROOT / "syndication"
 
 WIRE = "/syndication/wire/2026/11/"
@@ -109,12 +109,6 @@ def run(config: Path, web: WebServer, hooks: tuple[str, str]) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     summary: dict[str, Any] = json.loads(result.stdout)
     return summary
-
-
-def rows(db: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql, params)]
 
 
 def stage(later_root: Path, run_number: int) -> None:

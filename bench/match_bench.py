@@ -37,7 +37,7 @@ from crawler.inflect import FEMALE, MALE, kazakh_suffixes, russian_forms
 from crawler.matcher import Matcher
 from crawler.namelists import ENGLISH, KAZAKH, RUSSIAN
 from crawler.textnorm import fold, fold_key
-from crawler.translit import to_cyrillic
+from crawler.translit import russian_reading, to_cyrillic
 from crawler.variants import person_forms
 
 KAZAKH_FAMILY = """
@@ -60,20 +60,26 @@ Jackson Thompson White Harris Clark Lewis Robinson Walker Young Allen King Wrigh
 Green Adams Baker Nelson Carter Mitchell Roberts Turner Phillips Campbell Parker Evans Edwards
 """
 
-FILLER = {
-    "en": "the court said on monday that a lawyer for the activist had filed an appeal against "
-    "sentence police detained journalists in almaty after protest ministry statement rights "
-    "human report officials region city week year international organisation committee "
-    "government hearing trial prison released charges according family".split(),
-    "ru": "суд заявил в понедельник что адвокат активиста подал апелляцию на приговор полиция "
-    "задержала журналистов в алматы после акции министерство заявление права человека доклад "
-    "чиновники область город неделя год международная организация комитет правительство "
-    "заседание процесс тюрьма освобождён обвинения по словам семья".split(),
-    "kk": "сот дүйсенбіде белсенді адвокаты шағым түсірді деп мәлімдеді полиция алматыда "
-    "журналистерді ұстады наразылық министрлік мәлімдеме адам құқықтары баяндама шенеуніктер "
-    "облыс қала апта жыл халықаралық ұйым комитет үкімет отырыс түрме босатылды айыптар "
-    "отбасы".split(),
+_FILLER_TEXT = {
+    "en": """
+the court said on monday that a lawyer for the activist had filed an appeal against
+sentence police detained journalists in almaty after protest ministry statement rights
+human report officials region city week year international organisation committee
+government hearing trial prison released charges according family
+""",
+    "ru": """
+суд заявил в понедельник что адвокат активиста подал апелляцию на приговор полиция
+задержала журналистов в алматы после акции министерство заявление права человека доклад
+чиновники область город неделя год международная организация комитет правительство
+заседание процесс тюрьма освобождён обвинения по словам семья
+""",
+    "kk": """
+сот дүйсенбіде белсенді адвокаты шағым түсірді деп мәлімдеді полиция алматыда
+журналистерді ұстады наразылық министрлік мәлімдеме адам құқықтары баяндама шенеуніктер
+облыс қала апта жыл халықаралық ұйым комитет үкімет отырыс түрме босатылды айыптар отбасы
+""",
 }
+FILLER = {lang: text.split() for lang, text in _FILLER_TEXT.items()}
 
 
 def _female(given: str) -> bool:
@@ -87,8 +93,7 @@ def _feminine(family: str) -> str:
 def _latin(cyrillic: str) -> str:
     from iuliia import WIKIPEDIA
 
-    russian = cyrillic.translate(str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ"))
-    return str(WIKIPEDIA.translate(russian))
+    return str(WIKIPEDIA.translate(russian_reading(cyrillic)))
 
 
 def watchlist(count: int, rng: random.Random) -> list[tuple[Watch, str, str, bool]]:

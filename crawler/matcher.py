@@ -34,7 +34,7 @@ from .inflect import kazakh_suffixes, other_gender, strip_kazakh_suffix
 from .models import Hit
 from .namelists import given_names
 from .query import Query, compile_query
-from .textnorm import Folded, Tokens, fold, fold_key, tokenize
+from .textnorm import Folded, Tokens, fold, fold_key, tokenize, word_end
 from .translit import is_cyrillic, to_latin
 from .typos import TypoIndex
 from .variants import (
@@ -45,6 +45,7 @@ from .variants import (
     Variant,
     combine_kinds,
     confidence_of,
+    explain,
     person_forms,
     phrase_forms,
     variants,
@@ -61,23 +62,18 @@ OTHER_NAME = -1  # typo index owner of a name that is nobody's watch but another
 _INITIAL = Form("", "")  # how an initial was made: kinds come from the "initials" it adds
 
 # Capitalised words that stand before a family name without being a given name.
-TITLES = frozenset(
-    fold_key(w)
-    for w in """
-    mr mrs ms miss dr prof president minister lawyer activist judge blogger journalist
-    senator deputy ambassador general colonel officer citizen comrade sir madam mister
-    господин госпожа президент министр адвокат активист судья блогер журналист депутат
-    профессор генерал гражданин гражданка правозащитник правозащитница защитник
-    президенті адвокат белсенді журналист азамат
-    """.split()
-)
+_TITLE_WORDS = """
+    mr mrs ms miss dr prof president minister lawyer activist judge blogger journalist senator
+    deputy ambassador general colonel officer citizen comrade sir madam mister господин госпожа
+    президент министр адвокат активист судья блогер журналист депутат профессор генерал
+    гражданин гражданка правозащитник правозащитница защитник президенті адвокат белсенді
+    журналист азамат
+"""
+TITLES = frozenset(fold_key(w) for w in _TITLE_WORDS.split())
 
-_WORD_REST = re.compile(r"[^\W_]*")
-_INITIALS_BEFORE = re.compile(
-    r"(?:^|[\s(«\"'])([^\W\d_]{1,2})\.(?:\s?-?\s?([^\W\d_]{1,2})\.)?\s?$"
-)
+_INITIALS_BEFORE = re.compile(r"(?:^|[\s(«\"'])([^\W\d_]{1,2})\.(?:\s?-?\s?([^\W\d_]{1,2})\.)?\s?$")
 _INITIALS_AFTER = re.compile(r"\s([^\W\d_]{1,2})\.(?:\s?-?\s?([^\W\d_]{1,2})\.)?(?!\w)")
-_SENTENCE_END = frozenset(".!?…:;\"«»“”")
+_SENTENCE_END = frozenset('.!?…:;"«»“”')
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +122,49 @@ class _Found:
     confidence: float
     reason: str
     variant: str
+
+
+class _Mentions:
+    """Every mention found in one text; per watch, the best one no other watch owns more surely.
+
+    Where two watches match the very same words, the surer reading wins: "Айгерим
+    Тулегенова" is Aigerim Tulegenova as written, not the genitive of Aigerim Tulegenov.
+    """
+
+    __slots__ = ("_all", "_best", "_surest")
+
+    def __init__(self) -> None:
+        self._all: list[tuple[int, _Found]] = []
+        self._best: dict[int, _Found] = {}
+        self._surest: dict[tuple[int, int], float] = {}  # span -> best confidence there
+
+    def __contains__(self, number: int) -> bool:
+        return number in self._best
+
+    def confidence(self, number: int) -> float:
+        """The watch's best confidence so far (0 if none)."""
+        best = self._best.get(number)
+        return best.confidence if best is not None else 0.0
+
+    def add(self, number: int, found: _Found) -> None:
+        """Record a mention of watch ``number``."""
+        self._all.append((number, found))
+        span = (found.start, found.end)
+        if found.confidence > self._surest.get(span, 0.0):
+            self._surest[span] = found.confidence
+        if found.confidence > self.confidence(number):
+            self._best[number] = found
+
+    def settled(self) -> dict[int, _Found]:
+        """Per watch, its best mention among those no other watch reads more surely."""
+        chosen: dict[int, _Found] = {}
+        for number, found in self._all:
+            if found.confidence < self._surest[(found.start, found.end)]:
+                continue
+            best = chosen.get(number)
+            if best is None or (found.confidence, -found.start) > (best.confidence, -best.start):
+                chosen[number] = found
+        return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +307,7 @@ class Matcher:
     def match(self, text: str) -> list[Hit]:
         """The watches found in ``text``: at most one hit each, the best, in text order."""
         folded = fold(text)
-        found: dict[int, _Found] = {}
+        found = _Mentions()
         surnames: dict[int, list[tuple[int, int, Form]]] = {}
         typo_leads: list[tuple[int, int, int, Form]] = []
         if self._automaton is not None:
@@ -286,14 +325,14 @@ class Matcher:
             if number not in found:
                 typo = self._typo(folded, number, start, end, form)
                 if typo is not None:
-                    found[number] = typo
+                    found.add(number, typo)
         for number, mentions in surnames.items():
             rules = self._rules[number]
             if number in found or not any(q.may_match(folded.text) for _, q in rules.context):
                 continue
             near = self._near_context(words(), rules, mentions)
             if near is not None:
-                found[number] = near
+                found.add(number, near)
         for number, query in self._cases:
             if not query.may_match(folded.text):
                 continue
@@ -301,10 +340,12 @@ class Matcher:
             if result.first_span is not None:
                 first, stop = result.first_span
                 tw = words()
-                found[number] = _Found(tw.starts[first], tw.ends[stop - 1], CASE, "case query", "case")
+                found.add(
+                    number, _Found(tw.starts[first], tw.ends[stop - 1], CASE, "case query", "case")
+                )
 
         hits = []
-        for number, best in found.items():
+        for number, best in found.settled().items():
             exclude = self._rules[number].exclude
             if any(q.may_match(folded.text) and q.evaluate(words()).matched for q in exclude):
                 continue
@@ -315,7 +356,7 @@ class Matcher:
     def _scan(
         self,
         folded: Folded,
-        found: dict[int, _Found],
+        found: _Mentions,
         surnames: dict[int, list[tuple[int, int, Form]]],
         typo_leads: list[tuple[int, int, int, Form]],
     ) -> None:
@@ -323,7 +364,6 @@ class Matcher:
         assert self._automaton is not None
         text = folded.text
         size = len(text)
-        word_rest = _WORD_REST.match
         for last, entry in self._automaton.iter(text):
             start = last - entry.length + 1
             if start > 0 and text[start - 1].isalnum():
@@ -331,37 +371,33 @@ class Matcher:
             end = last + 1
             for lead in entry.typo_leads:
                 typo_leads.append((lead.watch, start, end - 1, lead.form))
-            word_end = word_rest(text, end).end() if end < size else end
-            ending = text[end:word_end]
+            stop = word_end(text, end) if end < size else end
+            ending = text[end:stop]
             for phrase in entry.phrases:
                 if not ending or ending in phrase.suffixes:
                     kinds = combine_kinds(phrase.form.kinds, ("inflection",) if ending else ())
-                    self._keep(found, phrase.watch, start, word_end, kinds, phrase.form.source)
+                    self._keep(found, phrase.watch, start, stop, kinds, phrase.form.source)
             if entry.family:
-                self._people(folded, found, surnames, entry, start, word_end, ending)
+                self._people(folded, found, surnames, entry, start, stop, ending)
 
     def _keep(
         self,
-        found: dict[int, _Found],
+        found: _Mentions,
         number: int,
         start: int,
         end: int,
         kinds: tuple[str, ...],
         source: str,
-        note: str = "",
     ) -> None:
-        """Record a mention if it beats the watch's best so far."""
+        """Record a mention of watch ``number`` made with these kinds of variation."""
         confidence = confidence_of(kinds) if kinds else EXACT
-        best = found.get(number)
-        if best is not None and best.confidence >= confidence:
-            return
-        reason = f"{source} ({', '.join(kinds)})" if kinds else source
-        found[number] = _Found(start, end, confidence, reason + note, _variant(kinds, source))
+        reason = explain(source, kinds)
+        found.add(number, _Found(start, end, confidence, reason, _variant(kinds, source)))
 
     def _people(
         self,
         folded: Folded,
-        found: dict[int, _Found],
+        found: _Mentions,
         surnames: dict[int, list[tuple[int, int, Form]]],
         entry: _Entry,
         start: int,
@@ -465,7 +501,7 @@ class Matcher:
     ) -> _Found | None:
         """A typo hit: the word after an exact given name mistypes this watch's family name."""
         text = folded.text
-        end = _WORD_REST.match(text, family_start).end()
+        end = word_end(text, family_start)
         if end < len(text) and (text[end].isalnum() or text[end] == "-"):
             return None
         if not _capitalised(folded, family_start):
@@ -476,7 +512,8 @@ class Matcher:
         person = self._persons[number]
         assert person is not None
         kinds = combine_kinds(form.kinds, person.family[meant].kinds, ("typo",))
-        reason = f"{form.source} ({', '.join(kinds)} of {meant!r})"
+        shown = [f"typo of {meant!r}" if k == "typo" else k for k in kinds]
+        reason = explain(form.source, shown)
         return _Found(start, end, confidence_of(kinds), reason, "typo")
 
     @staticmethod
@@ -498,10 +535,10 @@ class Matcher:
                         continue  # the surname itself is not its own context
                     if between <= CONTEXT_WINDOW:
                         span = tokens.folded.span(start, end)
-                        reason = f"surname {tokens.folded.original[slice(*span)]!r}"
+                        word = tokens.folded.original[slice(*span)]
+                        reason = f"surname {word!r} near context {term!r}"
                         if form.kinds or form.source != "name":
-                            reason += f" ({form.reason()})"
-                        reason += f" near context {term!r}"
+                            reason += f" ({', '.join((form.source, *form.kinds))})"
                         return _Found(start, end, SURNAME, reason, "surname+context")
         return None
 

@@ -1,4 +1,4 @@
-"""Common given names of the region's languages, to tell "another person's given name" from any word.
+"""Common given names of the region's languages: "another person's given name" versus any word.
 
 A family name found alone is not the watched person when a different given
 name stands next to it (Kemel Tokayev, Oleksandr Bilash, Dilnoza Umarova).

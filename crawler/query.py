@@ -186,8 +186,13 @@ def _literals(node: _Node) -> set[str] | None:
         return {w.text for w in node.words}
     if isinstance(node, _Not):
         return None
+    if isinstance(node, _Near):
+        children = [node.left, node.right]
+    elif isinstance(node, _And | _Or):
+        children = node.children
+    else:
+        return None
     found: set[str] = set()
-    children = [node.left, node.right] if isinstance(node, _Near) else getattr(node, "children")
     for child in children:
         words = _literals(child)
         if words is None:

@@ -113,7 +113,13 @@ _TO_CYRILLIC = str.maketrans(_LATIN_LOOKALIKES, _CYRILLIC_LOOKALIKES)
 _LATIN = re.compile("[a-z]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _SCRIPT_SEAM = re.compile("[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
-_WORD_AROUND = re.compile(r"[^\W\d_]*")
+_WORD_REST = re.compile(r"[^\W_]*")
+
+
+def word_end(text: str, pos: int) -> int:
+    """Where the word going on at ``pos`` ends (``pos`` itself if no letter or digit is there)."""
+    match = _WORD_REST.match(text, pos)
+    return match.end() if match is not None else pos
 
 
 def _unmix_scripts(text: str) -> str:
@@ -133,7 +139,7 @@ def _unmix_scripts(text: str) -> str:
         start = seam.start()
         while start > 0 and text[start - 1].isalpha():
             start -= 1
-        end = _WORD_AROUND.match(text, seam.start()).end()  # type: ignore[union-attr]
+        end = word_end(text, seam.start())
         word = text[start:end]
         latin = len(_LATIN.findall(word))
         cyrillic = len(_CYRILLIC.findall(word))

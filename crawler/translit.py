@@ -1,4 +1,4 @@
-"""Spell a name in the other script: Cyrillic (Russian, Kazakh) to the Latin spellings the press uses, and back.
+"""Spell a name in the other script: Cyrillic (Russian, Kazakh) to the press's Latin, and back.
 
 Russian romanisations come from iuliia's schemas (Wikipedia/BGN-PCGN "Tokayev",
 passport ICAO "Tokaev", ISO 9, French-style "Oumarova", scientific, the informal
@@ -33,7 +33,13 @@ RUSSIAN_SCHEMAS = (
 )
 
 _KAZAKH_LETTERS = frozenset("әғқңөұүһі")
-_RUSSIAN_READING = str.maketrans("әғқңөұүһі", "агкноуухи")
+_RUSSIAN_READING = str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ")
+
+
+def russian_reading(text: str) -> str:
+    """Kazakh letters read as the Russian ones the press puts for them (Біләш → Билаш)."""
+    return text.translate(_RUSSIAN_READING)
+
 
 # Kazakh Cyrillic to Latin, one table per system; letters not listed go through as they are.
 _KAZAKH_2021 = {
@@ -72,7 +78,7 @@ def is_latin(text: str) -> bool:
 def to_latin(text: str) -> frozenset[str]:
     """The folded Latin spellings of a Cyrillic name or word, Russian and Kazakh systems."""
     lower = text.lower()
-    russian = lower.translate(_RUSSIAN_READING)
+    russian = russian_reading(lower)
     found = {fold_key(schema.translate(russian).translate(_MARKS)) for schema in RUSSIAN_SCHEMAS}
     # A Kazakh name typed in Russian spelling is still written in Kazakh Latin
     # (Токаев → Toqaev): native к next to a back vowel is қ.
@@ -86,63 +92,28 @@ def to_latin(text: str) -> frozenset[str]:
 # Latin (folded) back to Cyrillic (folded): longest spelling first, each with its readings.
 _VOWELS = frozenset("aeiouy")
 _FROM_LATIN: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("shch", ("щ",)),
-    ("sch", ("щ", "ш")),
-    ("zh", ("ж",)),
-    ("kh", ("х",)),
-    ("gh", ("г",)),
-    ("ts", ("ц", "тс")),
-    ("ch", ("ч",)),
-    ("sh", ("ш",)),
-    ("yu", ("ю",)),
-    ("iu", ("ю", "иу")),
-    ("ju", ("ю", "жу")),
-    ("ya", ("я",)),
-    ("ia", ("я", "иа")),
-    ("ja", ("я", "жа")),
-    ("yo", ("ё",)),
-    ("ye", ("е",)),
-    ("ou", ("у", "оу")),
-    ("ss", ("с", "сс")),
-    ("a", ("а",)),
-    ("b", ("б",)),
-    ("c", ("ц", "к")),
-    ("d", ("д",)),
-    ("e", ("е", "э")),
-    ("f", ("ф",)),
-    ("g", ("г",)),
-    ("h", ("х",)),
-    ("i", ("и",)),
-    ("j", ("ж", "и")),
-    ("k", ("к",)),
-    ("l", ("л", "ль")),
-    ("m", ("м",)),
-    ("n", ("н",)),
-    ("o", ("о",)),
-    ("p", ("п",)),
-    ("q", ("к",)),
-    ("r", ("р",)),
-    ("s", ("с",)),
-    ("t", ("т",)),
-    ("u", ("у",)),
-    ("v", ("в",)),
-    ("w", ("в",)),
-    ("x", ("кс",)),
-    ("y", ("ы", "й")),
-    ("z", ("з",)),
-)
+    ("shch", ("щ",)), ("sch", ("щ", "ш")), ("zh", ("ж",)), ("kh", ("х",)), ("gh", ("г",)),
+    ("ts", ("ц", "тс")), ("ch", ("ч",)), ("sh", ("ш",)), ("yu", ("ю",)), ("iu", ("ю", "иу")),
+    ("ju", ("ю", "жу")), ("ya", ("я",)), ("ia", ("я", "иа")), ("ja", ("я", "жа")),
+    ("yo", ("ё",)), ("ye", ("е",)), ("ou", ("у", "оу")), ("ss", ("с", "сс")), ("a", ("а",)),
+    ("b", ("б",)), ("c", ("ц", "к")), ("d", ("д",)), ("e", ("е", "э")), ("f", ("ф",)),
+    ("g", ("г",)), ("h", ("х",)), ("i", ("и",)), ("j", ("ж", "й")), ("k", ("к",)),
+    ("l", ("л", "ль")), ("m", ("м",)), ("n", ("н",)), ("o", ("о",)), ("p", ("п",)),
+    ("q", ("к",)), ("r", ("р",)), ("s", ("с",)), ("t", ("т",)), ("u", ("у",)), ("v", ("в",)),
+    ("w", ("в",)), ("x", ("кс",)), ("y", ("ы", "й")), ("z", ("з",)),
+)  # fmt: skip
 _MAX_READINGS = 8
 
 
-def _readings(latin: str, at: int, pos: int) -> tuple[str, ...]:
+def _readings(latin: str, pos: int) -> tuple[str, ...]:
     """Which Cyrillic spellings the Latin letters starting at ``pos`` may stand for."""
     for spelling, readings in _FROM_LATIN:
         if not latin.startswith(spelling, pos):
             continue
-        before = latin[pos - 1] if pos > at else ""
+        before = latin[pos - 1] if pos > 0 else ""
         after = latin[pos + len(spelling)] if pos + len(spelling) < len(latin) else ""
         if spelling == "y":
-            # y after a consonant is ы; after a vowel it is й (folded и), or ы before a consonant.
+            # y after a consonant is ы; after a vowel й, but after u before a consonant also ы.
             if before and before not in _VOWELS:
                 return ("ы",)
             if not after or after in _VOWELS or before != "u":
@@ -161,7 +132,7 @@ def _word_to_cyrillic(word: str) -> tuple[str, ...]:
     pos = 0
     while pos < len(word):
         spelling = next((s for s, _ in _FROM_LATIN if word.startswith(s, pos)), word[pos])
-        readings = _readings(word, 0, pos)
+        readings = _readings(word, pos)
         results = [r + reading for r in results for reading in readings][:_MAX_READINGS]
         pos += len(spelling)
     return tuple(results)

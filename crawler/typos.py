@@ -82,11 +82,11 @@ def is_typo(word: str, form: str) -> bool:
 class TypoIndex:
     """Family forms of all watches, looked up by words one edit away."""
 
-    __slots__ = ("_forms", "_near", "_not_targets")
+    __slots__ = ("_near", "_not_targets", "_owners")
 
     def __init__(self) -> None:
-        self._near: dict[str, int | frozenset[int]] = {}
-        self._forms: dict[int, list[str]] = {}
+        self._near: dict[str, str | tuple[str, ...]] = {}  # form or deletion -> forms
+        self._owners: dict[str, int | frozenset[int]] = {}  # form -> watch number(s)
         self._not_targets: set[str] = set()
 
     def add(self, form: str, owner: int, target: bool = True) -> None:
@@ -96,36 +96,45 @@ class TypoIndex:
         """
         if len(form) < MIN_LETTERS - 1 or " " in form:
             return
-        self._forms.setdefault(owner, []).append(form)
         if not target:
             self._not_targets.add(form)
+        old_owner = self._owners.get(form)
+        if old_owner is not None:
+            if isinstance(old_owner, int):
+                if old_owner != owner:
+                    self._owners[form] = frozenset((old_owner, owner))
+            elif owner not in old_owner:
+                self._owners[form] = old_owner | {owner}
+            return
+        self._owners[form] = owner
         near = self._near
         for key in (form, *_deletions(form)):
             old = near.get(key)
             if old is None:
-                near[key] = owner
-            elif isinstance(old, int):
-                if old != owner:
-                    near[key] = frozenset((old, owner))
-            elif owner not in old:
-                near[key] = old | {owner}
+                near[key] = form
+            elif isinstance(old, str):
+                near[key] = (old, form)
+            else:
+                near[key] = (*old, form)
 
     def owners_near(self, word: str) -> dict[int, list[str]]:
         """The watches with a form within one edit of ``word``, each with those forms."""
-        candidates: set[int] = set()
+        forms: set[str] = set()
         for key in (word, *_deletions(word)):
             found = self._near.get(key)
             if found is None:
                 continue
-            if isinstance(found, int):
-                candidates.add(found)
+            if isinstance(found, str):
+                forms.add(found)
             else:
-                candidates.update(found)
+                forms.update(found)
         result: dict[int, list[str]] = {}
-        for owner in candidates:
-            close = [f for f in self._forms[owner] if _edit(word, f) is not None]
-            if close:
-                result[owner] = close
+        for form in forms:
+            if _edit(word, form) is None:
+                continue
+            owners = self._owners[form]
+            for owner in (owners,) if isinstance(owners, int) else owners:
+                result.setdefault(owner, []).append(form)
         return result
 
     def typo_of(self, word: str, owner: int) -> str | None:

@@ -15,14 +15,14 @@ set its confidence and the reason a hit shows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .config import Watch
 from .inflect import genders, russian_forms
-from .translit import is_cyrillic, is_latin, to_cyrillic, to_latin
 from .textnorm import fold_key
+from .translit import is_cyrillic, is_latin, russian_reading, to_cyrillic, to_latin
 
 EXACT = 0.97  # a name or an alias as written
 KIND_CONFIDENCE = {
@@ -40,7 +40,6 @@ KIND_ORDER = tuple(KIND_CONFIDENCE)
 _PATRONYMIC = re.compile(
     r"(?:ович|евич|ич|овна|евна|ична|улы|ұлы|кызы|қызы|ovich|evich|ovna|evna|uly|kyzy|qyzy)$"
 )
-_KAZAKH_AS_RUSSIAN = str.maketrans("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ")
 _DIGRAPHS = frozenset({"zh", "sh", "ch", "kh", "ts", "ya", "yu", "ye", "yo", "ia", "iu"})
 
 
@@ -58,11 +57,6 @@ class Form:
         """How sure a match on this form alone is: the weakest of its variations."""
         return min((KIND_CONFIDENCE[k] for k in self.kinds), default=EXACT)
 
-    def reason(self, *more: str) -> str:
-        """The hit's explanation: the source, then the kinds of variation, if any."""
-        kinds = combine_kinds(self.kinds, more)
-        return f"{self.source} ({', '.join(kinds)})" if kinds else self.source
-
 
 def combine_kinds(*groups: Iterable[str]) -> tuple[str, ...]:
     """The kinds of several parts together, once each, in a fixed order."""
@@ -72,6 +66,11 @@ def combine_kinds(*groups: Iterable[str]) -> tuple[str, ...]:
 @lru_cache(maxsize=1024)
 def _ordered(kinds: frozenset[str]) -> tuple[str, ...]:
     return tuple(k for k in KIND_ORDER if k in kinds)
+
+
+def explain(source: str, kinds: Sequence[str]) -> str:
+    """A hit's reason: where the form came from, then the kinds of variation, if any."""
+    return f"{source} ({', '.join(kinds)})" if kinds else source
 
 
 def confidence_of(kinds: Iterable[str]) -> float:
@@ -142,7 +141,7 @@ def _cyrillic_spellings(parts: _Parts) -> list[tuple[_Parts, tuple[str, ...]]]:
     """The name in Cyrillic (lower case), with its kinds."""
     if is_cyrillic(parts.given + parts.family):
         return [(_Parts(*(p.lower() for p in _astuple(parts))), ())]
-    found = []
+    found: list[tuple[_Parts, tuple[str, ...]]] = []
     for given in sorted(to_cyrillic(parts.given)):
         for family in sorted(to_cyrillic(parts.family)):
             patronymic = min(to_cyrillic(parts.patronymic), default="")
@@ -182,7 +181,7 @@ def person_forms(watch: Watch) -> PersonForms | None:
             for latin in to_latin(cyrillic.family):
                 family.add(latin, source, translit, steps + 1)
             inflected = (*kinds, "inflection")
-            russian = _Parts(*(p.translate(_KAZAKH_AS_RUSSIAN) for p in _astuple(cyrillic)))
+            russian = _Parts(*(russian_reading(p) for p in _astuple(cyrillic)))
             for gender in genders(russian.given, russian.family, russian.patronymic):
                 for form in russian_forms(russian.given, "given", gender):
                     given.add(form, source, inflected, steps)
@@ -207,7 +206,7 @@ def _initials(forms: Iterable[Form]) -> frozenset[tuple[str, ...]]:
         letters = [(p[0],) + ((p[:2],) if p[:2] in _DIGRAPHS else ()) for p in parts]
         combos: list[tuple[str, ...]] = [()]
         for options in letters:
-            combos = [c + (o,) for c in combos for o in options]
+            combos = [(*c, o) for c in combos for o in options]
         found.update(combos)
         found.update(c[:1] for c in combos)
     return frozenset(found)
@@ -221,7 +220,7 @@ def phrase_forms(watch: Watch) -> dict[str, Form]:
         for spelling in _spellings(text):
             forms.add(spelling, source, ("spelling",))
         if is_cyrillic(text):
-            cyrillic = [text.translate(_KAZAKH_AS_RUSSIAN).lower()]
+            cyrillic = [russian_reading(text).lower()]
         elif is_latin(text):
             cyrillic = sorted(to_cyrillic(text))
             for form in cyrillic:

@@ -1,4 +1,4 @@
-"""The matcher on a labelled set of snippets (EN, RU, Kazakh Cyrillic and Latin): recall and false positives.
+"""The matcher on labelled snippets (EN, RU, Kazakh Cyrillic and Latin): recall, false positives.
 
 Run with ``-s`` to see the figures per label.
 """
@@ -79,8 +79,10 @@ def _score(
         errors[label] += len(want ^ got)
         if want != got:
             wrong.append(f"{label}: {text!r}: want {sorted(want)}, got {sorted(got)}")
-    print(f"\n{title}: {len(snippets)} snippets, {expected} expected mentions: "
-          f"recall {found / expected:.3f} ({found}/{expected}), false positives {false}")
+    print(
+        f"\n{title}: {len(snippets)} snippets, {expected} expected mentions: "
+        f"recall {found / expected:.3f} ({found}/{expected}), false positives {false}"
+    )
     for label in sorted(count):
         print(f"  {label:24} {count[label]:3} snippets, {errors[label]} wrong")
     for line in wrong:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from crawler.config import Watch
@@ -101,21 +106,28 @@ def test_only_real_forms_of_a_name_count() -> None:
     assert matcher.match("Айман Умаровская") == []
 
 
-def test_kazakh_case_suffixes_on_the_last_word() -> None:
+@pytest.mark.parametrize(
+    ("text", "watch_id", "matched"),
+    [
+        ("Сот Серікжан Біләшті кінәлі деп тапты.", "serikzhan-bilash", "Серікжан Біләшті"),
+        ("Серікжан Біләштің сөзі", "serikzhan-bilash", "Серікжан Біләштің"),
+        ("Серікжан Біләшке хат келді.", "serikzhan-bilash", "Серікжан Біләшке"),
+        ("Sot Serıkjan Bıläştı kınälı dep tapty.", "serikzhan-bilash", "Serıkjan Bıläştı"),
+        ("Журналистер Айман Умароваға хат жазды.", "aiman-umarova", "Айман Умароваға"),
+    ],
+)
+def test_kazakh_case_suffixes_on_the_last_word(text: str, watch_id: str, matched: str) -> None:
+    [hit] = Matcher.compile([BILASH, UMAROVA]).match(text)
+    assert (hit.watch_id, hit.matched) == (watch_id, matched)
+    assert "inflection" in hit.reason
+
+
+def test_a_suffix_the_last_sound_does_not_take_is_no_form() -> None:
     matcher = Matcher.compile([BILASH, UMAROVA])
-    for text, matched in [
-        ("Сот Серікжан Біләшті кінәлі деп тапты.", "Серікжан Біләшті"),
-        ("Серікжан Біләштің сөзі", "Серікжан Біләштің"),
-        ("Серікжан Біләшке хат келді.", "Серікжан Біләшке"),
-        ("Sot Serıkjan Bıläştı kınälı dep tapty.", "Serıkjan Bıläştı"),
-    ]:
-        [hit] = matcher.match(text)
-        assert (hit.watch_id, hit.matched) == ("serikzhan-bilash", matched)
-        assert "inflection" in hit.reason
-    [hit] = matcher.match("Журналистер Айман Умароваға хат жазды.")
-    assert hit.matched == "Айман Умароваға"
-    # A suffix the word's last sound does not take is no form of it.
-    assert matcher.match("Серікжан Біләшны") == []
+    assert matcher.match("Серікжан Біләшны") == []  # -ны follows a vowel, not ш
+    assert matcher.match("Айман Умаровақа") == []  # -қа follows a voiceless consonant
+
+
 @pytest.mark.parametrize("apostrophe", ["'", "’", "ʼ"])
 def test_english_possessive(matcher: Matcher, apostrophe: str) -> None:
     text = f"It was Aiman Umarova{apostrophe}s third appeal."
@@ -187,7 +199,7 @@ def test_surname_alone_counts_only_near_a_context_term(matcher: Matcher) -> None
     # The context term is a wildcard: Атажұрт* matches an inflected form.
     [hit] = matcher.match("Біләш — «Атажұрттың» негізін қалаушы.")
     assert hit.matched == "Біләш"
-    assert hit.reason == "surname 'Біләш' (alias 'Серікжан Біләш') near context 'Атажұрт*'"
+    assert hit.reason == "surname 'Біләш' near context 'Атажұрт*' (alias 'Серікжан Біләш')"
     assert hit.variant == "surname+context"
 
     assert matcher.match("Bilash was detained in Almaty.") == []
@@ -313,22 +325,33 @@ def test_a_latin_only_name_is_found_in_cyrillic_and_other_romanisations(matcher:
     assert (hit.watch_id, hit.matched) == ("aiman-umarova", "Aïman Oumarova")
 
 
-def test_initials_for_the_given_name() -> None:
-    matcher = Matcher.compile([TOKAYEV, UMAROVA])
-    for text, matched in [
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
         ("Указ подписал К.-Ж. Токаев.", "К.-Ж. Токаев"),
         ("Указ подписал К. Ж. Токаев.", "К. Ж. Токаев"),
         ("Decree signed by K.-Zh. Tokayev", "K.-Zh. Tokayev"),
         ("Токаев К.-Ж. подписал указ.", "Токаев К.-Ж."),
-    ]:
-        [hit] = matcher.match(text)
-        assert (hit.watch_id, hit.matched) == ("kassym-jomart-tokayev", matched)
-        assert hit.variant == "initials"
-    [hit] = matcher.match("signed by A. Umarova, the lawyer")
-    assert (hit.matched, hit.reason) == ("A. Umarova", "name (initials)")
-    # Another initial is another person.
+        ("signed by A. Umarova, the lawyer", "A. Umarova"),
+    ],
+)
+def test_initials_for_the_given_name(text: str, matched: str) -> None:
+    [hit] = Matcher.compile([TOKAYEV, UMAROVA]).match(text)
+    assert (hit.matched, hit.variant) == (matched, "initials")
+
+
+def test_initials_of_another_given_name_are_another_person() -> None:
+    matcher = Matcher.compile([TOKAYEV, UMAROVA, BILASH])
+    assert matcher.match("signed by A. Umarova, the lawyer")[0].reason == "name (initials)"
     assert matcher.match("The report by B. Umarova was published.") == []
     assert matcher.match("Указ подписал Б. Токаев.") == []
+    # Even where the surname alone would count (near a context term), another initial is
+    # another person.
+    assert [h.variant for h in matcher.match("Atajurt founder S. Bilash spoke.")] == ["initials"]
+    assert [h.variant for h in matcher.match("Atajurt founder Bilash spoke.")] == [
+        "surname+context"
+    ]
+    assert matcher.match("Atajurt founder O. Bilash spoke.") == []
 
 
 def test_a_patronymic_or_middle_name_between_given_and_family_name() -> None:
@@ -391,7 +414,14 @@ def test_another_given_name_blocks_a_surname_with_context(matcher: Matcher) -> N
 
 def test_a_surname_alone_in_russian_case_form_near_context(matcher: Matcher) -> None:
     [hit] = matcher.match("Билаша, основателя «Атажурта», задержали.")
-    assert (hit.watch_id, hit.matched, hit.variant) == ("serikzhan-bilash", "Билаша", "surname+context")
+    assert hit.reason == (
+        "surname 'Билаша' near context 'Атажұрт*' (alias 'Серікжан Біләш', inflection)"
+    )
+    assert (hit.watch_id, hit.matched, hit.variant) == (
+        "serikzhan-bilash",
+        "Билаша",
+        "surname+context",
+    )
 
 
 def test_a_typo_next_to_an_exact_given_name(matcher: Matcher) -> None:
@@ -433,9 +463,10 @@ def test_one_letter_apart_names_are_never_merged() -> None:
     umarpva = Watch(id="w", kind="person", name="Zhanna Umarpva")
     assert Matcher.compile([UMAROVA, umarpva]).match("Aiman Umarpva") == []
     # The other gender's form is another person, not a typo.
-    assert Matcher.compile([Watch(id="m", kind="person", name="Aiman Umarovv")]).match(
-        "Aiman Umarova"
-    ) == []
+    assert (
+        Matcher.compile([Watch(id="m", kind="person", name="Aiman Umarovv")]).match("Aiman Umarova")
+        == []
+    )
 
 
 def test_an_organisation_in_the_other_script() -> None:
@@ -458,3 +489,45 @@ def test_a_given_name_that_is_also_a_common_word_must_be_capitalised() -> None:
     assert matcher.match("Свой роман Новиков закончил в тюрьме.") == []  # "his novel"
     assert [h.matched for h in matcher.match("Писатель Роман Новиков")] == ["Роман Новиков"]
     assert [h.matched for h in matcher.match("роман новиков")] == ["роман новиков"]  # all lower
+
+
+def test_the_same_words_belong_to_the_watch_that_reads_them_as_written() -> None:
+    tulegenova = Watch(
+        id="f", kind="person", name="Aigerim Tulegenova", aliases=("Айгерим Тулегенова",)
+    )
+    tulegenov = Watch(id="m", kind="person", name="Aigerim Tulegenov")
+    matcher = Matcher.compile([tulegenova, tulegenov])
+    # Also the genitive of "Айгерим Тулегенов", but first of all Aigerim Tulegenova as written.
+    assert [h.watch_id for h in matcher.match("Суд над Айгерим Тулегенова отложен.")] == ["f"]
+    assert [h.watch_id for h in matcher.match("Дело Айгерим Тулегенова и Aigerim Tulegenov")] == [
+        "f",
+        "m",
+    ]
+
+
+def test_newswatch_match_explains_each_hit(tmp_path: Path) -> None:
+    config = tmp_path / "newswatch.toml"
+    config.write_text(
+        '[[watch]]\nid = "aiman-umarova"\nkind = "person"\nname = "Aiman Umarova"\n'
+        'aliases = ["Айман Умарова"]\n',
+        encoding="utf-8",
+    )
+    lines = "Суд отказал Айман Умаровой.\nNothing here.\nA. Umarova signed it.\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "match", "--lines", "--json", "-c", str(config), "-"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [len(o["hits"]) for o in outputs] == [1, 0, 1]
+    first = outputs[0]["hits"][0]
+    assert first["matched"] == "Айман Умаровой"
+    assert (first["start"], first["end"]) == (12, 26)
+    assert first["variant"] == "inflection"
+    assert first["reason"] == "alias 'Айман Умарова' (inflection)"
+    assert first["confidence"] == 0.93
+    assert first["snippet"] == "Суд отказал Айман Умаровой."
+    assert outputs[2]["hits"][0]["variant"] == "initials"

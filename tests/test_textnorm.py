@@ -1,4 +1,4 @@
-"""Folding: Kazakh letters, look-alike letters of the other script, and the way back to the original."""
+"""Folding: Kazakh letters, look-alikes of the other script, and the way back to the original."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Variant generation: transliteration, inflection, name forms and the typo rules behind the matcher."""
+"""Variant generation: transliteration, inflection, name forms and the matcher's typo rules."""
 
 from __future__ import annotations
 

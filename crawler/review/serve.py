@@ -44,13 +44,21 @@ def metadata(config: Config) -> dict[str, Any]:
 
 
 def register() -> None:
-    """Register the plugin with Datasette unless its entry point already did."""
+    """Register the plugin with Datasette, after the package has finished importing.
+
+    When the package is installed, Datasette's entry point may import it while
+    it is itself still importing (``crawler.review`` → Datasette → entry points
+    → ``crawler.review``); pluggy would then have scanned a half-initialised
+    module and found no hooks. Registering again now picks up every hook.
+    """
     from datasette.plugins import pm
 
     from .. import review
 
-    if not pm.is_registered(review) and pm.get_plugin("newswatch") is None:
-        pm.register(review, name="newswatch")
+    for plugin in {pm.get_plugin("newswatch"), review}:
+        if plugin is not None and pm.is_registered(plugin):
+            pm.unregister(plugin)
+    pm.register(review, name="newswatch")
 
 
 def serve(config: Config, *, host: str, port: int, verbose: int = 0) -> int:

@@ -11,11 +11,16 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config, ConfigError, load_config, validate_queries
+
+if TYPE_CHECKING:
+    import redis
+
+    from .cycle import RunSummary
 
 EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 75
 DEFAULT_CONFIG = "newswatch.toml"
@@ -89,6 +94,29 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--port", type=int, default=8001, help="port, 0 for any free one (default: %(default)s)"
     )
+
+    ingest = command("ingest", "distributed mode: one cycle consuming crawled items from Redis")
+    ingest.add_argument(
+        "--wait",
+        type=float,
+        default=900.0,
+        help="seconds to wait at most for the crawl workers to finish (default: %(default)s)",
+    )
+    ingest.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    crawl = command("crawl", "distributed mode: a crawl worker fed through Redis")
+    crawl.add_argument(
+        "--idle-exit",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="exit after this long without work (default: 0, keep running)",
+    )
+    for sub in (ingest, crawl):
+        sub.add_argument(
+            "--redis",
+            default=os.environ.get("NEWSWATCH_REDIS_URL"),
+            help="Redis URL, e.g. redis://host:6379/0 (default: $NEWSWATCH_REDIS_URL)",
+        )
     return parser
 
 
@@ -137,15 +165,17 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, sort_keys=False))
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    """``newswatch run``."""
-    from .cycle import run_cycle
+def _scrapy_level(args: argparse.Namespace) -> str:
+    levels = ("WARNING", "INFO", "DEBUG")
+    return levels[min(int(args.verbose), 2)]
+
+
+def _cycle(args: argparse.Namespace, run: Callable[[], RunSummary]) -> int:
+    """Run one cycle; print its summary line (or JSON); exit 75 if another run holds the lock."""
     from .lock import Locked
 
-    config = _load(args)
-    level = ["WARNING", "INFO", "DEBUG"][min(args.verbose, 2)]
     try:
-        summary = run_cycle(config, log_level=level)
+        summary = run()
     except Locked as exc:
         print(f"newswatch: {exc}; not starting", file=sys.stderr)
         return EXIT_LOCKED
@@ -154,6 +184,49 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print(summary.line())
     return summary.exit_code
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``newswatch run``."""
+    from .cycle import run_cycle
+
+    config = _load(args)
+    return _cycle(args, lambda: run_cycle(config, log_level=_scrapy_level(args)))
+
+
+def _redis(args: argparse.Namespace) -> redis.Redis | None:
+    """The checked Redis client for ``--redis``, or None after printing why there is none."""
+    from .distributed import RedisUnavailable, connect
+
+    if not args.redis:
+        raise ConfigError(["--redis: required (or set NEWSWATCH_REDIS_URL)"])
+    try:
+        return connect(args.redis)
+    except RedisUnavailable as exc:
+        print(f"newswatch: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """``newswatch ingest``: one cycle of the ingest side of distributed mode."""
+    from .distributed import ingest_cycle
+
+    config = _load(args)
+    server = _redis(args)
+    if server is None:
+        return EXIT_PARTIAL
+    return _cycle(args, lambda: ingest_cycle(config, server, wait=args.wait))
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """``newswatch crawl``: a crawl worker of distributed mode, until stopped or idle."""
+    from .worker import run_worker
+
+    config = _load(args)
+    if _redis(args) is None:
+        return EXIT_PARTIAL
+    run_worker(config, args.redis, idle_exit=args.idle_exit, log_level=_scrapy_level(args))
+    return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -290,6 +363,8 @@ COMMANDS = {
     "alerts": cmd_alerts,
     "review": cmd_review,
     "demo": cmd_demo,
+    "ingest": cmd_ingest,
+    "crawl": cmd_crawl,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -111,8 +112,21 @@ def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) 
     return pages
 
 
+# The fetch stage of a cycle: fills the ingest and the source health, returns pages fetched.
+Fetch = Callable[[Ingest, SourceHealth], int]
+
+
 def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
     """Fetch, match, store and deliver once; ``lock.Locked`` if another run holds the lock."""
+    return cycle_with(config, lambda ingest, health: crawl(config, ingest, health, log_level))
+
+
+def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
+    """One cycle around a fetch stage (in-process Scrapy, or the Redis consumer).
+
+    Takes the lock (``lock.Locked`` if held), records the ``runs`` row, and after
+    ``fetch`` writes source health, delivers alerts and tells the operator.
+    """
     with RunLock(config.database):
         db = open_database(config.database)
         summary = RunSummary(run_id=start_run(db))
@@ -122,7 +136,7 @@ def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
             matcher = Matcher.compile(config.watches)
             ingest = Ingest(config, db, matcher)
             health = SourceHealth(config.sources)
-            summary.pages_fetched = crawl(config, ingest, health, log_level)
+            summary.pages_fetched = fetch(ingest, health)
             ok, failed, not_modified = health.finish(db)
             summary.sources_ok, summary.sources_failed = ok, failed
             summary.sources_not_modified = not_modified

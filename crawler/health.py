@@ -13,6 +13,18 @@ from .store import record_source_failure, record_source_ok
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class SourceEvent:
+    """How one entry request of a source went; JSON-ready, so a crawl worker can report it."""
+
+    source: str
+    outcome: str  # "ok", "not_modified" or "failed"
+    url: str = ""
+    error: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+
+
 @dataclass
 class _Outcome:
     ok: int = 0
@@ -43,17 +55,27 @@ class SourceHealth:
         last_modified: str | None = None,
     ) -> None:
         """An entry request of this source answered usefully (or with 304)."""
-        outcome = self.outcomes[name]
-        if not_modified:
-            outcome.not_modified += 1
-        else:
-            outcome.ok += 1
-            outcome.etag, outcome.last_modified = etag, last_modified
+        outcome = "not_modified" if not_modified else "ok"
+        self.record(SourceEvent(name, outcome, etag=etag, last_modified=last_modified))
 
     def failed(self, name: str, url: str, error: str) -> None:
         """An entry request of this source failed; logged with the source name and URL."""
-        log.warning("source %s failed: %s: %s", name, url, error)
-        self.outcomes[name].errors.append(f"{url}: {error}")
+        self.record(SourceEvent(name, "failed", url=url, error=error))
+
+    def record(self, event: SourceEvent) -> None:
+        """Count one entry request's outcome, seen here or reported by a crawl worker."""
+        if event.outcome == "failed":
+            log.warning("source %s failed: %s: %s", event.source, event.url, event.error)
+        outcome = self.outcomes.get(event.source)
+        if outcome is None:  # a crawl worker with another config reported it
+            log.warning("ignoring a report on source %s, which is not configured", event.source)
+        elif event.outcome == "failed":
+            outcome.errors.append(f"{event.url}: {event.error}")
+        elif event.outcome == "not_modified":
+            outcome.not_modified += 1
+        else:
+            outcome.ok += 1
+            outcome.etag, outcome.last_modified = event.etag, event.last_modified
 
     def finish(self, db: sqlite_utils.Database) -> tuple[int, int, int]:
         """Write each source's verdict; return (ok incl. not modified, failed, not modified)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import scrapy
@@ -53,6 +53,16 @@ class NewswatchSpider(scrapy.Spider):
         self.ingest = ingest  # the item pipeline stores pages through it
         self.is_known: Callable[[str], bool] = ingest.is_known if ingest else _never
         self.queued: dict[str, set[str]] = {source.name: set() for source in sources}
+
+    async def start(self) -> AsyncIterator[Any]:
+        """The entry requests of every source (crawl workers take theirs from Redis instead)."""
+        for source in self.sources:
+            for request in self.entry_requests(source):
+                yield request
+
+    def entry_requests(self, source: Source) -> Iterator[scrapy.Request]:
+        """The requests a source's crawl begins with (its feed; its sitemaps and sections)."""
+        raise NotImplementedError
 
     def entry_failed(self, failure: Failure) -> None:
         """Errback of a source's entry request (feed, sitemap, section page)."""

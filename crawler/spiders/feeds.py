@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
 import feedparser
 import scrapy
 from scrapy.http import Response
 
+from ..config import Source
 from ..store import SourceState
 from .base import NewswatchSpider
 
@@ -33,23 +34,22 @@ class FeedSpider(NewswatchSpider):
         super().__init__(**kwargs)
         self.states = states or {}
 
-    async def start(self) -> AsyncIterator[Any]:
-        """One conditional GET per feed source."""
-        for source in self.sources:
-            state = self.states.get(source.name, SourceState())
-            headers = {}
-            if state.etag:
-                headers["If-None-Match"] = state.etag
-            if state.last_modified:
-                headers["If-Modified-Since"] = state.last_modified
-            yield scrapy.Request(
-                source.feed,
-                headers=headers,
-                callback=self.parse_feed,
-                errback=self.entry_failed,
-                dont_filter=True,
-                meta={"source": source.name, "handle_httpstatus_list": [304]},
-            )
+    def entry_requests(self, source: Source) -> Iterator[scrapy.Request]:
+        """The source's conditional GET of its feed."""
+        state = self.states.get(source.name, SourceState())
+        headers = {}
+        if state.etag:
+            headers["If-None-Match"] = state.etag
+        if state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        yield scrapy.Request(
+            source.feed,
+            headers=headers,
+            callback=self.parse_feed,
+            errback=self.entry_failed,
+            dont_filter=True,
+            meta={"source": source.name, "handle_httpstatus_list": [304]},
+        )
 
     def parse_feed(self, response: Response) -> Any:
         """Parse a feed; queue its items not yet stored."""

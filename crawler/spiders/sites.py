@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from io import BytesIO
 from typing import Any
 
@@ -85,21 +85,20 @@ class SiteSpider(NewswatchSpider):
             for source in self.sources
         }
 
-    async def start(self) -> AsyncIterator[Any]:
-        """Entry requests: every sitemap and section, or the home page when none is set."""
-        for source in self.sources:
-            entries = [(url, self.parse_sitemap_response) for url in source.sitemaps]
-            entries += [(url, self.parse_section) for url in source.sections]
-            if not entries:
-                entries = [(source.site, self.parse_section)]
-            for url, callback in entries:
-                yield scrapy.Request(
-                    url,
-                    callback=callback,
-                    errback=self.entry_failed,
-                    dont_filter=True,
-                    meta={"source": source.name, "entry": True, "depth_sitemap": 0},
-                )
+    def entry_requests(self, source: Source) -> Iterator[scrapy.Request]:
+        """Every sitemap and section of the source, or its home page when none is set."""
+        entries = [(url, self.parse_sitemap_response) for url in source.sitemaps]
+        entries += [(url, self.parse_section) for url in source.sections]
+        if not entries:
+            entries = [(source.site, self.parse_section)]
+        for url, callback in entries:
+            yield scrapy.Request(
+                url,
+                callback=callback,
+                errback=self.entry_failed,
+                dont_filter=True,
+                meta={"source": source.name, "entry": True, "depth_sitemap": 0},
+            )
 
     def _source(self, response: Response) -> Source:
         name = response.meta["source"]

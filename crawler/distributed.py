@@ -1,0 +1,262 @@
+"""Distributed mode on scrapy-redis: the Redis keys, the item codec and the ingest consumer.
+
+Crawl workers (``crawler/worker.py``, ``newswatch crawl``) run the feed and site
+spiders with scrapy-redis's scheduler and dupefilter, so every worker shares one
+request queue and one "seen" set; they push what they find to one Redis list.
+One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycles:
+
+1. takes the run lock and opens the ``runs`` row (``cycle.cycle_with``);
+2. resets the previous crawl (start data, request queues, dupefilters), ingests
+   pages left in the item list, and mirrors ``article_urls`` into the Redis set of
+   known URLs that workers check before fetching a link;
+3. seeds one start datum per source (scrapy-redis's JSON form
+   ``{"url": ..., "meta": {"source": ..., "etag": ..., "last_modified": ...}}``),
+   which a worker turns into the source's entry requests;
+4. pops items until the crawl has drained (no start data, no queued request, no
+   item, no busy worker, for ``SETTLE_SECONDS``) or ``wait`` seconds have passed:
+   pages go through ``Ingest`` exactly as in-process, source events through
+   ``SourceHealth``;
+5. hands back to the cycle, which writes source health, delivers and records the run.
+
+Redis must be private to newswatch: scrapy-redis stores queued requests pickled,
+so whoever can write to it can run code on the workers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from itertools import islice
+from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from scrapy_redis import connection, defaults
+
+from .config import Config, ConfigError, Source
+from .cycle import RunSummary, cycle_with
+from .health import SourceEvent, SourceHealth
+from .ingest import Ingest
+from .models import Page
+from .spiders.feeds import FeedSpider
+from .spiders.sites import SiteSpider
+from .store import source_state
+from .urls import canonicalize
+
+log = logging.getLogger(__name__)
+
+# Keys, all under one prefix; give each installation its own Redis database (/N in the URL).
+PREFIX = "newswatch"
+START_URLS_KEY = PREFIX + ":%(name)s:start_urls"  # scrapy-redis REDIS_START_URLS_KEY
+QUEUE_KEY = PREFIX + ":%(spider)s:requests"  # SCHEDULER_QUEUE_KEY
+DUPEFILTER_KEY = PREFIX + ":%(spider)s:dupefilter"  # SCHEDULER_DUPEFILTER_KEY
+ITEMS_KEY = PREFIX + ":items"  # REDIS_ITEMS_KEY: pages and source events, in one list
+KNOWN_KEY = PREFIX + ":known_urls"  # every URL of a stored article (article_urls)
+BUSY_KEY = PREFIX + ":busy:%(worker)s"  # set by a worker while it has work in hand
+SPIDERS = (FeedSpider.name, SiteSpider.name)
+
+POLL_SECONDS = 0.5  # how long one wait for an item blocks
+SETTLE_SECONDS = 2.0  # how long the crawl must look drained before the cycle ends
+DEFAULT_WAIT = 900.0  # seconds an ingest cycle waits for the crawl at most (cron: 15 min)
+
+
+class RedisUnavailable(Exception):
+    """Redis cannot be reached; the message names the server, never its password."""
+
+
+def redacted(url: str) -> str:
+    """The Redis URL as it may be shown: any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:" if parts.username else ":"
+    host = parts.hostname or ""
+    netloc = f"{user}***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for the Redis at ``url`` (the one scrapy-redis builds), checked with a PING."""
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(
+            [f"--redis: expected a redis://, rediss:// or unix:// URL, got {redacted(url)!r}"]
+        )
+    server = cast(redis.Redis, connection.get_redis(url=url, **defaults.REDIS_PARAMS))
+    try:
+        server.ping()
+    except redis.RedisError as exc:
+        raise RedisUnavailable(f"cannot reach Redis at {redacted(url)}: {exc}") from None
+    return server
+
+
+def start_key(spider: str) -> str:
+    """The list a spider's start data waits in."""
+    return START_URLS_KEY % {"name": spider}
+
+
+def spider_for(source: Source) -> str:
+    """Which spider crawls a source."""
+    return FeedSpider.name if source.feed else SiteSpider.name
+
+
+def encode_item(item: Page | SourceEvent) -> str:
+    """An item as a worker pushes it (scrapy-redis REDIS_ITEMS_SERIALIZER)."""
+    kind = "page" if isinstance(item, Page) else "source_event"
+    return json.dumps({"type": kind, "data": asdict(item)}, ensure_ascii=False)
+
+
+def decode_item(data: bytes | str) -> Page | SourceEvent:
+    """The item ``encode_item`` wrote; ValueError if it is not one."""
+    try:
+        envelope = json.loads(data)
+        kind, fields = envelope["type"], envelope["data"]
+        if kind == "page":
+            return Page(**fields)
+        if kind == "source_event":
+            return SourceEvent(**fields)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a newswatch item: {exc}") from None
+    raise ValueError(f"not a newswatch item: type {kind!r}")
+
+
+def is_known(server: redis.Redis, url: str) -> bool:
+    """True if the URL, or its canonical form, leads to a stored article (workers ask this)."""
+    return any(server.smismember(KNOWN_KEY, [url, canonicalize(url)]))
+
+
+def _batches(values: Iterable[str], size: int = 10_000) -> Iterator[list[str]]:
+    iterator = iter(values)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class Consumer:
+    """The ingest side of one cycle: seeds the crawl, then ingests what workers push."""
+
+    def __init__(
+        self, server: redis.Redis, config: Config, ingest: Ingest, health: SourceHealth
+    ) -> None:
+        self.server = server
+        self.config = config
+        self.ingest = ingest
+        self.health = health
+        self.pages = 0
+
+    def run(self, wait: float) -> int:
+        """Seed, consume until the crawl drains or ``wait`` seconds pass; return pages ingested."""
+        self.reset()
+        self.take_leftovers()
+        self.sync_known_urls()
+        self.seed()
+        if not self.consume(wait):
+            log.warning(
+                "the crawl did not finish within %.0f s (are crawl workers running? "
+                "see `newswatch crawl`); what is still queued is dropped",
+                wait,
+            )
+            self.reset()
+        return self.pages
+
+    def reset(self) -> None:
+        """Forget the previous crawl: its start data, queued requests and seen requests."""
+        keys = [start_key(name) for name in SPIDERS]
+        for name in SPIDERS:
+            keys += [QUEUE_KEY % {"spider": name}, DUPEFILTER_KEY % {"spider": name}]
+        self.server.delete(*keys)
+
+    def take_leftovers(self) -> None:
+        """Ingest pages an earlier cycle left; its source events are stale and dropped."""
+        while (data := self.server.lpop(ITEMS_KEY)) is not None:
+            self.handle(cast(bytes, data), events=False)
+
+    def sync_known_urls(self) -> None:
+        """Mirror ``article_urls`` into the known set (swapped in whole, never half-built)."""
+        staging = KNOWN_KEY + ":staging"
+        self.server.delete(staging)
+        rows = (row[0] for row in self.ingest.db.execute("SELECT url FROM article_urls"))
+        for batch in _batches(rows):
+            self.server.sadd(staging, *batch)
+        if self.server.exists(staging):
+            self.server.rename(staging, KNOWN_KEY)
+        else:
+            self.server.delete(KNOWN_KEY)
+
+    def seed(self) -> None:
+        """One start datum per source; feeds carry their stored ETag / Last-Modified."""
+        pipe = self.server.pipeline(transaction=False)
+        for source in self.config.sources:
+            meta: dict[str, Any] = {"source": source.name}
+            if source.feed:
+                state = source_state(self.ingest.db, source.name)
+                meta |= {"etag": state.etag, "last_modified": state.last_modified}
+            datum = json.dumps({"url": source.url, "meta": meta})
+            pipe.rpush(start_key(spider_for(source)), datum)
+        pipe.execute()
+
+    def consume(self, wait: float) -> bool:
+        """Handle items until the crawl drains (True) or ``wait`` seconds pass (False)."""
+        deadline = time.monotonic() + wait
+        quiet_since: float | None = None
+        while True:
+            popped = self.server.blpop([ITEMS_KEY], timeout=POLL_SECONDS)
+            now = time.monotonic()
+            if popped is not None:
+                self.handle(popped[1])
+                quiet_since = None
+            elif self.crawl_pending():
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= SETTLE_SECONDS:
+                return True
+            if now >= deadline:
+                return False
+
+    def crawl_pending(self) -> bool:
+        """Start data, a queued request, an item, or a worker with work in hand."""
+        pipe = self.server.pipeline(transaction=False)
+        for name in SPIDERS:
+            pipe.llen(start_key(name))
+            pipe.zcard(QUEUE_KEY % {"spider": name})
+        pipe.llen(ITEMS_KEY)
+        if any(pipe.execute()):
+            return True
+        busy = BUSY_KEY % {"worker": "*"}
+        return next(self.server.scan_iter(match=busy, count=1000), None) is not None
+
+    def handle(self, data: bytes | str, *, events: bool = True) -> None:
+        """Ingest one page, or count one source event; a bad item is logged and skipped."""
+        try:
+            item = decode_item(data)
+        except ValueError as exc:
+            log.warning("skipping an item in %s: %s", ITEMS_KEY, exc)
+            return
+        if isinstance(item, SourceEvent):
+            if events:
+                self.health.record(item)
+            return
+        self.pages += 1
+        try:
+            result = self.ingest.process(item)
+        except Exception:  # as in-process, one bad page never stops the cycle
+            log.exception("could not ingest %s (source %s)", item.url, item.source)
+            return
+        if result.saved is not None and result.saved.article_id is not None:
+            urls = [
+                row[0]
+                for row in self.ingest.db.execute(
+                    "SELECT url FROM article_urls WHERE article_id = ?", [result.saved.article_id]
+                )
+            ]
+            if urls:
+                self.server.sadd(KNOWN_KEY, *urls)
+
+
+def ingest_cycle(config: Config, server: redis.Redis, *, wait: float = DEFAULT_WAIT) -> RunSummary:
+    """One cron cycle of the ingest side; ``lock.Locked`` if another run holds the lock."""
+    return cycle_with(
+        config, lambda ingest, health: Consumer(server, config, ingest, health).run(wait)
+    )

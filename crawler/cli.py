@@ -151,8 +151,8 @@ def _configure_logging(verbosity: int) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
-def _load(args: argparse.Namespace) -> Config:
-    config = load_config(args.config)
+def _load(args: argparse.Namespace, *, need_secrets: bool = True) -> Config:
+    config = load_config(args.config, need_secrets=need_secrets)
     from .query import compile_query
 
     problems = validate_queries(config, compile_query)
@@ -222,7 +222,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     """``newswatch crawl``: a crawl worker of distributed mode, until stopped or idle."""
     from .worker import run_worker
 
-    config = _load(args)
+    config = _load(args, need_secrets=False)
     if _redis(args) is None:
         return EXIT_PARTIAL
     run_worker(config, args.redis, idle_exit=args.idle_exit, log_level=_scrapy_level(args))
@@ -257,7 +257,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     """``newswatch match``."""
     from .matcher import Matcher
 
-    config = _load(args)
+    config = _load(args, need_secrets=False)
     matcher = Matcher.compile(config.watches)
     names = {watch.id: watch.label for watch in config.watches}
     text = sys.stdin.read() if args.text == "-" else args.text
@@ -301,7 +301,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
     from .store import open_database
 
-    config = _load(args)
+    config = _load(args, need_secrets=args.action == "deliver")
     db = open_database(config.database)
     try:
         if args.action == "deliver":
@@ -332,7 +332,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     """``newswatch review``: Datasette with the desk plugin; prints its URL, then serves."""
-    config = _load(args)
+    config = _load(args, need_secrets=False)
     if not config.database.exists():
         print(
             f"newswatch: {config.database}: no database yet; run `newswatch run -c "

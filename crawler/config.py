@@ -263,8 +263,18 @@ def _read_toml(path: Path, shown: str) -> dict[str, Any]:
         raise ConfigError([f"{shown}: cannot read: {exc}"]) from None
 
 
-def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate a config file; raise ConfigError listing every problem."""
+def load_config(
+    path: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    need_secrets: bool = True,
+) -> Config:
+    """Read and validate a config file; raise ConfigError listing every problem.
+
+    With ``need_secrets=False`` (commands that send nothing: match, review, a
+    crawl worker) a channel's unset ``*_env`` variable is not a problem and the
+    channel simply has no secret.
+    """
     env = os.environ if env is None else env
     config_path = Path(path)
     shown = str(path)
@@ -292,7 +302,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     review_url = check.url("review_url", data.get("review_url", "http://127.0.0.1:8001/"))
 
     sources = _sources(check, data.get("source", []))
-    channels = _channels(check, data.get("channel", []), env, base)
+    channels = _channels(check, data.get("channel", []), env, base, need_secrets)
     crawl = _crawl(check, data.get("crawl", {}))
     alerts = _alerts(check, data.get("alerts", {}))
     review = _review(check, data.get("review", {}))
@@ -446,7 +456,11 @@ def _watches(check: _Checker, value: object, key: str) -> list[Watch]:
 
 
 def _channels(
-    check: _Checker, value: object, env: Mapping[str, str], base: Path | None = None
+    check: _Checker,
+    value: object,
+    env: Mapping[str, str],
+    base: Path | None = None,
+    need_secrets: bool = True,
 ) -> list[Channel]:
     channels = []
     for where, table in _tables(check, "channel", value):
@@ -466,11 +480,11 @@ def _channels(
                 continue
             if key.endswith("_env"):
                 var = check.string(f"{where}.{key}", table[key], required=True)
-                if var and var not in env:
+                if var and var not in env and need_secrets:
                     check.problems.append(
                         f"{check.file}: {where}.{key}: environment variable {var} is not set"
                     )
-                elif var:
+                elif var and var in env:
                     secrets[key[: -len("_env")]] = env[var]
             elif key == "timeout":
                 options[key] = check.number(f"{where}.{key}", table[key], float, 1)

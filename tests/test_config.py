@@ -160,3 +160,16 @@ def test_check_ok(tmp_path: Path) -> None:
     result = run_cli("check", "--json", "-c", str(path), env={"PATH": "/usr/bin:/bin", **ENV})
     assert result.returncode == 0, result.stderr
     assert '"watches": 2' in result.stdout
+
+
+def test_commands_that_send_nothing_do_not_need_secrets(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    bare = {"PATH": "/usr/bin:/bin"}
+    check = run_cli("check", "-c", str(path), env=bare)
+    assert check.returncode == 2
+    assert "channel[0].url_env: environment variable NW_TEST_HOOK_URL is not set" in check.stderr
+    match = run_cli("match", "--json", "-c", str(path), "Aiman Umarova spoke", env=bare)
+    assert match.returncode == 0, match.stderr
+    assert '"watch_id": "aiman-umarova"' in match.stdout
+    config = load_config(path, env={}, need_secrets=False)
+    assert config.channel("hook").secrets == {}

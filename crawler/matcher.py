@@ -34,7 +34,7 @@ from .inflect import kazakh_suffixes, other_gender, strip_kazakh_suffix
 from .models import Hit
 from .namelists import given_names
 from .query import Query, compile_query
-from .textnorm import Folded, Tokens, fold, fold_key, tokenize, word_end
+from .textnorm import Folded, Tokens, fold, fold_key, tokenize, word_end, words_between
 from .translit import is_cyrillic, to_latin
 from .typos import TypoIndex
 from .variants import (
@@ -526,14 +526,10 @@ class Matcher:
             first = tokens.token_at(start)
             stop = tokens.token_at(end - 1) + 1
             for term, spans in context:
-                for c_first, c_stop in spans:
-                    if c_first >= stop:
-                        between = c_first - stop
-                    elif first >= c_stop:
-                        between = first - c_stop
-                    else:
-                        continue  # the surname itself is not its own context
-                    if between <= CONTEXT_WINDOW:
+                for context_span in spans:
+                    # The surname itself is not its own context (an overlap is None).
+                    between = words_between((first, stop), context_span)
+                    if between is not None and between <= CONTEXT_WINDOW:
                         span = tokens.folded.span(start, end)
                         word = tokens.folded.original[slice(*span)]
                         reason = f"surname {word!r} near context {term!r}"

@@ -23,7 +23,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from .textnorm import Tokens, fold, is_word_char
+from .textnorm import Tokens, fold, is_word_char, words_between
 
 Span = tuple[int, int]  # token positions [first, stop)
 
@@ -166,13 +166,9 @@ class _Near(_Node):
             lo = bisect_left(right_starts, l_start - n - longest)
             hi = bisect_right(right_starts, l_stop + n)
             for r_start, r_stop in right[lo:hi]:
-                if r_start >= l_stop:
-                    between = r_start - l_stop
-                elif l_start >= r_stop:
-                    between = l_start - r_stop
-                else:
-                    continue  # the same words cannot stand on both sides
-                if between <= n:
+                # The same words cannot stand on both sides (an overlap is None).
+                between = words_between((l_start, l_stop), (r_start, r_stop))
+                if between is not None and between <= n:
                     spans.add((min(l_start, r_start), max(l_stop, r_stop)))
         return sorted(spans) or None
 

@@ -303,6 +303,15 @@ class Tokens:
         return self.folded.span(self.starts[first], self.ends[stop - 1])
 
 
+def words_between(a: tuple[int, int], b: tuple[int, int]) -> int | None:
+    """Words between two token spans ``[first, stop)``, either order; None if they overlap."""
+    if b[0] >= a[1]:
+        return b[0] - a[1]
+    if a[0] >= b[1]:
+        return a[0] - b[1]
+    return None
+
+
 def tokenize(text: str | Folded) -> Tokens:
     """Split a text (folding it first if given a plain string) into words."""
     return Tokens(fold(text) if isinstance(text, str) else text)

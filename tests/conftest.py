@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from alerts.payload import AlertMessage
+
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
 WEB_ROOT = DATA / "web"
@@ -65,6 +67,18 @@ class WebServer:
         self.client.close()
 
 
+def stop_process(process: subprocess.Popen[str], timeout: float = 10) -> None:
+    """Terminate a server subprocess, kill it if it lingers, and close its pipe."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
 def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
     """Read the server's first stdout line, or fail after ``timeout`` seconds."""
     lines: queue.Queue[str] = queue.Queue()
@@ -103,14 +117,7 @@ def serve_web(root: Path) -> Iterator[WebServer]:
     finally:
         if server is not None:
             server.close()
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_process(process, timeout=5)
 
 
 # --- a real SMTP server (aiosmtpd) with TLS from a CA the tests generate ---------------------
@@ -340,3 +347,25 @@ def config_for(tmp_path: Path, channels: Any, watches: Any) -> Any:
         watches=tuple(watches),
         channels=tuple(channels),
     )
+
+
+def alert_message(**fields: Any) -> AlertMessage:
+    """An ``AlertMessage`` for channel tests: Serikzhan Bilash in Orda, overridable per field."""
+    base: dict[str, Any] = {
+        "id": "nw_0123456789abcdef0123456789abcdef",
+        "timestamp": "2026-11-16T08:05:00Z",
+        "watch_id": "serikzhan-bilash",
+        "watch_name": "Serikzhan Bilash",
+        "story_id": 3,
+        "url": "https://orda.kz/bilash",
+        "title": "Activist Serikzhan Bilash freed",
+        "source": "orda",
+        "published_at": "2026-11-16T08:00:00Z",
+        "language": "ru",
+        "matched": "Серікжан Біләш",
+        "snippet": "Activist Serikzhan Bilash said he was freed.",
+        "confidence": 0.9,
+        "also_reported_by": ("https://a.kz/1",),
+    }
+    return AlertMessage(**{**base, **fields})
+

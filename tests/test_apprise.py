@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from alerts import (
-    AlertMessage,
     AppriseChannel,
     ChannelSetupError,
     Notice,
@@ -22,23 +21,11 @@ from alerts import (
 )
 from crawler.config import Channel, Watch
 from crawler.store import open_database
-from tests.conftest import WebServer, config_for, save_hit
+from tests.conftest import WebServer, alert_message, config_for, save_hit
 
-MESSAGE = AlertMessage(
-    id="nw_0123456789abcdef0123456789abcdef",
-    timestamp="2026-11-16T08:05:00Z",
-    watch_id="serikzhan-bilash",
-    watch_name="Serikzhan Bilash",
-    story_id=3,
-    url="https://orda.kz/bilash",
+MESSAGE = alert_message(
     title="Bilash freed *bold* <b>x</b>",
-    source="orda",
-    published_at="2026-11-16T08:00:00Z",
-    language="ru",
-    matched="Серікжан Біләш",
     snippet="Activist Serikzhan Bilash said " + "word " * 400,
-    confidence=0.9,
-    also_reported_by=("https://a.kz/1",),
 )
 
 

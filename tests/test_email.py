@@ -23,21 +23,24 @@ from alerts.digest import latest_slot
 from alerts.mail import header
 from crawler.config import Channel, Config, ConfigError, Watch, load_config
 from crawler.store import iso, open_database
-from tests.conftest import MailServer, MailServers, TlsFiles, config_for, free_port, save_hit
+from tests.conftest import (
+    MailServer,
+    MailServers,
+    TlsFiles,
+    alert_message,
+    config_for,
+    free_port,
+    save_hit,
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PUBLISHED = iso(NOW - timedelta(hours=1))
 
-MESSAGE = AlertMessage(
-    id="nw_0123456789abcdef0123456789abcdef",
-    timestamp="2026-11-16T08:05:00Z",
+MESSAGE = alert_message(
     watch_id="aiman-umarova",
     watch_name="Aiman Umarova",
-    story_id=3,
     url="https://orda.kz/umarova?id=1&lang=ru",
     title="Lawyer Aiman Umarova appeals",
-    source="orda",
-    published_at="2026-11-16T08:00:00Z",
     language="en",
     matched="Aiman Umarova",
     snippet="Human-rights lawyer Aiman Umarova said the appeal is filed.",

@@ -25,7 +25,7 @@ from crawler.models import Article, Hit
 from crawler.review import metadata, register
 from crawler.review.queries import Filters, load_queue
 from crawler.store import open_database, record_source_failure, record_source_ok, save_article
-from tests.conftest import STARTUP_TIMEOUT, _first_line
+from tests.conftest import STARTUP_TIMEOUT, _first_line, stop_process
 
 register()
 
@@ -658,14 +658,7 @@ def running_desk(config: Path, env: dict[str, str]) -> Iterator[str]:
         assert found, f"unexpected first line {line!r}"
         yield found.group(1)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_process(process)
 
 
 def test_newswatch_review_serves_the_desk(newsroom: tuple[Path, dict[str, int]]) -> None:

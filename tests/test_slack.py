@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from alerts import (
-    AlertMessage,
     PermanentError,
     RateLimited,
     RetryableError,
@@ -24,22 +23,13 @@ from alerts.slack import SECTION_LIMIT, escape, render
 from alerts.state import enable_channels
 from crawler.config import Channel, Watch
 from crawler.store import open_database
-from tests.conftest import config_for, save_hit
+from tests.conftest import alert_message, config_for, save_hit
 
-MESSAGE = AlertMessage(
-    id="nw_0123456789abcdef0123456789abcdef",
-    timestamp="2026-11-16T08:05:00Z",
-    watch_id="serikzhan-bilash",
-    watch_name="Serikzhan Bilash",
-    story_id=3,
+MESSAGE = alert_message(
     url="https://orda.kz/bilash?id=1&lang=ru",
     title="<!channel> & <b>Bilash</b> freed",
     source="orda <kz>",
-    published_at="2026-11-16T08:00:00Z",
-    language="ru",
-    matched="Серікжан Біләш",
     snippet="Activist <@U123> Serikzhan Bilash <!here> said & left",
-    confidence=0.9,
     also_reported_by=("https://a.kz/1", "https://b.kz/2"),
 )
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from alerts import (
-    AlertMessage,
     ChannelSetupError,
     ChannelUnreachable,
     PermanentError,
@@ -30,21 +29,18 @@ from alerts.webhook import parse_retry_after
 from crawler.config import Channel, Config, Watch
 from crawler.models import Article, Hit
 from crawler.store import open_database, save_article
+from tests.conftest import alert_message
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 # Stored articles are an hour old: news, not backfill.
 PUBLISHED = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-MESSAGE = AlertMessage(
-    id="nw_0123456789abcdef0123456789abcdef",
-    timestamp="2026-11-16T08:05:00Z",
+MESSAGE = alert_message(
     watch_id="rusafa-women",
     watch_name="rusafa-women",
     story_id=7,
     url="https://orda.kz/rusafa",
     title="Six Kazakhstani women in Rusafa prison",
-    source="orda",
-    published_at="2026-11-16T08:00:00Z",
     language="en",
     matched="Rusafa … Kazakhstani … women",
     snippet="six Kazakhstani women in Rusafa prison, activist Zhanna Umirova said",

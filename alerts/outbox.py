@@ -97,6 +97,7 @@ _DUE = (
     "((status IN ('pending', 'failed') AND COALESCE(next_attempt_at, '') <= :now)"
     " OR (status = 'sending' AND COALESCE(lease_until, '') <= :now))"
 )
+WITHDRAWN = "withdrawn: an editor marked this story irrelevant for the watch"
 _ROW = (
     "id",
     "idempotency_key",
@@ -357,6 +358,7 @@ class _Delivery:
 
     def plan(self) -> None:
         """Group the due rows by channel; leave out channels that cannot or may not send."""
+        self.withdraw_irrelevant()
         due = self.db.execute(
             "SELECT id, channel, watch_id, created_at FROM alerts "
             f"WHERE {_DUE} ORDER BY COALESCE(next_attempt_at, ''), id",
@@ -403,6 +405,24 @@ class _Delivery:
                     self.digest_rows.setdefault(channel_id, []).append((alert_id, created_at))
                 else:
                     self.one_by_one.setdefault(channel_id, []).append(alert_id)
+
+    def withdraw_irrelevant(self) -> None:
+        """Due alerts whose story an editor has since marked irrelevant for the watch: dead.
+
+        Queueing already skips such stories; this catches alerts queued before
+        the verdict. They end dead (not sent) with the reason in ``last_error``,
+        so ``alerts retry`` cannot send them either.
+        """
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE alerts SET status = 'dead', lease_until = NULL, last_error = "
+                f"'{WITHDRAWN}' WHERE {_DUE} AND story_id IS NOT NULL AND EXISTS ("
+                "SELECT 1 FROM hits WHERE hits.watch_id = alerts.watch_id "
+                "AND hits.story_id = alerts.story_id AND hits.status = 'irrelevant')",
+                {"now": iso(self.start)},
+            )
+        if cursor.rowcount:
+            log.info("alerts: %d alert(s) withdrawn: story marked irrelevant", cursor.rowcount)
 
     def _sender(self, channel_id: str, waiting: int) -> Sender | None:
         if channel_id in self.ready:

@@ -565,3 +565,24 @@ def test_cli_status_and_retry_show_and_reenable_a_disabled_channel(
     assert json.loads(capsys.readouterr().out) == {"requeued": 0, "enabled_channels": ["hook"]}
     assert main(["alerts", "deliver", "--json", "-c", config_path]) == 0
     assert json.loads(capsys.readouterr().out)["sent"] == 1
+
+
+def test_an_alert_queued_before_its_story_was_marked_irrelevant_is_withdrawn(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any
+) -> None:
+    name = hook_name()
+    config = make_config(tmp_path, [webhook("hook", web.hook_url(name))], ["hook"])
+    store(db, config, "https://orda.kz/withdrawn")
+    db.execute("UPDATE hits SET status = 'irrelevant'")
+    db.conn.commit()
+
+    report = deliver(db, config, now=START)
+    assert report.sent == 0
+    assert web.hook_requests(name) == []
+    row = alerts(db)[0]
+    assert row["status"] == "dead"
+    assert row["last_error"].startswith("withdrawn: an editor marked this story irrelevant")
+    retry_dead(db, now=START)  # a re-queued withdrawn alert is withdrawn again, never sent
+    deliver(db, config, now=START + timedelta(hours=1))
+    assert web.hook_requests(name) == [] and alerts(db)[0]["status"] == "dead"
+

@@ -39,6 +39,6 @@ def run_demo(directory: Path, *, verbose: int = 0) -> int:
     print("open the review desk on what was found:")
     print(
         f"  newswatch review -c {shlex.quote(str(config_path))}   "
-        "# then browse http://127.0.0.1:8001/"
+        "# then browse http://127.0.0.1:8001/-/newswatch/"
     )
     return summary.exit_code

@@ -30,7 +30,7 @@ from .payload import (
     redact,
     redacted,
 )
-from .signing import SignatureError, sign, signed_headers, verify
+from .signing import SignatureError, new_secret, sign, signed_headers, verify
 from .slack import SlackChannel
 from .source_alerts import source_alerts
 from .state import enable_channels, note_run
@@ -66,6 +66,7 @@ __all__ = [
     "is_backfill",
     "load_message",
     "make_channel",
+    "new_secret",
     "note_run",
     "redact",
     "redacted",

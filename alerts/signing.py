@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Mapping
 
@@ -21,6 +22,11 @@ TOLERANCE = 5 * 60  # seconds a receiver accepts between the timestamp and its c
 
 class SignatureError(ValueError):
     """A secret is malformed (the message never repeats the secret)."""
+
+
+def new_secret(size: int = 32) -> str:
+    """A fresh signing secret: ``whsec_`` + base64 of ``size`` random bytes (at least 24)."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(max(size, 24))).decode("ascii")
 
 
 def secret_key(secret: str) -> bytes:

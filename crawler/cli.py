@@ -10,12 +10,14 @@ import argparse
 import json
 import logging
 import os
+import shlex
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Config, ConfigError, load_config, validate_queries
+from .config import Config, ConfigError, config_warnings, load_config, validate_queries
 
 if TYPE_CHECKING:
     import redis
@@ -28,45 +30,82 @@ DEFAULT_CONFIG = "newswatch.toml"
 log = logging.getLogger("newswatch")
 
 
+ALERT_ACTIONS = {
+    "deliver": (
+        "send the alerts that are due now",
+        "Send every alert whose time has come (new ones, retries whose backoff has "
+        "passed, digests whose slot has come), each channel on its own; exit 1 if a "
+        "delivery failed (it stays queued and is retried later).",
+    ),
+    "status": (
+        "count the outbox: pending, sending, failed, dead, sent",
+        "Show how many alerts are pending, being sent, failed (to be retried), dead "
+        "(given up) and sent; the oldest pending one and its age; channels disabled "
+        "or resting. Sends nothing.",
+    ),
+    "retry": (
+        "re-queue dead alerts and re-enable disabled channels",
+        "Put every dead alert back in the queue with a fresh set of attempts, and "
+        "re-enable channels that were disabled (HTTP 410, a Slack channel gone, a "
+        "mail server refusing the login); the next run or `alerts deliver` sends them.",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser; the README documents every command and option it defines."""
+    """The argument parser; the README documents every command and option it defines.
+
+    ``-c/--config`` and ``-v/--verbose`` are accepted before or after the command.
+    """
     parser = argparse.ArgumentParser(
         prog="newswatch",
         description="Watch news sites and feeds for named people and cases; alert staff.",
+        epilog="Start with `newswatch demo`, or `newswatch init DIR` for a config of your own.",
     )
     parser.add_argument("--version", action="version", version="newswatch 0.1.0")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _common_options(parser, top=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, help_text: str, *, config: bool = True) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument(
-            "-v",
-            "--verbose",
-            action="count",
-            default=0,
-            help="more logging: -v info, -vv debug (default: warnings only)",
+    def command(
+        name: str, help_text: str, parent: argparse._SubParsersAction[Any] = commands, **kw: Any
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = parent.add_parser(
+            name, help=help_text, description=kw.pop("description", help_text), **kw
         )
-        if config:
-            sub.add_argument(
-                "-c",
-                "--config",
-                default=os.environ.get("NEWSWATCH_CONFIG", DEFAULT_CONFIG),
-                help="config file (default: $NEWSWATCH_CONFIG or newswatch.toml)",
-            )
+        _common_options(sub)
         return sub
 
-    demo = command("demo", "run the whole job offline on the embedded demo site", config=False)
+    demo = command("demo", "run the whole job offline on the embedded demo site")
     demo.add_argument(
         "--dir",
         default="newswatch-demo",
         help="where the demo writes its config and database (default: %(default)s)",
     )
 
+    init = command(
+        "init",
+        "write a commented starter config, watchlist and env file into a folder",
+        description="Write newswatch.toml, watchlist.toml and newswatch.env (mode 0600, "
+        "with a fresh webhook signing secret) into DIR, ready for `newswatch check`. "
+        "Existing files are left alone unless --force.",
+    )
+    init.add_argument("dir", nargs="?", default=".", help="the folder (default: the current one)")
+    init.add_argument("--force", action="store_true", help="overwrite files that exist")
+
+    command(
+        "secret",
+        "print a fresh webhook signing secret (whsec_ + base64 of 32 random bytes)",
+    )
+
     run = command("run", "one cron cycle: fetch, match, dedup, store, deliver")
     run.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
     check = command("check", "validate the config and watchlist")
-    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"ok": ..., "errors": [...], "warnings": [...]} as JSON',
+    )
 
     match = command("match", "show which watches match a text, and why")
     match.add_argument("text", help="the text to match, or - to read standard input")
@@ -80,12 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     alerts = command("alerts", "deliver pending alerts, show the outbox, re-queue dead alerts")
-    alerts.add_argument(
-        "action",
-        choices=["deliver", "status", "retry"],
-        help="deliver: send what is due; status: counts; retry: re-queue dead",
-    )
-    alerts.add_argument("--json", action="store_true", help="print the result as JSON")
+    actions = alerts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, (help_text, description) in ALERT_ACTIONS.items():
+        sub = command(action, help_text, actions, description=description)
+        sub.add_argument("--json", action="store_true", help="print the result as JSON")
 
     review = command("review", "serve the review desk (Datasette) over the database")
     review.add_argument(
@@ -114,21 +151,60 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (ingest, crawl):
         sub.add_argument(
             "--redis",
-            default=os.environ.get("NEWSWATCH_REDIS_URL"),
-            help="Redis URL, e.g. redis://host:6379/0 (default: $NEWSWATCH_REDIS_URL)",
+            default=None,
+            help="Redis URL, e.g. redis://host:6379/0 (default: $NEWSWATCH_REDIS_URL, "
+            "also read from the config's env_file)",
         )
     return parser
 
 
+def _common_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """-c and -v, on the top parser and on every command; the two places are merged."""
+    # Separate destinations, so `newswatch -c a.toml run` is not undone by the
+    # command's own default, and `-v run -v` counts both.
+    parser.add_argument(
+        "-c",
+        "--config",
+        dest="top_config" if top else "config",
+        default=argparse.SUPPRESS if not top else None,
+        metavar="FILE",
+        help="config file (default: $NEWSWATCH_CONFIG, else newswatch.toml)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        dest="top_verbose" if top else "verbose",
+        action="count",
+        default=argparse.SUPPRESS if not top else 0,
+        help="more logging: -v info, -vv debug (default: warnings only)",
+    )
+
+
+def _resolve_common(args: argparse.Namespace) -> None:
+    """Merge -c/-v given before and after the command; note where the config came from."""
+    args.verbose = int(getattr(args, "top_verbose", 0) or 0) + int(getattr(args, "verbose", 0))
+    given = getattr(args, "config", None) or args.top_config
+    args.config_named = bool(given or os.environ.get("NEWSWATCH_CONFIG"))
+    args.config = given or os.environ.get("NEWSWATCH_CONFIG") or DEFAULT_CONFIG
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``newswatch`` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:  # plain `newswatch`: what can it do?
+        parser.print_help()
+        return EXIT_OK
+    _resolve_common(args)
     _configure_logging(args.verbose)
     try:
         return int(COMMANDS[args.command](args))
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"newswatch: {problem}", file=sys.stderr)
+        if getattr(args, "json", False) and args.command == "check":
+            _print_json({"ok": False, "config": str(args.config), "errors": exc.problems})
+        else:
+            for problem in exc.problems:
+                print(f"newswatch: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
@@ -152,6 +228,15 @@ def _configure_logging(verbosity: int) -> None:
 
 
 def _load(args: argparse.Namespace, *, need_secrets: bool = True) -> Config:
+    """The validated config named by the arguments; ConfigError says how to name one."""
+    if not Path(args.config).exists():
+        where = "" if args.config_named else f" in {Path.cwd()}"
+        raise ConfigError(
+            [
+                f"{args.config}: no such config file{where}; name one with -c FILE or "
+                "$NEWSWATCH_CONFIG, or write a starter with `newswatch init DIR`"
+            ]
+        )
     config = load_config(args.config, need_secrets=need_secrets)
     from .query import compile_query
 
@@ -191,15 +276,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .cycle import run_cycle
 
     config = _load(args)
+    for warning in config_warnings(config):
+        log.warning("%s", warning)
     return _cycle(args, lambda: run_cycle(config, log_level=_scrapy_level(args)))
 
 
-def _redis(args: argparse.Namespace) -> redis.Redis | None:
-    """The checked Redis client for ``--redis``, or None after printing why there is none."""
+def _redis(args: argparse.Namespace, config: Config) -> redis.Redis | None:
+    """The checked Redis client for ``--redis``, or None after printing why there is none.
+
+    Without ``--redis`` the URL comes from ``NEWSWATCH_REDIS_URL``, in the
+    environment or the config's env file; ``args.redis`` is set to what was used.
+    """
     from .distributed import RedisUnavailable, connect
 
+    args.redis = args.redis or config.getenv("NEWSWATCH_REDIS_URL")
     if not args.redis:
-        raise ConfigError(["--redis: required (or set NEWSWATCH_REDIS_URL)"])
+        raise ConfigError(
+            ["--redis: required (or set NEWSWATCH_REDIS_URL, in the environment or env_file)"]
+        )
     try:
         return connect(args.redis)
     except RedisUnavailable as exc:
@@ -212,7 +306,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .distributed import ingest_cycle
 
     config = _load(args)
-    server = _redis(args)
+    server = _redis(args, config)
     if server is None:
         return EXIT_PARTIAL
     return _cycle(args, lambda: ingest_cycle(config, server, wait=args.wait))
@@ -223,7 +317,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from .worker import run_worker
 
     config = _load(args, need_secrets=False)
-    if _redis(args) is None:
+    if _redis(args, config) is None:
         return EXIT_PARTIAL
     run_worker(config, args.redis, idle_exit=args.idle_exit, log_level=_scrapy_level(args))
     return EXIT_OK
@@ -235,6 +329,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     config = _load(args)
     Matcher.compile(config.watches)
+    warnings = config_warnings(config)
     result = {
         "ok": True,
         "config": str(config.path),
@@ -242,10 +337,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         "sources": len(config.sources),
         "watches": len(config.watches),
         "channels": len(config.channels),
+        "errors": [],
+        "warnings": warnings,
     }
     if args.json:
         _print_json(result)
     else:
+        for warning in warnings:
+            print(f"newswatch: warning: {warning}", file=sys.stderr)
         print(
             f"{config.path}: ok: {result['sources']} sources, {result['watches']} watches, "
             f"{result['channels']} channels; database {config.database}"
@@ -353,7 +452,54 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """``newswatch demo``: serve the embedded site, crawl it, match, store, print alerts."""
     from .demo import run_demo
 
-    return run_demo(Path(args.dir), verbose=args.verbose)
+    return run_demo(Path(args.dir), verbose=args.verbose, program=program())
+
+
+def program(*, absolute: bool = False) -> str:
+    """How to start newswatch again the way the user just did, for commands we print.
+
+    ``newswatch`` when that name on $PATH is this program; else the path it was
+    started by (``.venv/bin/newswatch``), or ``python -m crawler.cli``.
+    """
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else "newswatch"
+    path = Path(argv0)
+    if path.name in ("cli.py", "__main__.py", "-c"):
+        return f"{shlex.quote(sys.executable)} -m crawler.cli"
+    found = shutil.which(path.name)
+    if not absolute and found and Path(found).resolve() == path.resolve():
+        return path.name
+    return shlex.quote(str(path.absolute() if absolute else path))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """``newswatch init``: starter config, watchlist and env file, and what to do next."""
+    from .starter import write_starter
+
+    directory = Path(args.dir)
+    written = write_starter(directory, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    config = shlex.quote(str(directory / "newswatch.toml"))
+    folder = shlex.quote(str(directory.absolute()))
+    print(
+        f"""
+next:
+  1. edit {shlex.quote(str(directory / "watchlist.toml"))} (who you watch) and the sources in \
+{config}
+  2. {program()} check -c {config}
+  3. {program()} run -c {config}
+  4. from cron, every 15 minutes (crontab -e):
+     */15 * * * * cd {folder} && {program(absolute=True)} run -c newswatch.toml >> run.log 2>&1"""
+    )
+    return EXIT_OK
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    """``newswatch secret``: a fresh Standard Webhooks signing secret on standard output."""
+    from alerts.signing import new_secret
+
+    print(new_secret())
+    return EXIT_OK
 
 
 COMMANDS = {
@@ -363,6 +509,8 @@ COMMANDS = {
     "alerts": cmd_alerts,
     "review": cmd_review,
     "demo": cmd_demo,
+    "init": cmd_init,
+    "secret": cmd_secret,
     "ingest": cmd_ingest,
     "crawl": cmd_crawl,
 }

@@ -135,6 +135,12 @@ class Config:
     review_url: str = "http://127.0.0.1:8001/"
     review: ReviewSettings = ReviewSettings()
     dedup: DedupSettings = DedupSettings()
+    # The environment the config was read with: the process's, over the env file's.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def getenv(self, name: str) -> str:
+        """A variable from the process environment or the env file ('' if set in neither)."""
+        return os.environ.get(name) or self.env.get(name) or ""
 
     def channel(self, channel_id: str) -> Channel:
         """The channel with this id (KeyError if none)."""
@@ -295,14 +301,17 @@ def load_config(
             "review_url",
             "review",
             "dedup",
+            "env_file",
         },
     )
+    env = _with_env_file(check, base, data.get("env_file"), env)
+    env_file = str(data.get("env_file") or "")
 
     database = check.string("database", data.get("database", "newswatch.db"))
     review_url = check.url("review_url", data.get("review_url", "http://127.0.0.1:8001/"))
 
     sources = _sources(check, data.get("source", []))
-    channels = _channels(check, data.get("channel", []), env, base, need_secrets)
+    channels = _channels(check, data.get("channel", []), env, base, need_secrets, env_file)
     crawl = _crawl(check, data.get("crawl", {}))
     alerts = _alerts(check, data.get("alerts", {}))
     review = _review(check, data.get("review", {}))
@@ -342,7 +351,70 @@ def load_config(
         review_url=review_url or "http://127.0.0.1:8001/",
         review=review,
         dedup=dedup,
+        env=env,
     )
+
+
+def _with_env_file(
+    check: _Checker, base: Path, value: object, env: Mapping[str, str]
+) -> Mapping[str, str]:
+    """``env`` over the variables of the config's ``env_file`` (dotenv syntax), if it names one.
+
+    The file holds secrets, so it must be private to its owner (mode 0600): one
+    that group or others may read is refused. Variables already set in ``env``
+    win; values are never put in a message.
+    """
+    if value is None:
+        return env
+    name = check.string("env_file", value, required=True)
+    if not name:
+        return env
+    path = Path(name) if Path(name).is_absolute() else base / name
+    try:
+        values = read_env_file(path)
+    except ConfigError as exc:
+        check.problems.extend(f"{check.file}: env_file: {problem}" for problem in exc.problems)
+        return env
+    return {**values, **env}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables of a dotenv file (``KEY=value``, ``export KEY="value"``, ``# comments``).
+
+    No ``${VAR}`` expansion: a password holding ``$`` stays as written. Raises
+    ConfigError naming the file and line of every problem, and for a file that
+    group or others may read (``chmod 600`` it). Values never reach a message.
+    """
+    from dotenv.parser import parse_stream
+
+    shown = str(path)
+    try:
+        mode = path.stat().st_mode
+        if os.name == "posix" and mode & 0o077:
+            raise ConfigError(
+                [
+                    f"{shown}: group or others may read this file of secrets "
+                    f"(mode {mode & 0o777:04o}); run: chmod 600 {shown}"
+                ]
+            )
+        with path.open(encoding="utf-8") as handle:
+            bindings = list(parse_stream(handle))
+    except FileNotFoundError:
+        raise ConfigError([f"{shown}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{shown}: cannot read: {type(exc).__name__}"]) from None
+    problems = [
+        f"{shown}: line {binding.original.line}: expected KEY=value (dotenv syntax)"
+        for binding in bindings
+        if binding.error
+    ]
+    if problems:
+        raise ConfigError(problems)
+    return {
+        binding.key: binding.value
+        for binding in bindings
+        if binding.key is not None and binding.value is not None
+    }
 
 
 def _tables(check: _Checker, key: str, value: object) -> list[tuple[str, dict[str, Any]]]:
@@ -461,6 +533,7 @@ def _channels(
     env: Mapping[str, str],
     base: Path | None = None,
     need_secrets: bool = True,
+    env_file: str = "",
 ) -> list[Channel]:
     channels = []
     for where, table in _tables(check, "channel", value):
@@ -483,6 +556,7 @@ def _channels(
                 if var and var not in env and need_secrets:
                     check.problems.append(
                         f"{check.file}: {where}.{key}: environment variable {var} is not set"
+                        + (f" (nor in env_file {env_file})" if env_file else "")
                     )
                 elif var and var in env:
                     secrets[key[: -len("_env")]] = env[var]
@@ -686,3 +760,28 @@ def validate_queries(config: Config, compile_query: Callable[[str], object]) -> 
                 except ValueError as exc:
                     problems.append(f"{watch.origin}.{key}: {exc}")
     return problems
+
+
+def config_warnings(config: Config) -> list[str]:
+    """What a valid config still lacks for a useful run: sources, watches, channels.
+
+    None of these stops a run; each is one line naming the file and what to add.
+    """
+    shown = str(config.path)
+    warnings = []
+    if not config.sources:
+        warnings.append(
+            f"{shown}: no [[source]]: nothing will be fetched (add a feed or a site source)"
+        )
+    if not config.watches:
+        warnings.append(
+            f"{shown}: no [[watch]] here or in its watchlist files: nothing will be matched"
+        )
+    if not config.channels:
+        warnings.append(f"{shown}: no [[channel]]: hits are stored but no alert is sent")
+    for watch in config.watches:
+        if not watch.channels and config.channels:
+            warnings.append(
+                f"{watch.origin}.channels: empty: hits for {watch.id!r} are stored, never sent"
+            )
+    return warnings

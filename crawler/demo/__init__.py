@@ -14,8 +14,12 @@ SITE = HERE / "site"
 CONFIG = HERE / "newswatch.toml"
 
 
-def run_demo(directory: Path, *, verbose: int = 0) -> int:
-    """Serve the demo site on a free local port, run one cycle on it, say what to do next."""
+def run_demo(directory: Path, *, verbose: int = 0, program: str = "newswatch") -> int:
+    """Serve the demo site on a free local port, run one cycle on it, say what to do next.
+
+    ``program`` is how the user started newswatch (``.venv/bin/newswatch``), so
+    the command printed at the end works as it is.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     server, base = serve(SITE)
     try:
@@ -38,7 +42,7 @@ def run_demo(directory: Path, *, verbose: int = 0) -> int:
     print(f"database: {config.database}")
     print("open the review desk on what was found:")
     print(
-        f"  newswatch review -c {shlex.quote(str(config_path))}   "
+        f"  {program} review -c {shlex.quote(str(config_path))}   "
         "# then browse http://127.0.0.1:8001/-/newswatch/"
     )
     return summary.exit_code

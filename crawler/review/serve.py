@@ -67,16 +67,18 @@ def serve(config: Config, *, host: str, port: int, verbose: int = 0) -> int:
     from datasette.app import Datasette
 
     env = config.review.password_env
-    if env and not os.environ.get(env):
+    if env and not config.getenv(env):
         raise ConfigError(
             [f"{config.path}: review.password_env: environment variable {env} is not set"]
         )
+    if env:  # the desk reads it per request, from this process's environment
+        os.environ.setdefault(env, config.getenv(env))
     open_database(config.database).close()  # brings an older file up to the current schema
     register()
     datasette = Datasette(
         [str(config.database)],
         metadata=metadata(config),
-        secret=os.environ.get("DATASETTE_SECRET") or None,
+        secret=config.getenv("DATASETTE_SECRET") or None,
         settings={"sql_time_limit_ms": 3000},
     )
     asyncio.run(datasette.invoke_startup())

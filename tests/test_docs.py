@@ -38,5 +38,12 @@ def test_every_command_and_option_is_in_the_readme() -> None:
 def test_readme_gives_the_two_setup_commands() -> None:
     assert "pip install -e . && .venv/bin/newswatch demo" in README
     assert "pip install -e '.[test]' && .venv/bin/python -m pytest" in README
+    # CI runs both verbatim: it reads them from the README's "Two commands" block.
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
-    assert ".venv/bin/python -m pytest" in ci
+    assert 'bash -c "$demo_command"' in ci and 'bash -c "$test_command"' in ci
+    assert "pip install -q --upgrade pip" not in ci  # a newcomer's pip is the bundled one
+    block = README.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    lines = block.splitlines()
+    for number in ("1", "2"):
+        index = next(i for i, line in enumerate(lines) if line.startswith(f"# {number}. "))
+        assert lines[index + 1].startswith("python3 -m venv .venv && ")

@@ -8,6 +8,7 @@ All problems in a file are reported together.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -183,6 +184,25 @@ CLOCK_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 ADDRESS_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
 
 
+# Sensible bounds of every numeric key (by its last name): a value outside them is a
+# mistake (a timeout of a week, a cap of a million alerts), not a preference.
+BOUNDS: dict[str, tuple[float, float | None]] = {
+    "max_articles": (1, 100_000),
+    "timeout": (1, 600),
+    "cap": (1, 10_000),
+    "port": (1, 65_535),
+    "concurrency_per_domain": (1, 64),
+    "download_timeout": (1, 600),
+    "max_page_bytes": (1024, 1024**3),
+    "retries": (0, 10),
+    "max_attempts": (1, 100),
+    "backfill_hours": (0, 24 * 366),
+    "source_failure_threshold": (1, 1000),
+    "threshold": (0, 1),
+    "window_days": (1, 3650),
+}
+
+
 class _Checker:
     """Collects problems about one file."""
 
@@ -233,14 +253,20 @@ class _Checker:
         return text
 
     def number(self, key: str, value: object, kind: type, minimum: float) -> Any:
+        """A finite number of ``kind`` within the bounds of ``key`` (see ``BOUNDS``)."""
+        low, high = BOUNDS.get(key.rpartition(".")[2], (minimum, None))
+        expected = f"a number from {low} to {high}" if high is not None else f"a number >= {low}"
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.problem(key, f"a number >= {minimum}", value)
+            self.problem(key, expected, value)
+            return None
+        if not math.isfinite(value):  # TOML allows nan and inf; no setting means either
+            self.problem(key, f"a finite number ({expected[2:]})", value)
             return None
         if kind is int and not isinstance(value, int):
             self.problem(key, "a whole number", value)
             return None
-        if value < minimum:
-            self.problem(key, f"a number >= {minimum}", value)
+        if value < low or (high is not None and value > high):
+            self.problem(key, expected, value)
             return None
         return value
 
@@ -615,8 +641,6 @@ def _email_options(
         )
     default_port = {"starttls": 587, "tls": 465}.get(str(security), 25)
     options["port"] = options.get("port") or default_port
-    if options["port"] > 65535:
-        check.problem(f"{where}.port", "a port number (1-65535)", options["port"])
     check.string(f"{where}.host", options.get("host"), required=True)
     sender = check.string(f"{where}.from", options.get("from"), required=True)
     if sender and not ADDRESS_RE.match(sender.rpartition("<")[2].rstrip(">").strip()):

@@ -173,3 +173,33 @@ def test_commands_that_send_nothing_do_not_need_secrets(tmp_path: Path) -> None:
     assert '"watch_id": "aiman-umarova"' in match.stdout
     config = load_config(path, env={}, need_secrets=False)
     assert config.channel("hook").secrets == {}
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "value", "expected"),
+    [
+        ("crawl", "download_timeout", "nan", "a finite number"),
+        ("alerts", "backfill_hours", "inf", "a finite number"),
+        ("dedup", "threshold", "-inf", "a finite number"),
+        ("crawl", "download_timeout", "86400", "a number from 1 to 600"),
+        ("crawl", "max_page_bytes", "10", "a number from 1024 to"),
+        ("crawl", "retries", "1000", "a number from 0 to 10"),
+        ("alerts", "cap", "0", "a number from 1 to 10000"),
+        ("alerts", "max_attempts", "100000", "a number from 1 to 100"),
+    ],
+)
+def test_numbers_must_be_finite_and_within_bounds(
+    tmp_path: Path, table: str, key: str, value: str, expected: str
+) -> None:
+    found = problems(tmp_path, GOOD + f"\n[{table}]\n{key} = {value}\n")
+    assert len(found) == 1, found
+    assert f"newswatch.toml: {table}.{key}: expected {expected}" in found[0]
+
+
+def test_nan_in_a_channel_or_source_number_is_refused(tmp_path: Path) -> None:
+    config = GOOD.replace('language = "ru"', 'language = "ru"\nmax_articles = nan')
+    config = config.replace('secret_env = "NW_TEST_HOOK_SECRET"',
+                            'secret_env = "NW_TEST_HOOK_SECRET"\ntimeout = inf')
+    found = problems(tmp_path, config)
+    assert any("source[0].max_articles: expected a finite number" in p for p in found), found
+    assert any("channel[0].timeout: expected a finite number" in p for p in found), found

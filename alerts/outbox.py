@@ -53,7 +53,7 @@ import sqlite_utils
 
 from crawler.config import Config
 from crawler.models import Hit
-from crawler.store import iso, parse_iso
+from crawler.store import iso, parse_iso, write_transaction
 
 from . import digest as digests
 from .channels import ChannelSetupError, make_channel
@@ -413,7 +413,7 @@ class _Delivery:
         the verdict. They end dead (not sent) with the reason in ``last_error``,
         so ``alerts retry`` cannot send them either.
         """
-        with self.db.atomic():
+        with write_transaction(self.db):
             cursor = self.db.execute(
                 "UPDATE alerts SET status = 'dead', lease_until = NULL, last_error = "
                 f"'{WITHDRAWN}' WHERE {_DUE} AND story_id IS NOT NULL AND EXISTS ("
@@ -482,7 +482,7 @@ class _Delivery:
             return self.fail([row], PermanentError(str(exc)))
         error = _call(channel_id, self.ready[channel_id].send, message)
         if error is None:
-            with self.db.atomic():
+            with write_transaction(self.db):
                 self.db.execute(
                     "UPDATE alerts SET status = 'sent', sent_at = ?, lease_until = NULL, "
                     "last_error = NULL WHERE id = ?",
@@ -595,7 +595,7 @@ class _Delivery:
         moment = self.clock()
         params = {"now": iso(moment), "lease": iso(moment + timedelta(seconds=self.lease))}
         taken: list[int] = []
-        with self.db.atomic():
+        with write_transaction(self.db):
             for alert_id in alert_ids:
                 cursor = self.db.execute(
                     "UPDATE alerts SET status = 'sending', lease_until = :lease, "
@@ -620,7 +620,7 @@ class _Delivery:
     ) -> None:
         """Record a digest or summary and mark its rows sent, in one transaction."""
         moment = iso(self.clock())
-        with self.db.atomic():
+        with write_transaction(self.db):
             cursor = self.db.execute(
                 "INSERT INTO alert_batches (channel, kind, message_id, items, created_at, sent_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -643,7 +643,7 @@ class _Delivery:
         detail = redact(error.detail, secrets)[:MAX_ERROR]
         moment = self.clock()
         outcome, rest_until = "dead", ""
-        with self.db.atomic():
+        with write_transaction(self.db):
             for row in rows:
                 outcome, next_at = _record_failure(self.db, row, error, detail, moment, self.config)
                 rest_until = max(rest_until, next_at or "")
@@ -754,7 +754,7 @@ def status(db: sqlite_utils.Database, *, now: datetime | str | None = None) -> d
 
 def retry_dead(db: sqlite_utils.Database, *, now: datetime | str | None = None) -> int:
     """Put every dead alert back in the queue, due now with a fresh attempt count."""
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute(
             "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = ?, "
             "lease_until = NULL WHERE status = 'dead'",

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from crawler.config import Config
-from crawler.store import iso
+from crawler.store import iso, write_transaction
 
 from .channels import ChannelSetupError, make_channel
 from .digest import batch_id
@@ -73,7 +73,7 @@ def source_alerts(
             except DeliveryError as exc:
                 log.warning("alerts: could not tell %r about %s: %s", operator, name, exc.detail)
                 continue
-            with db.atomic():
+            with write_transaction(db):
                 db.execute(
                     "INSERT INTO alert_sources (source, failing, since, notified_at) "
                     "VALUES (:source, :failing, :since, :now) ON CONFLICT (source) DO UPDATE SET "

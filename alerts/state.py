@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from crawler.config import Channel, Config
+from crawler.store import write_transaction
 
 DEFAULT_BACKFILL_HOURS = 24.0
 
@@ -65,7 +66,7 @@ def migrate(db: sqlite_utils.Database) -> None:
 
 def note_run(db: sqlite_utils.Database, config: Config, now: str) -> None:
     """At the start of a run: remember each watch's first run and the backfill setting."""
-    with db.atomic():
+    with write_transaction(db):
         for watch in config.watches:
             db.execute(
                 "INSERT OR IGNORE INTO alert_watches (watch_id, first_run_at) VALUES (?, ?)",
@@ -129,7 +130,7 @@ def channel_states(db: sqlite_utils.Database) -> dict[str, ChannelState]:
 
 def disable_channel(db: sqlite_utils.Database, channel: Channel, reason: str, now: str) -> None:
     """Stop sending to a channel until it is re-enabled or its settings change."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "INSERT INTO alert_channels (channel, disabled_at, disabled_reason, config_hash) "
             "VALUES (:channel, :now, :reason, :hash) ON CONFLICT (channel) DO UPDATE SET "
@@ -140,7 +141,7 @@ def disable_channel(db: sqlite_utils.Database, channel: Channel, reason: str, no
 
 def rest_channel(db: sqlite_utils.Database, channel_id: str, until: str) -> None:
     """Send nothing to a channel before ``until`` (it answered 429 with Retry-After)."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "INSERT INTO alert_channels (channel, rest_until) VALUES (?, ?) "
             "ON CONFLICT (channel) DO UPDATE SET rest_until = MAX(COALESCE(rest_until, ''), "
@@ -161,7 +162,7 @@ def enable_channels(
         ).fetchall()
         if wanted is None or row[0] in wanted
     ]
-    with db.atomic():
+    with write_transaction(db):
         for name in names:
             db.execute(
                 "UPDATE alert_channels SET disabled_at = NULL, disabled_reason = NULL, "

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
-from .store import iso
+from .store import iso, write_transaction
 
 __all__ = [
     "MAX_ROWS",
@@ -218,7 +218,7 @@ class StoryIndex:
         """
         index = cls(threshold, window_days)
         cutoff = iso((now or datetime.now(UTC)) - timedelta(days=window_days))
-        with db.atomic():
+        with write_transaction(db):
             db.execute("DELETE FROM article_signatures WHERE seen_at < ?", [cutoff])
             _recompute_other_schemes(db)
         count = int(db.execute("SELECT COUNT(*) FROM article_signatures").fetchone()[0])

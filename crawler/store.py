@@ -3,13 +3,20 @@
 One file holds the whole state (sources, articles, stories, hits, alerts,
 runs). It is opened in WAL mode with ``synchronous=FULL`` so that an alert row
 committed together with its hit survives a crash. Writes that belong together
-(an article, its hits and their outbox rows) happen in one ``atomic()`` block.
+(an article, its hits and their outbox rows) happen in one ``write_transaction``,
+which takes the write lock at ``BEGIN IMMEDIATE``: a transaction that reads
+first and writes later would have to upgrade its lock, and SQLite fails such an
+upgrade at once when another connection (the review desk) wrote in between,
+without waiting out the busy timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -248,6 +255,48 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 ]
 
 
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction holding the write lock from its start (``BEGIN IMMEDIATE``).
+
+    Waiting for the lock obeys the connection's busy timeout, so a busy desk
+    delays a save instead of failing it. Nested use becomes a savepoint.
+    Commits on success, rolls back on any exception.
+    """
+    if conn.in_transaction:
+        savepoint = f"nw_{secrets.token_hex(8)}"
+        conn.execute(f"SAVEPOINT {savepoint}")
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+            raise
+        conn.execute(f"RELEASE SAVEPOINT {savepoint}")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """``immediate`` for a sqlite-utils database: every newswatch write goes through it."""
+    with immediate(db.conn):
+        yield db
+
+
 def open_database(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the state file, in WAL mode, migrated to the latest schema."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -264,7 +313,7 @@ def migrate(db: sqlite_utils.Database) -> int:
     """Run the migration steps not yet applied; return the schema version."""
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-        with db.atomic():
+        with write_transaction(db):
             step(db)
             db.execute(f"PRAGMA user_version = {number}")
         log.info("database migrated to schema version %d", number)
@@ -304,7 +353,7 @@ def record_source_ok(
 ) -> None:
     """Mark a source fetched; store its validators unless it answered 304."""
     now = utcnow()
-    with db.atomic():
+    with write_transaction(db):
         _ensure_source(db, name, url, now)
         if keep_validators:
             db.execute(
@@ -323,7 +372,7 @@ def record_source_ok(
 def record_source_failure(db: sqlite_utils.Database, name: str, url: str, error: str) -> None:
     """Count one more failure of a source and keep the error text."""
     now = utcnow()
-    with db.atomic():
+    with write_transaction(db):
         _ensure_source(db, name, url, now)
         db.execute(
             "UPDATE sources SET last_error = ?, last_error_at = ?, "
@@ -392,7 +441,7 @@ def save_article(
     result = SaveResult()
     hits = tuple(hits)
     sig = stories.signature(article.text) if stories is not None else None
-    with db.atomic():
+    with write_transaction(db):
         existing = db.execute(
             "SELECT id, story_id, content_hash FROM articles WHERE canonical_url = ?",
             [article.canonical_url],
@@ -574,11 +623,11 @@ def _remember_urls(db: sqlite_utils.Database, article: Article, article_id: int)
 
 def start_run(db: sqlite_utils.Database) -> int:
     """Insert a ``runs`` row for a cycle that starts now; return its id."""
-    with db.atomic():
+    with write_transaction(db):
         return _insert(db, "runs", {"started_at": utcnow(), "status": "running"})
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, status: str, counts: dict[str, Any]) -> None:
     """Close a ``runs`` row with its status and counts."""
-    with db.atomic():
+    with write_transaction(db):
         db.table("runs").update(run_id, {"finished_at": utcnow(), "status": status, **counts})

@@ -19,6 +19,8 @@ import sqlite_utils
 
 from alerts.outbox import status as outbox_status
 
+from ..store import immediate
+
 # Verdicts an editor can give; 'new' puts a hit back in the queue.
 STATUSES = ("new", "relevant", "irrelevant", "follow-up")
 PAGE_SIZE = 25  # stories per queue page
@@ -316,7 +318,7 @@ def record_verdict(
     if not ids:
         return []
     marks = ", ".join("?" * len(ids))
-    with conn:
+    with immediate(conn):  # the write lock first: a run storing articles waits, never fails
         found = [
             int(row[0]) for row in conn.execute(f"SELECT id FROM hits WHERE id IN ({marks})", ids)
         ]

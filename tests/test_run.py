@@ -355,3 +355,38 @@ def test_summary_counts_a_failed_alert_once(tmp_path: Path, web: WebServer) -> N
     assert [r["alerts_retrying"] for r in runs] == [1, 0, 0]
     assert [r["alerts_pending"] for r in runs] == [0, 1, 0]
 
+
+CASES = """
+[[watch]]
+id = "kostanay-insulin-trial"
+kind = "case"
+query = 'Kostanay AND insulin'
+channels = ["hook", "console"]
+
+[[watch]]
+id = "diabetes-witnesses"
+kind = "case"
+name = "Diabetes patients as witnesses"
+query = 'diabetes AND witness*'
+channels = ["hook", "console"]
+"""
+
+
+def test_a_case_reaches_the_channels_under_its_name_or_its_id_in_words(
+    tmp_path: Path, web: WebServer
+) -> None:
+    console = '\n[[channel]]\nid = "console"\ntype = "console"\n'
+    config = make_config(tmp_path, web, "e2e-cases", RSS20 + console)
+    (tmp_path / "watchlist.toml").write_text(CASES, encoding="utf-8")
+    result = newswatch(config, web, "e2e-cases", "run")
+    assert result.returncode == 0, result.stderr
+    names = {}
+    for request in web.hook_requests("e2e-cases"):
+        data = json.loads(request["body"])["data"]
+        names[data["watch_id"]] = data["watch_name"]
+    assert names == {
+        "kostanay-insulin-trial": "Kostanay insulin trial",
+        "diabetes-witnesses": "Diabetes patients as witnesses",
+    }
+    assert "── alert: Kostanay insulin trial (kostanay-insulin-trial) ──" in result.stdout
+    assert "── alert: Diabetes patients as witnesses (diabetes-witnesses) ──" in result.stdout

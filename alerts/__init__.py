@@ -7,12 +7,14 @@ from .mail import EmailChannel
 from .outbox import (
     DeliveryReport,
     backoff,
+    counts_text,
     deliver,
     enqueue,
     idempotency_key,
     is_backfill,
     retry_dead,
     status,
+    undelivered,
 )
 from .payload import (
     AlertMessage,
@@ -59,6 +61,7 @@ __all__ = [
     "SlackChannel",
     "WebhookChannel",
     "backoff",
+    "counts_text",
     "deliver",
     "enable_channels",
     "enqueue",
@@ -75,5 +78,6 @@ __all__ = [
     "signed_headers",
     "source_alerts",
     "status",
+    "undelivered",
     "verify",
 ]

@@ -204,13 +204,21 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 @dataclass
 class DeliveryReport:
-    """What one ``deliver`` call did, and what is left."""
+    """What one ``deliver`` call did, and what is left.
 
-    sent: int = 0  # alerts delivered, one by one or in a digest
-    failed: int = 0  # failed in this call; will be retried
-    dead: int = 0  # given up in this call
-    pending: int = 0  # rows still to send after this call (pending, failed, sending)
-    summarized: int = 0  # alerts beyond a channel's cap, told as a count in a summary
+    Every alert undelivered when the call began is counted once, in the state
+    this call left it: ``sent + summarized + failed + dead + withdrawn + pending
+    == undelivered`` (unless another process delivers from the same outbox at
+    the same time).
+    """
+
+    undelivered: int = 0  # alerts not yet delivered when the call began (the total)
+    sent: int = 0  # delivered in this call, one by one or in a digest
+    summarized: int = 0  # beyond a channel's cap: told as a count in one summary message
+    failed: int = 0  # failed in this call; will be retried after a backoff
+    dead: int = 0  # failed in this call and given up (permanent error or max_attempts)
+    withdrawn: int = 0  # given up unsent: an editor marked the story irrelevant
+    pending: int = 0  # not tried in this call: not yet due, waiting for a digest or a channel
     digests: int = 0  # digest emails sent
     skipped_channels: list[str] = field(default_factory=list)  # unreachable this call
     unusable_channels: list[str] = field(default_factory=list)  # not configured / not buildable
@@ -230,13 +238,15 @@ class DeliveryReport:
         )
 
     def summary(self) -> str:
-        """One line for the end of a run."""
-        line = (
-            f"alerts: {self.sent} sent, {self.failed} failed (will retry), "
-            f"{self.dead} dead, {self.pending} pending"
+        """One line for the end of ``newswatch alerts deliver``."""
+        line = "alerts: " + counts_text(
+            sent=self.sent,
+            summarized=self.summarized,
+            retrying=self.failed,
+            dead=self.dead,
+            withdrawn=self.withdrawn,
+            waiting=self.pending,
         )
-        if self.summarized:
-            line += f"; {self.summarized} beyond the cap, summarised"
         for label, names in (
             ("unreachable", self.skipped_channels),
             ("disabled (see `newswatch alerts status`)", self.disabled_channels),
@@ -250,11 +260,13 @@ class DeliveryReport:
     def as_dict(self) -> dict[str, Any]:
         """The report as plain JSON-able data."""
         return {
+            "undelivered": self.undelivered,
             "sent": self.sent,
+            "summarized": self.summarized,
             "failed": self.failed,
             "dead": self.dead,
+            "withdrawn": self.withdrawn,
             "pending": self.pending,
-            "summarized": self.summarized,
             "digests": self.digests,
             "skipped_channels": list(self.skipped_channels),
             "unusable_channels": list(self.unusable_channels),
@@ -262,6 +274,34 @@ class DeliveryReport:
             "resting_channels": list(self.resting_channels),
             "out_of_time": self.out_of_time,
         }
+
+
+def counts_text(
+    *, sent: int, summarized: int, retrying: int, dead: int, withdrawn: int, waiting: int
+) -> str:
+    """Where the alerts went, each counted once, in words.
+
+    ``3 sent, 1 failed (1 will retry, 0 dead), 2 waiting``; summaries and
+    withdrawn alerts are named only when there are some.
+    """
+    parts = [f"{sent} sent"]
+    if summarized:
+        parts.append(f"{summarized} in a summary (over the cap)")
+    failed = retrying + dead
+    parts.append(f"{failed} failed" + (f" ({retrying} will retry, {dead} dead)" if failed else ""))
+    if withdrawn:
+        parts.append(f"{withdrawn} withdrawn (story marked irrelevant)")
+    parts.append(f"{waiting} waiting")
+    return ", ".join(parts)
+
+
+def undelivered(db: sqlite_utils.Database) -> int:
+    """How many alerts the outbox still has to deliver (pending, failed or sending)."""
+    return int(
+        db.execute(
+            "SELECT COUNT(*) FROM alerts WHERE status IN ('pending', 'failed', 'sending')"
+        ).fetchone()[0]
+    )
 
 
 def _moment(now: datetime | str | None) -> datetime:
@@ -294,17 +334,15 @@ def deliver(
     up an attempt.
     """
     run = _Delivery(db, config, _moment(now), max_wait, lease, senders or {})
+    run.report.undelivered = undelivered(db)
     try:
         run.plan()
         run.send_one_by_one()
         run.send_digests()
     finally:
         run.close()
-    run.report.pending = int(
-        db.execute(
-            "SELECT COUNT(*) FROM alerts WHERE status IN ('pending', 'failed', 'sending')"
-        ).fetchone()[0]
-    )
+    # What failed in this call is still undelivered (status 'failed'); count it once, as failed.
+    run.report.pending = max(0, undelivered(db) - run.report.failed)
     return run.report
 
 
@@ -421,6 +459,7 @@ class _Delivery:
                 "AND hits.story_id = alerts.story_id AND hits.status = 'irrelevant')",
                 {"now": iso(self.start)},
             )
+        self.report.withdrawn += max(cursor.rowcount, 0)
         if cursor.rowcount:
             log.info("alerts: %d alert(s) withdrawn: story marked irrelevant", cursor.rowcount)
 

@@ -48,8 +48,15 @@ class Watch:
 
     @property
     def label(self) -> str:
-        """A human name for the watch: its name, or its id for a case."""
-        return self.name or self.id
+        """The name every channel and the review desk show: ``name``, else the id in words.
+
+        ``rusafa-women`` reads "Rusafa women": hyphens, underscores and dots
+        become spaces, the first letter a capital (a case usually has no name).
+        """
+        if self.name:
+            return self.name
+        words = " ".join(re.sub(r"[-_.]+", " ", self.id).split())
+        return words[:1].upper() + words[1:] if words else self.id
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from alerts.outbox import DeliveryReport, deliver
+from alerts.outbox import DeliveryReport, counts_text, deliver, undelivered
 from alerts.source_alerts import source_alerts
 from alerts.state import note_run
 
@@ -28,7 +28,21 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RunSummary:
-    """The counts a cycle reports, stored in ``runs`` and printed as one line."""
+    """The counts a cycle reports, stored in ``runs`` and printed as one line.
+
+    The alert counts split the alerts the run had to deliver, each counted
+    once: those queued by this run (``alerts_queued``) plus those earlier runs
+    left undelivered (``alerts_carried``) end up ``alerts_sent`` (alone or in a
+    digest), ``alerts_summarized`` (beyond a channel's cap, told as a count in
+    one summary message), ``alerts_failed`` (a delivery attempt failed in this
+    run: ``alerts_retrying`` will be tried again after a backoff,
+    ``alerts_dead`` were given up), ``alerts_withdrawn`` (dropped unsent: an
+    editor marked the story irrelevant) or ``alerts_pending`` (not tried in
+    this run: not yet due, waiting for a digest, or their channel is disabled,
+    resting or unreachable). So ``sent + summarized + failed + withdrawn +
+    pending == queued + carried``, unless ``newswatch alerts deliver`` runs at
+    the same time.
+    """
 
     run_id: int = 0
     sources_ok: int = 0
@@ -40,8 +54,13 @@ class RunSummary:
     hits: int = 0
     stories_new: int = 0
     alerts_queued: int = 0
+    alerts_carried: int = 0
     alerts_sent: int = 0
+    alerts_summarized: int = 0
     alerts_failed: int = 0
+    alerts_retrying: int = 0
+    alerts_dead: int = 0
+    alerts_withdrawn: int = 0
     alerts_pending: int = 0
     failed_sources: list[str] = field(default_factory=list)
 
@@ -53,12 +72,19 @@ class RunSummary:
     def line(self) -> str:
         """The one summary line a run ends with."""
         failed = f" ({', '.join(self.failed_sources)})" if self.failed_sources else ""
+        alerts = counts_text(
+            sent=self.alerts_sent,
+            summarized=self.alerts_summarized,
+            retrying=self.alerts_retrying,
+            dead=self.alerts_dead,
+            withdrawn=self.alerts_withdrawn,
+            waiting=self.alerts_pending,
+        )
         return (
             f"newswatch run {self.run_id}: sources {self.sources_ok} ok "
             f"({self.sources_not_modified} not modified), {self.sources_failed} failed{failed}; "
             f"articles {self.articles_new} new; hits {self.hits}; stories {self.stories_new} new; "
-            f"alerts {self.alerts_sent} sent, {self.alerts_pending} pending, "
-            f"{self.alerts_failed} failed"
+            f"alerts {alerts}"
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -133,6 +159,7 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
         status = "failed"
         try:
             note_run(db, config, utcnow())  # first runs of new watches: the backfill baseline
+            summary.alerts_carried = undelivered(db)
             matcher = Matcher.compile(config.watches)
             ingest = Ingest(config, db, matcher)
             health = SourceHealth(config.sources)
@@ -151,7 +178,11 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
                 setattr(summary, key, ingest.counts[key])
             report: DeliveryReport = deliver(db, config)
             summary.alerts_sent = report.sent
+            summary.alerts_summarized = report.summarized
+            summary.alerts_retrying = report.failed
+            summary.alerts_dead = report.dead
             summary.alerts_failed = report.failed + report.dead
+            summary.alerts_withdrawn = report.withdrawn
             summary.alerts_pending = report.pending
             source_alerts(db, config)  # tell the operator about sources failing or recovered
             status = "ok" if summary.exit_code == 0 else "partial"

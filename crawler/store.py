@@ -247,11 +247,25 @@ def _stories_and_revisions(db: sqlite_utils.Database) -> None:
     db.table("hits").create_index(["story_id", "watch_id"])
 
 
+def _run_alert_counts(db: sqlite_utils.Database) -> None:
+    """Every alert of a run counted once: carried over, summarised, retrying, dead, withdrawn."""
+    runs = db.table("runs")
+    for column in (
+        "alerts_carried",
+        "alerts_summarized",
+        "alerts_retrying",
+        "alerts_dead",
+        "alerts_withdrawn",
+    ):
+        runs.add_column(column, int)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
     _alert_delivery_state,
     _stories_and_revisions,
+    _run_alert_counts,
 ]
 
 

@@ -120,3 +120,23 @@ def test_the_outbox_retries_an_apprise_failure_with_backoff(tmp_path: Path, web:
     report = deliver(db, config, now=datetime.now(UTC) + timedelta(hours=1))
     assert report.sent == 1
     assert len(web.hook_requests(name)) == 2
+
+
+def test_a_case_without_a_name_is_titled_by_its_id_in_words(
+    tmp_path: Path, web: WebServer
+) -> None:
+    name, channel = apprise_channel(web)
+    watch = Watch(id="rusafa-women", kind="case", query="Rusafa", channels=("phones",))
+    config = config_for(tmp_path, [channel], [watch])
+    db = open_database(config.database)
+    save_hit(
+        db,
+        watch_id="rusafa-women",
+        name="Rusafa",
+        url="https://orda.kz/rusafa",
+        text="Six Kazakhstani women are held in Rusafa prison.",
+        channels=("phones",),
+    )
+    assert deliver(db, config).sent == 1
+    (request,) = web.hook_requests(name)
+    assert json.loads(request["body"])["title"] == "newswatch: Rusafa women"

@@ -77,6 +77,20 @@ def test_good_config_loads_with_paths_relative_to_the_file(tmp_path: Path) -> No
     assert config.watches[1].origin == "people.toml: watch[0]"
 
 
+def test_a_case_is_named_by_its_id_in_words_unless_it_has_a_name(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD), env=ENV)
+    case, person = config.watches
+    assert (case.kind, case.name, case.label) == ("case", "", "Rusafa women")
+    assert person.label == "Aiman Umarova"
+    named = GOOD.replace('kind = "case"', 'kind = "case"\nname = "Six women in Rusafa prison"')
+    case = load_config(write(tmp_path, named), env=ENV).watches[0]
+    assert (case.name, case.label) == ("Six women in Rusafa prison", "Six women in Rusafa prison")
+    dotted = GOOD.replace('id = "rusafa-women"', 'id = "kz_women.rusafa--2024"')
+    assert load_config(write(tmp_path, dotted), env=ENV).watches[0].label == (
+        "Kz women rusafa 2024"
+    )
+
+
 def test_bad_url_names_file_key_expected_and_found(tmp_path: Path) -> None:
     found = problems(tmp_path, GOOD.replace("https://orda.kz/rss", "orda.kz/rss"))
     assert found == [

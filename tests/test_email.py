@@ -298,6 +298,60 @@ def test_redacted_watch_mail_has_no_name_and_no_snippet(
     assert hit["matched"] == "Aiman Umarova" and "spoke in court" in hit["snippet"]
 
 
+def store_case(db: sqlite_utils.Database, watch: Watch, n: int) -> None:
+    text = f"Report {n}: six Kazakhstani women are held in Rusafa prison."
+    save_hit(
+        db,
+        watch_id=watch.id,
+        name="Rusafa",
+        url=f"https://orda.kz/{watch.id}/{n}",
+        text=text,
+        channels=watch.channels,
+        title=f"Women in Rusafa prison ({n})",
+    )
+
+
+def test_a_case_mail_names_it_by_its_id_in_words_or_by_its_name(
+    smtp: MailServers, tls_files: TlsFiles, tmp_path: Path
+) -> None:
+    server = smtp.start("starttls")
+    immediate = mail_channel(server, tls_files)
+    unnamed = Watch(id="rusafa-women", kind="case", query="Rusafa", channels=(immediate.id,))
+    named = Watch(
+        id="rusafa_2024",
+        kind="case",
+        name="Women held in Rusafa",
+        query="Rusafa",
+        channels=(immediate.id,),
+    )
+    config = make_config(tmp_path, immediate, [unnamed, named])
+    db = open_database(config.database)
+    store_case(db, unnamed, 1)
+    store_case(db, named, 2)
+    assert deliver(db, config).sent == 2
+    subjects = sorted(m["message"]["Subject"] for m in server.messages)
+    assert subjects == [
+        "newswatch: Rusafa women - Women in Rusafa prison (1)",
+        "newswatch: Women held in Rusafa - Women in Rusafa prison (2)",
+    ]
+    text, html = parts(server.messages[0]["message"])
+    assert "rusafa-women" not in text.replace("orda.kz/rusafa-women", "")
+
+    # A digest lists them under the same names.
+    digest = mail_channel(server, tls_files, mode="digest", every="1h", at="00:00")
+    config = make_config(tmp_path / "digest", digest, [unnamed, named])
+    db = open_database(config.database)
+    store_case(db, unnamed, 3)
+    store_case(db, named, 4)
+    after = latest_slot(NOW, "1h") + timedelta(hours=1, minutes=1)
+    assert deliver(db, config, now=after).digests == 1
+    message = server.messages[-1]["message"]
+    assert message["Subject"] == "newswatch digest: 2 alerts (Rusafa women, Women held in Rusafa)"
+    text, html = parts(message)
+    assert "Rusafa women: Women in Rusafa prison (3)" in text
+    assert "<strong>Rusafa women</strong>" in html
+
+
 # --- config ------------------------------------------------------------------------------
 
 

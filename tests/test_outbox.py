@@ -171,7 +171,8 @@ def test_webhook_failing_three_times_then_succeeding_is_sent_on_the_fourth_attem
         row = alerts(db)[0]
         assert row["status"] == expected
         if expected == "failed":
-            assert (report.sent, report.failed, report.pending) == (0, 1, 1)
+            # The failed alert is counted once: failed (to retry), not also pending.
+            assert (report.sent, report.failed, report.pending) == (0, 1, 0)
             assert row["last_error"].startswith(f"attempt {row['attempts']}: HTTP 50")
             due = parse_iso(row["next_attempt_at"])
             schedule.append((due - now).total_seconds())
@@ -567,6 +568,38 @@ def test_cli_status_and_retry_show_and_reenable_a_disabled_channel(
     assert json.loads(capsys.readouterr().out)["sent"] == 1
 
 
+def test_cli_deliver_counts_each_alert_once(
+    tmp_path: Path, web: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok, bad = hook_name(), hook_name()
+    web.script(bad, [{"status": 500}])
+    (tmp_path / "newswatch.toml").write_text(
+        'database = "nw.db"\n\n'
+        '[[channel]]\nid = "ok"\ntype = "webhook"\nurl_env = "NW_TEST_OK"\n\n'
+        '[[channel]]\nid = "bad"\ntype = "webhook"\nurl_env = "NW_TEST_BAD"\n\n'
+        '[[watch]]\nid = "aiman-umarova"\nname = "Aiman Umarova"\nchannels = ["ok", "bad"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("NW_TEST_OK", web.hook_url(ok))
+    monkeypatch.setenv("NW_TEST_BAD", web.hook_url(bad))
+    config_path = str(tmp_path / "newswatch.toml")
+    db = open_database(tmp_path / "nw.db")
+    store(db, make_config(tmp_path, [], ["ok", "bad"]), "https://orda.kz/a1")
+    store(db, make_config(tmp_path, [], ["ok"]), "https://kaztag.kz/other",
+          text="Aiman Umarova filed an appeal for Sayragul Sauytbay on Monday morning.")
+
+    assert main(["alerts", "deliver", "-c", config_path]) == 1
+    # Three alerts: two reach "ok", the one to "bad" fails once and is not also "pending".
+    assert capsys.readouterr().out == "alerts: 2 sent, 1 failed (1 will retry, 0 dead), 0 waiting\n"
+
+    # The next call finds the failed one not yet due: it waits, and nothing failed.
+    assert main(["alerts", "deliver", "--json", "-c", config_path]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["undelivered"], data["sent"], data["failed"], data["pending"]) == (1, 0, 0, 1)
+    counted = ("sent", "summarized", "failed", "dead", "withdrawn", "pending")
+    assert sum(data[key] for key in counted) == data["undelivered"]
+
+
 def test_an_alert_queued_before_its_story_was_marked_irrelevant_is_withdrawn(
     tmp_path: Path, db: sqlite_utils.Database, web: Any
 ) -> None:
@@ -578,6 +611,10 @@ def test_an_alert_queued_before_its_story_was_marked_irrelevant_is_withdrawn(
 
     report = deliver(db, config, now=START)
     assert report.sent == 0
+    assert (report.undelivered, report.withdrawn, report.dead, report.pending) == (1, 1, 0, 0)
+    assert report.summary() == (
+        "alerts: 0 sent, 0 failed, 1 withdrawn (story marked irrelevant), 0 waiting"
+    )
     assert web.hook_requests(name) == []
     row = alerts(db)[0]
     assert row["status"] == "dead"

@@ -614,6 +614,12 @@ def test_review_config_table(tmp_path: Path) -> None:
     assert config.review.password_env == "DESK_PASSWORD"
     assert config.review.open_on_localhost is False
     assert metadata(config)["plugins"]["newswatch"]["password_env"] == "DESK_PASSWORD"
+    path.write_text(
+        '[[watch]]\nid = "rusafa-women"\nkind = "case"\nquery = "Rusafa"\n\n'
+        '[[watch]]\nid = "rusafa-2"\nkind = "case"\nname = "Rusafa, again"\nquery = "Rusafa"\n'
+    )
+    watches = metadata(load_config(path, env={}))["plugins"]["newswatch"]["watches"]
+    assert watches == {"rusafa-women": "Rusafa women", "rusafa-2": "Rusafa, again"}
     path.write_text('[review]\npassword = "hunter2"\n')
     with pytest.raises(ConfigError) as caught:
         load_config(path, env={})

@@ -304,3 +304,89 @@ def test_match_lines_json(tmp_path: Path, web: WebServer) -> None:
         ["aigerim-tulegenova"], [], ["aigerim-tulegenova", "aigerim-tulegenov"]
     ]
     assert lines[0]["hits"][0]["matched"] == "Aigerim Tulegenova"
+
+
+RSS20 = '\n[[source]]\nname = "rss20"\nfeed = "BASE/feeds/rss20.xml"\n'
+
+
+def test_summary_counts_a_failed_alert_once(tmp_path: Path, web: WebServer) -> None:
+    # rss20 has two Tulegenova stories: two alerts; the first is accepted, the second gets 500.
+    text_dir, json_dir = tmp_path / "text", tmp_path / "json"
+    text_dir.mkdir()
+    json_dir.mkdir()
+    web.script("e2e-counts", [{"status": 200}, {"status": 500}])
+    result = newswatch(make_config(text_dir, web, "e2e-counts", RSS20), web, "e2e-counts", "run")
+    assert result.returncode == 1, result.stderr  # a delivery failed
+    statuses = sorted(row["status"] for row in rows(text_dir / "nw.db", "SELECT * FROM alerts"))
+    assert statuses == ["failed", "sent"]
+    (line,) = result.stdout.splitlines()
+    assert line.endswith("; alerts 1 sent, 1 failed (1 will retry, 0 dead), 0 waiting"), line
+    assert line.count("1 failed") == 1 and "pending" not in line
+
+    web.script("e2e-counts-json", [{"status": 200}, {"status": 500}])
+    config = make_config(json_dir, web, "e2e-counts-json", RSS20)
+    result = newswatch(config, web, "e2e-counts-json", "run", "--json")
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["exit_code"] == 1
+    assert summary["alerts_queued"] == 2 and summary["alerts_carried"] == 0
+    counts = (summary["alerts_sent"], summary["alerts_failed"], summary["alerts_pending"])
+    assert counts == (1, 1, 0)
+    assert (summary["alerts_retrying"], summary["alerts_dead"]) == (1, 0)
+    accounted = sum(
+        summary[key]
+        for key in ("alerts_sent", "alerts_summarized", "alerts_failed", "alerts_withdrawn",
+                    "alerts_pending")
+    )
+    assert accounted == summary["alerts_queued"] + summary["alerts_carried"]
+
+    # The next run finds the failed alert not yet due (backoff): it waits, counted once more
+    # as carried over from the run before, and the run is not a failure.
+    again = json.loads(newswatch(config, web, "e2e-counts-json", "run", "--json").stdout)
+    assert again["alerts_carried"] == 1 and again["alerts_queued"] == 0
+    assert (again["alerts_sent"], again["alerts_failed"], again["alerts_pending"]) == (0, 0, 1)
+    assert again["exit_code"] == 0
+    # Once due, it is sent and nothing is left.
+    with sqlite3.connect(json_dir / "nw.db") as conn:
+        conn.execute("UPDATE alerts SET next_attempt_at = '2000-01-01T00:00:00Z'")
+    last = json.loads(newswatch(config, web, "e2e-counts-json", "run", "--json").stdout)
+    assert (last["alerts_carried"], last["alerts_sent"], last["alerts_pending"]) == (1, 1, 0)
+    runs = rows(json_dir / "nw.db", "SELECT * FROM runs ORDER BY id")
+    assert [r["alerts_retrying"] for r in runs] == [1, 0, 0]
+    assert [r["alerts_pending"] for r in runs] == [0, 1, 0]
+
+
+CASES = """
+[[watch]]
+id = "kostanay-insulin-trial"
+kind = "case"
+query = 'Kostanay AND insulin'
+channels = ["hook", "console"]
+
+[[watch]]
+id = "diabetes-witnesses"
+kind = "case"
+name = "Diabetes patients as witnesses"
+query = 'diabetes AND witness*'
+channels = ["hook", "console"]
+"""
+
+
+def test_a_case_reaches_the_channels_under_its_name_or_its_id_in_words(
+    tmp_path: Path, web: WebServer
+) -> None:
+    console = '\n[[channel]]\nid = "console"\ntype = "console"\n'
+    config = make_config(tmp_path, web, "e2e-cases", RSS20 + console)
+    (tmp_path / "watchlist.toml").write_text(CASES, encoding="utf-8")
+    result = newswatch(config, web, "e2e-cases", "run")
+    assert result.returncode == 0, result.stderr
+    names = {}
+    for request in web.hook_requests("e2e-cases"):
+        data = json.loads(request["body"])["data"]
+        names[data["watch_id"]] = data["watch_name"]
+    assert names == {
+        "kostanay-insulin-trial": "Kostanay insulin trial",
+        "diabetes-witnesses": "Diabetes patients as witnesses",
+    }
+    assert "── alert: Kostanay insulin trial (kostanay-insulin-trial) ──" in result.stdout
+    assert "── alert: Diabetes patients as witnesses (diabetes-witnesses) ──" in result.stdout

@@ -110,6 +110,27 @@ def test_slack_error_answers(web: Any, status: int, body: str, error: type[Excep
     assert channel.secrets["url"] not in str(caught.value)
 
 
+def test_a_case_without_a_name_is_shown_by_its_id_in_words(tmp_path: Path, web: Any) -> None:
+    name, channel = slack(web)
+    watch = Watch(id="rusafa-women", kind="case", query="Rusafa", channels=("staff-slack",))
+    config = config_for(tmp_path, [channel], [watch])
+    db = open_database(config.database)
+    save_hit(
+        db,
+        watch_id="rusafa-women",
+        name="Rusafa",
+        url="https://orda.kz/rusafa",
+        text="Six Kazakhstani women are held in Rusafa prison.",
+        channels=("staff-slack",),
+        title="Women in Rusafa prison",
+    )
+    assert deliver(db, config).sent == 1
+    (request,) = web.hook_requests(name)
+    body = json.loads(request["body"])
+    assert body["text"] == "newswatch: Rusafa women in Women in Rusafa prison"
+    assert body["blocks"][0]["text"]["text"].startswith("*Rusafa women*\n")
+
+
 def test_an_archived_channel_is_disabled_and_its_alert_waits(tmp_path: Path, web: Any) -> None:
     name, channel = slack(web)
     web.script(name, [{"status": 410, "body": "channel_is_archived"}])

@@ -37,7 +37,7 @@ PUBLISHED = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S
 
 MESSAGE = alert_message(
     watch_id="rusafa-women",
-    watch_name="rusafa-women",
+    watch_name="Rusafa women",
     story_id=7,
     url="https://orda.kz/rusafa",
     title="Six Kazakhstani women in Rusafa prison",
@@ -155,6 +155,42 @@ def test_payload_and_headers_match_the_contract(tmp_path: Path, web: Any) -> Non
             "also_reported_by": ["https://kaztag.kz/a1-copy"],
         },
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("", "Rusafa women"), ("Six women in Rusafa prison", "Six women in Rusafa prison")],
+)
+def test_a_case_reaches_the_webhook_under_its_name_or_its_id_in_words(
+    tmp_path: Path, web: Any, name: str, shown: str
+) -> None:
+    hook_name, channel = hook(web)
+    watch = Watch(id="rusafa-women", kind="case", name=name, query="Rusafa", channels=("hook",))
+    config = Config(
+        path=tmp_path / "newswatch.toml",
+        database=tmp_path / "newswatch.db",
+        sources=(),
+        watches=(watch,),
+        channels=(channel,),
+    )
+    db = open_database(config.database)
+    text = "Six Kazakhstani women are held in Rusafa prison, activist Zhanna Umirova said."
+    article = Article(
+        url="https://orda.kz/rusafa",
+        canonical_url="https://orda.kz/rusafa",
+        source="orda",
+        title="Women in Rusafa prison",
+        text=text,
+        published_at=PUBLISHED,
+        language="en",
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+    )
+    hit = Hit("rusafa-women", "Rusafa", 34, 40, text, 0.8, "query")
+    save_article(db, article, [hit], lambda _: ("hook",), enqueue)
+    assert deliver(db, config).sent == 1
+    (request,) = web.hook_requests(hook_name)
+    data = json.loads(request["body"])["data"]
+    assert (data["watch_id"], data["watch_name"]) == ("rusafa-women", shown)
 
 
 def test_without_a_secret_the_request_is_unsigned_but_identified(web: Any) -> None:

@@ -51,6 +51,7 @@ class RunSummary:
     pages_fetched: int = 0
     articles_new: int = 0
     articles_duplicate: int = 0
+    articles_failed: int = 0  # fetched but not stored (the database stayed locked)
     hits: int = 0
     stories_new: int = 0
     alerts_queued: int = 0
@@ -67,11 +68,12 @@ class RunSummary:
     @property
     def exit_code(self) -> int:
         """0 when everything worked; 1 when a source or a delivery failed (the rest was done)."""
-        return 1 if self.sources_failed or self.alerts_failed else 0
+        return 1 if self.sources_failed or self.alerts_failed or self.articles_failed else 0
 
     def line(self) -> str:
         """The one summary line a run ends with."""
         failed = f" ({', '.join(self.failed_sources)})" if self.failed_sources else ""
+        not_stored = f", {self.articles_failed} not stored" if self.articles_failed else ""
         alerts = counts_text(
             sent=self.alerts_sent,
             summarized=self.alerts_summarized,
@@ -83,7 +85,8 @@ class RunSummary:
         return (
             f"newswatch run {self.run_id}: sources {self.sources_ok} ok "
             f"({self.sources_not_modified} not modified), {self.sources_failed} failed{failed}; "
-            f"articles {self.articles_new} new; hits {self.hits}; stories {self.stories_new} new; "
+            f"articles {self.articles_new} new{not_stored}; hits {self.hits}; "
+            f"stories {self.stories_new} new; "
             f"alerts {alerts}"
         )
 
@@ -164,6 +167,8 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
             ingest = Ingest(config, db, matcher)
             health = SourceHealth(config.sources)
             summary.pages_fetched = fetch(ingest, health)
+            for source, url, reason in ingest.not_stored:
+                health.failed(source, url, reason)
             ok, failed, not_modified = health.finish(db)
             summary.sources_ok, summary.sources_failed = ok, failed
             summary.sources_not_modified = not_modified
@@ -171,6 +176,7 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
             for key in (
                 "articles_new",
                 "articles_duplicate",
+                "articles_failed",
                 "hits",
                 "stories_new",
                 "alerts_queued",

@@ -7,6 +7,7 @@ distributed mode, the consumer that reads crawled pages from Redis.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 class IngestResult:
     """What one page became."""
 
-    outcome: str  # "stored", "duplicate", "not_article"
+    outcome: str  # "stored", "duplicate", "not_article", "not_stored"
     article: Article | None = None
     hits: tuple[Hit, ...] = ()
     saved: SaveResult | None = None
@@ -50,6 +51,9 @@ class Ingest:
         self.db = db
         self.matcher = matcher
         self.counts: Counter[str] = Counter()
+        # (source, url, reason) of each article that could not be stored: the cycle
+        # reports them in the source's health, so they fail the run, not vanish.
+        self.not_stored: list[tuple[str, str, str]] = []
         self._routes = {watch.id: watch.channels for watch in config.watches}
         # Built once per cycle from article_signatures; every stored article joins it.
         self.stories = StoryIndex.load(
@@ -67,7 +71,14 @@ class Ingest:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
         hits = tuple(self.matcher.match(matchable_text(article)))
-        saved = save_article(self.db, article, hits, self._route, enqueue, stories=self.stories)
+        try:
+            saved = save_article(
+                self.db, article, hits, self._route, enqueue, stories=self.stories
+            )
+        except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
+            self.counts["articles_failed"] += 1
+            self.not_stored.append((page.source, page.url, f"article not stored: {exc}"))
+            return IngestResult("not_stored", article, hits)
         if saved.duplicate:
             self.counts["articles_duplicate"] += 1
             self.counts["articles_updated"] += int(saved.updated)

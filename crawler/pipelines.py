@@ -20,6 +20,10 @@ class DuplicateArticle(DropItem):
     """The page's canonical URL is already stored."""
 
 
+class NotStored(DropItem):
+    """The article could not be written (the database stayed locked); its source fails."""
+
+
 class IngestPipeline:
     """Runs every fetched page through the spider's ``Ingest`` in the crawling process."""
 
@@ -44,6 +48,8 @@ class IngestPipeline:
         result = self.ingest.process(item)
         if result.outcome == "not_article":
             raise NotAnArticle(f"no article text at {item.url}", log_level="DEBUG")
+        if result.outcome == "not_stored":
+            raise NotStored(f"not stored: {item.url}", log_level="DEBUG")
         if result.outcome == "duplicate":
             raise DuplicateArticle(f"already stored: {item.url}", log_level="DEBUG")
         stats = self.crawler.stats

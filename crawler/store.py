@@ -260,12 +260,18 @@ def _run_alert_counts(db: sqlite_utils.Database) -> None:
         runs.add_column(column, int)
 
 
+def _runs_articles_failed(db: sqlite_utils.Database) -> None:
+    """Articles fetched but not stored (the database stayed locked): counted per run."""
+    db.table("runs").add_column("articles_failed", int)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
     _alert_delivery_state,
     _stories_and_revisions,
     _run_alert_counts,
+    _runs_articles_failed,
 ]
 
 
@@ -636,9 +642,19 @@ def _remember_urls(db: sqlite_utils.Database, article: Article, article_id: int)
 
 
 def start_run(db: sqlite_utils.Database) -> int:
-    """Insert a ``runs`` row for a cycle that starts now; return its id."""
+    """Insert a ``runs`` row for a cycle that starts now; return its id.
+
+    Called under the run lock, so a row still ``running`` belongs to a run that
+    was killed: it is closed as ``aborted`` first.
+    """
+    now = utcnow()
     with write_transaction(db):
-        return _insert(db, "runs", {"started_at": utcnow(), "status": "running"})
+        aborted = db.execute(
+            "UPDATE runs SET status = 'aborted', finished_at = ? WHERE status = 'running'", [now]
+        ).rowcount
+        if aborted:
+            log.warning("%d earlier run(s) ended without finishing; marked aborted", aborted)
+        return _insert(db, "runs", {"started_at": now, "status": "running"})
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, status: str, counts: dict[str, Any]) -> None:

@@ -211,20 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure_logging(verbosity: int) -> None:
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbosity, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    # Scrapy sets its own loggers to DEBUG whenever a crawl starts, and is chatty
-    # at INFO (versions, middleware lists, stats dumps): a handler filter keeps
-    # that for -vv. Libraries below log at WARNING or above only.
-    scrapy_floor = logging.INFO if verbosity >= 2 else logging.WARNING
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(
-            lambda record: record.levelno >= scrapy_floor
-            or not record.name.startswith(("scrapy", "twisted", "py.warnings"))
-        )
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    from .logs import configure_logging
+
+    configure_logging(verbosity)
 
 
 def _load(args: argparse.Namespace, *, need_secrets: bool = True) -> Config:

@@ -149,7 +149,7 @@ def extract(page: Page) -> Article | None:
         return _extract(page)
     except Exception:
         # A bug, not bad input (that returns None): one page must not stop ingest.
-        logger.warning("extraction failed for %s", page.url, exc_info=True)
+        logger.warning("extraction failed for %s (source %s)", page.url, page.source, exc_info=True)
         return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -29,7 +30,7 @@ class SourceEvent:
 class _Outcome:
     ok: int = 0
     not_modified: int = 0
-    errors: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     etag: str | None = None
     last_modified: str | None = None
 
@@ -39,7 +40,9 @@ class SourceHealth:
 
     Validators (ETag, Last-Modified) are written only when the run finishes, so a
     run that dies half-way fetches the feed in full again next time instead of
-    getting a 304 for items it never stored.
+    getting a 304 for items it never stored. Failures are logged then too, one
+    warning line per failing source, or one per host when several sources fail
+    there for the same reason (a site down).
     """
 
     def __init__(self, sources: tuple[Source, ...]) -> None:
@@ -59,18 +62,16 @@ class SourceHealth:
         self.record(SourceEvent(name, outcome, etag=etag, last_modified=last_modified))
 
     def failed(self, name: str, url: str, error: str) -> None:
-        """An entry request of this source failed; logged with the source name and URL."""
+        """An entry request of this source failed, for a one-line reason (logged at the end)."""
         self.record(SourceEvent(name, "failed", url=url, error=error))
 
     def record(self, event: SourceEvent) -> None:
         """Count one entry request's outcome, seen here or reported by a crawl worker."""
-        if event.outcome == "failed":
-            log.warning("source %s failed: %s: %s", event.source, event.url, event.error)
         outcome = self.outcomes.get(event.source)
         if outcome is None:  # a crawl worker with another config reported it
             log.warning("ignoring a report on source %s, which is not configured", event.source)
         elif event.outcome == "failed":
-            outcome.errors.append(f"{event.url}: {event.error}")
+            outcome.failures.append((event.url, event.error))
         elif event.outcome == "not_modified":
             outcome.not_modified += 1
         else:
@@ -78,14 +79,16 @@ class SourceHealth:
             outcome.etag, outcome.last_modified = event.etag, event.last_modified
 
     def finish(self, db: sqlite_utils.Database) -> tuple[int, int, int]:
-        """Write each source's verdict; return (ok incl. not modified, failed, not modified)."""
+        """Write each source's verdict and log the failures; return (ok incl. not modified,
+        failed, not modified)."""
         counts = [0, 0, 0]
         for name, outcome in self.outcomes.items():
             source = self.sources[name]
-            if not outcome.errors and not outcome.ok and not outcome.not_modified:
-                outcome.errors.append(f"{source.url}: no response (crawl stopped early?)")
-            if outcome.errors:
-                record_source_failure(db, name, source.url, "; ".join(outcome.errors))
+            if not outcome.failures and not outcome.ok and not outcome.not_modified:
+                outcome.failures.append((source.url, "no response (crawl stopped early?)"))
+            if outcome.failures:
+                errors = "; ".join(f"{url}: {reason}" for url, reason in outcome.failures)
+                record_source_failure(db, name, source.url, errors)
                 counts[1] += 1
             elif outcome.ok:
                 record_source_ok(
@@ -96,9 +99,61 @@ class SourceHealth:
                 record_source_ok(db, name, source.url, keep_validators=True)
                 counts[0] += 1
                 counts[2] += 1
+        for line in self.failure_lines():
+            log.warning("%s", line)
         return counts[0], counts[1], counts[2]
+
+    def failure_lines(self) -> list[str]:
+        """One line per failing source, ``source NAME: URL: REASON``; sources that failed for
+        one reason on one host:port share a line, ``HOST:PORT: REASON (sources A, B)``."""
+        failing = {name: o.failures for name, o in self.outcomes.items() if o.failures}
+        hosts: dict[str, tuple[str, str]] = {}  # source -> (host:port, reason)
+        for name, failures in failing.items():
+            places = {_host_port(url) for url, _ in failures}
+            reasons = {reason for _, reason in failures}
+            if len(places) == 1 and len(reasons) == 1 and "" not in places:
+                hosts[name] = (places.pop(), reasons.pop())
+        sharing: dict[tuple[str, str], list[str]] = {}
+        for name, place in hosts.items():
+            sharing.setdefault(place, []).append(name)
+        lines: list[str] = []
+        for name, failures in failing.items():
+            names = sharing.get(hosts[name], []) if name in hosts else []
+            if len(names) < 2:
+                lines.append(f"source {name}: {_describe(failures)}")
+            elif name == names[0]:
+                host, reason = hosts[name]
+                lines.append(f"{host}: {reason} (sources {', '.join(names)})")
+        return lines
 
     @property
     def failed_names(self) -> list[str]:
         """Sources with at least one failed entry request."""
-        return [name for name, outcome in self.outcomes.items() if outcome.errors]
+        return [name for name, outcome in self.outcomes.items() if outcome.failures]
+
+
+def _host_port(url: str) -> str:
+    """``host:port`` of a URL (the scheme's default port if none is given), or ""."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return ""
+    host = parts.hostname or ""
+    if not host or port is None:
+        return ""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _describe(failures: list[tuple[str, str]]) -> str:
+    """``URL: REASON``; several URLs failing for one reason as ``URL and N more: REASON``."""
+    by_reason: dict[str, list[str]] = {}
+    for url, reason in failures:
+        urls = by_reason.setdefault(reason, [])
+        if url not in urls:
+            urls.append(url)
+    parts = []
+    for reason, urls in by_reason.items():
+        more = f" and {len(urls) - 1} more" if len(urls) > 1 else ""
+        parts.append(f"{urls[0]}{more}: {reason}")
+    return "; ".join(parts)

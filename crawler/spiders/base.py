@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import logging
+import re
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
+from OpenSSL import SSL
+from scrapy import exceptions as scrapy_exceptions
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as twisted_errors
 from twisted.python.failure import Failure
+from twisted.web.client import ResponseNeverReceived
+from twisted.web.error import SchemeNotSupported
+from twisted.web.http import PotentialDataLoss
 
 from ..config import Source
 from ..health import SourceHealth
 from ..ingest import Ingest
+from ..logs import exception_line, fold
 from ..models import Page
 from ..store import utcnow
 from ..urls import canonicalize
@@ -22,15 +33,140 @@ log = logging.getLogger(__name__)
 
 
 def describe_failure(failure: Failure) -> str:
-    """A one-line reason for a failed request: HTTP status, timeout, DNS, robots.txt..."""
-    error = failure.value
+    """A one-line reason for a failed request, e.g. "connection refused" or "HTTP 503".
+
+    Others: "timed out after 30 s", "DNS lookup failed for host.example", "forbidden by
+    robots.txt", "TLS error: ...", "too big: ...", else ``ExcType: message``.
+    """
+    error = failure.value if failure.value is not None else Exception("unknown failure")
+    return describe_error(error, getattr(failure, "request", None))
+
+
+def describe_error(error: BaseException, request: scrapy.Request | None = None) -> str:
+    """The reason ``describe_failure`` gives for a download exception (``request`` adds detail)."""
     if isinstance(error, HttpError):
         return f"HTTP {error.response.status}"
-    name = type(error).__name__
-    text = str(error).strip()
-    if name == "IgnoreRequest" and "robots" in text.lower():
-        return "forbidden by robots.txt"
-    return f"{name}: {text}" if text else name
+    if isinstance(error, IgnoreRequest):
+        text = fold(str(error))
+        return "forbidden by robots.txt" if "robots" in text.lower() else f"ignored: {text}"
+    causes = _causes(error)
+    for kinds, reason in _REASONS:
+        for cause in causes:
+            if isinstance(cause, kinds):
+                return reason(cause, causes, request)
+    # Otherwise the innermost error says most: a wrapper's text is a list of Failure reprs.
+    unwrapped = [cause for cause in causes if not getattr(cause, "reasons", None)]
+    return exception_line(unwrapped[-1] if unwrapped else error)
+
+
+# How a kind of failure reads: (the matching cause, every cause, the request or None) -> reason.
+_Reason = Callable[[BaseException, list[BaseException], Any], str]
+
+
+def _scrapy_error(name: str) -> tuple[type[BaseException], ...]:
+    """Scrapy's exception class ``name``, or none where this Scrapy lacks it (an older Scrapy
+    raises Twisted's errors, which the newer wrappers keep as their ``__cause__``)."""
+    found = getattr(scrapy_exceptions, name, None)
+    return (found,) if isinstance(found, type) and issubclass(found, BaseException) else ()
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error, what caused it, and the reasons a Twisted response failure carries."""
+    found: list[BaseException] = []
+    pending = [error]
+    while pending:
+        current = pending.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        for reason in getattr(current, "reasons", None) or ():
+            value = getattr(reason, "value", reason)
+            if isinstance(value, BaseException):
+                pending.append(value)
+        if current.__cause__ is not None:
+            pending.append(current.__cause__)
+    return found
+
+
+def _host(request: scrapy.Request | None, error: BaseException) -> str:
+    if request is not None and (host := urlsplit(request.url).hostname):
+        return host
+    return fold(str(error)).rsplit(": ", 1)[-1].rstrip(".")
+
+
+def _timeout(cause: BaseException, causes: list[BaseException], request: Any) -> str:
+    seconds = request.meta.get("download_timeout") if request is not None else None
+    if not isinstance(seconds, int | float):
+        found = re.search(r"took longer than ([\d.]+) seconds", str(cause))
+        seconds = float(found.group(1)) if found else None
+    return f"timed out after {seconds:g} s" if seconds else "timed out"
+
+
+def _tls(cause: BaseException, causes: list[BaseException], request: Any) -> str:
+    detail = ""
+    if isinstance(cause, SSL.Error) and cause.args and isinstance(cause.args[0], list):
+        # pyOpenSSL: [(library, function, reason), ...]
+        parts = [str(part[-1]) for part in cause.args[0] if isinstance(part, tuple) and part]
+        detail = ", ".join(dict.fromkeys(part for part in parts if part))
+    elif isinstance(cause, ssl.SSLError):
+        detail = cause.reason or ""
+    return f"TLS error: {detail or fold(str(cause)) or type(cause).__name__}"
+
+
+def _too_big(cause: BaseException, causes: list[BaseException], request: Any) -> str:
+    text = str(cause)
+    found = re.search(r"(\d+) bytes which is larger than download max size \((\d+)\)", text)
+    if not found:
+        return f"download cancelled: {fold(text)}" if text.strip() else "download cancelled"
+    size, limit = found.groups()
+    if text.startswith("Expected"):
+        return f"too big: {size} bytes, over max_page_bytes ({limit})"
+    return f"too big: over max_page_bytes ({limit})"
+
+
+def _closed(cause: BaseException, causes: list[BaseException], request: Any) -> str:
+    if any(isinstance(other, ResponseNeverReceived) for other in causes):
+        return "connection closed before any response"
+    return "connection lost mid-response"
+
+
+def _fixed(text: str) -> _Reason:
+    return lambda cause, causes, request: text
+
+
+# Kinds of download failure, most telling first; each cause in the chain is tried per kind.
+_REASONS: tuple[tuple[tuple[type[BaseException], ...], _Reason], ...] = (
+    (
+        (twisted_errors.ConnectionRefusedError, *_scrapy_error("DownloadConnectionRefusedError")),
+        _fixed("connection refused"),
+    ),
+    (
+        (
+            twisted_errors.DNSLookupError,
+            twisted_errors.UnknownHostError,
+            *_scrapy_error("CannotResolveHostError"),
+        ),
+        lambda cause, causes, request: f"DNS lookup failed for {_host(request, cause)}",
+    ),
+    ((twisted_errors.TCPTimedOutError,), _fixed("connection timed out")),
+    ((twisted_errors.TimeoutError, *_scrapy_error("DownloadTimeoutError")), _timeout),
+    ((SSL.Error, ssl.SSLError, twisted_errors.SSLError), _tls),
+    (
+        (PotentialDataLoss, *_scrapy_error("ResponseDataLossError")),
+        _fixed("connection closed before the whole response arrived"),
+    ),
+    (_scrapy_error("DownloadCancelledError"), _too_big),
+    (
+        (SchemeNotSupported, *_scrapy_error("UnsupportedURLSchemeError")),
+        lambda cause, causes, request: f"unsupported URL scheme: {fold(str(cause))}",
+    ),
+    ((twisted_errors.ConnectionClosed,), _closed),
+    ((twisted_errors.NoRouteError,), _fixed("no route to host")),
+    (
+        (twisted_errors.ConnectError,),
+        lambda cause, causes, request: f"cannot connect: {fold(str(cause))}",
+    ),
+)
 
 
 def _never(url: str) -> bool:

@@ -205,7 +205,6 @@ BOUNDS: dict[str, tuple[float, float | None]] = {
     "max_attempts": (1, 100),
     "backfill_hours": (0, 24 * 366),
     "source_failure_threshold": (1, 1000),
-    "threshold": (0, 1),
     "window_days": (1, 3650),
 }
 

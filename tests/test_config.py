@@ -194,7 +194,7 @@ def test_commands_that_send_nothing_do_not_need_secrets(tmp_path: Path) -> None:
     [
         ("crawl", "download_timeout", "nan", "a finite number"),
         ("alerts", "backfill_hours", "inf", "a finite number"),
-        ("dedup", "threshold", "-inf", "a finite number"),
+        ("dedup", "window_days", "-inf", "a finite number"),
         ("crawl", "download_timeout", "86400", "a number from 1 to 600"),
         ("crawl", "max_page_bytes", "10", "a number from 1024 to"),
         ("crawl", "retries", "1000", "a number from 0 to 10"),

@@ -372,4 +372,4 @@ def test_dedup_table_is_optional_and_validated(tmp_path: Path) -> None:
     problems = "\n".join(error.value.problems)
     assert "dedup.shingle: unknown key" in problems
     assert "dedup.threshold: expected a number above 0 and at most 1, got 1.5" in problems
-    assert "dedup.window_days: expected a number >= 1, got 0" in problems
+    assert "dedup.window_days: expected a number from 1 to 3650, got 0" in problems

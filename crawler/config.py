@@ -71,6 +71,9 @@ class Source:
     follow: tuple[str, ...] = ()
     language: str = ""
     max_articles: int = 200
+    # Loopback, private and link-local addresses are refused unless this is set
+    # (an intranet source, a test server): a feed may link or redirect anywhere.
+    allow_private: bool = False
 
     @property
     def url(self) -> str:
@@ -468,6 +471,7 @@ def _tables(check: _Checker, key: str, value: object) -> list[tuple[str, dict[st
 def _sources(check: _Checker, value: object) -> list[Source]:
     sources = []
     allowed = {"name", "feed", "site", "sitemaps", "sections", "follow", "language", "max_articles"}
+    allowed.add("allow_private")
     for where, table in _tables(check, "source", value):
         check.unknown_keys(where, table, allowed)
         name = check.string(f"{where}.name", table.get("name"), required=True)
@@ -509,6 +513,9 @@ def _sources(check: _Checker, value: object) -> list[Source]:
                 follow=follow,
                 language=language,
                 max_articles=max_articles or 200,
+                allow_private=_flag(
+                    check, f"{where}.allow_private", table.get("allow_private", False)
+                ),
             )
         )
     return sources

@@ -29,9 +29,9 @@ from .payload import (
     RetryableError,
     Sender,
     load_message,
-    redact,
     redacted,
 )
+from .redaction import add_log_secrets, install_log_redaction, redact
 from .signing import SignatureError, new_secret, sign, signed_headers, verify
 from .slack import SlackChannel
 from .source_alerts import source_alerts
@@ -60,12 +60,14 @@ __all__ = [
     "SignatureError",
     "SlackChannel",
     "WebhookChannel",
+    "add_log_secrets",
     "backoff",
     "counts_text",
     "deliver",
     "enable_channels",
     "enqueue",
     "idempotency_key",
+    "install_log_redaction",
     "is_backfill",
     "load_message",
     "make_channel",

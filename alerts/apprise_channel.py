@@ -21,8 +21,8 @@ import apprise
 
 from crawler.config import Channel
 
-from .payload import AlertMessage, ChannelUnreachable, Notice, RetryableError, redact
-from .webhook import add_log_secrets
+from .payload import AlertMessage, ChannelUnreachable, Notice, RetryableError
+from .redaction import add_log_secrets, redact
 
 DEFAULT_TIMEOUT = 20.0
 BODY_LIMIT = 3500  # characters; under Telegram's 4,096 with room for Apprise's own framing

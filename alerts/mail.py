@@ -35,8 +35,8 @@ from .payload import (
     Notice,
     PermanentError,
     RetryableError,
-    redact,
 )
+from .redaction import redact
 from .templates import Templates, digest_context, message_context, notice_context
 
 DEFAULT_TIMEOUT = 20.0

@@ -70,8 +70,8 @@ from .payload import (
     RetryableError,
     Sender,
     load_message,
-    redact,
 )
+from .redaction import redact
 from .state import (
     backfill_hours,
     channel_states,

@@ -11,11 +11,10 @@ of the person's name and without a snippet (``redacted``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -274,27 +273,3 @@ def redacted(message: AlertMessage, watch: Watch) -> AlertMessage:
     if message.matched and watch.kind != "case":
         title = re.sub(re.escape(message.matched), watch.id, title, flags=re.IGNORECASE)
     return replace(message, watch_name=watch.id, title=title, matched=watch.id, snippet="")
-
-
-def secret_forms(secrets: Iterable[str]) -> list[str]:
-    """Every string that would reveal a secret: the value and, for a URL, its path and query."""
-    forms: set[str] = set()
-    for value in secrets:
-        if not value:
-            continue
-        forms.add(value)
-        parts = urlsplit(value)
-        if parts.scheme and parts.netloc:
-            # Slack and most webhook URLs carry their token in the path.
-            for piece in (parts.path, parts.query, parts.netloc.rpartition("@")[0]):
-                if len(piece) > 3 and piece != "/":
-                    forms.add(piece)
-    # Longest first, so a URL is replaced whole before its path is.
-    return sorted(forms, key=len, reverse=True)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every form of every secret replaced by ``[redacted]``."""
-    for form in secret_forms(secrets):
-        text = text.replace(form, "[redacted]")
-    return text

@@ -8,7 +8,6 @@ the URL out of every message); ``SlackChannel`` builds on it too.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -26,42 +25,14 @@ from .payload import (
     PermanentError,
     RateLimited,
     RetryableError,
-    redact,
 )
+from .redaction import add_log_secrets, redact
 from .signing import secret_key, signed_headers
 
 USER_AGENT = "newswatch/0.1"
 DEFAULT_TIMEOUT = 20.0  # seconds, for each of connect, read, write and pool
 MAX_RETRY_AFTER = 24 * 3600.0
 BODY_EXCERPT = 200  # characters of an error response kept in last_error
-
-
-class _RedactSecrets(logging.Filter):
-    """Scrubs channel URLs and secrets from httpx's own log lines ("HTTP Request: POST <url>")."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            message = record.getMessage()
-            clean = redact(message, self.secrets)
-            if clean != message:
-                record.msg, record.args = clean, None
-        return True
-
-
-# httpx logs every request URL at INFO; under -v that would print the secret URL.
-# Apprise logs its failures with the service URL it was given.
-_REDACT = _RedactSecrets()
-for _name in ("httpx", "apprise"):
-    logging.getLogger(_name).addFilter(_REDACT)
-
-
-def add_log_secrets(secrets: tuple[str, ...]) -> None:
-    """Keep these values out of httpx's and Apprise's log lines from now on."""
-    _REDACT.secrets.update(secret for secret in secrets if secret)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -211,9 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _configure_logging(verbosity: int) -> None:
+    from alerts.redaction import install_log_redaction
+
     from .logs import configure_logging
 
     configure_logging(verbosity)
+    install_log_redaction()  # every line on stderr, at every verbosity
 
 
 def _load(args: argparse.Namespace, *, need_secrets: bool = True) -> Config:
@@ -227,6 +230,9 @@ def _load(args: argparse.Namespace, *, need_secrets: bool = True) -> Config:
             ]
         )
     config = load_config(args.config, need_secrets=need_secrets)
+    from alerts.redaction import add_log_secrets
+
+    add_log_secrets(config.secret_values())  # from here on, no log line shows one
     from .query import compile_query
 
     problems = validate_queries(config, compile_query)

@@ -148,6 +148,16 @@ class Config:
     dedup: DedupSettings = DedupSettings()
     # The environment the config was read with: the process's, over the env file's.
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    env_file_keys: tuple[str, ...] = ()  # the variables the env file set
+
+    def secret_values(self) -> list[str]:
+        """Every secret this config reaches: channel secrets, the env file's values, the
+        review password, Datasette's signing secret and a Redis URL; for log redaction."""
+        values = [value for channel in self.channels for value in channel.secrets.values()]
+        values += [self.getenv(key) for key in self.env_file_keys]
+        names = (self.review.password_env, "DATASETTE_SECRET", "NEWSWATCH_REDIS_URL")
+        values += [self.getenv(name) for name in names if name]
+        return [value for value in values if value]
 
     def getenv(self, name: str) -> str:
         """A variable from the process environment or the env file ('' if set in neither)."""
@@ -339,7 +349,7 @@ def load_config(
             "env_file",
         },
     )
-    env = _with_env_file(check, base, data.get("env_file"), env)
+    env, env_file_keys = _with_env_file(check, base, data.get("env_file"), env)
     env_file = str(data.get("env_file") or "")
 
     database = check.string("database", data.get("database", "newswatch.db"))
@@ -387,30 +397,31 @@ def load_config(
         review=review,
         dedup=dedup,
         env=env,
+        env_file_keys=env_file_keys,
     )
 
 
 def _with_env_file(
     check: _Checker, base: Path, value: object, env: Mapping[str, str]
-) -> Mapping[str, str]:
-    """``env`` over the variables of the config's ``env_file`` (dotenv syntax), if it names one.
+) -> tuple[Mapping[str, str], tuple[str, ...]]:
+    """``env`` over the variables of the config's ``env_file`` (dotenv syntax), and their names.
 
     The file holds secrets, so it must be private to its owner (mode 0600): one
     that group or others may read is refused. Variables already set in ``env``
     win; values are never put in a message.
     """
     if value is None:
-        return env
+        return env, ()
     name = check.string("env_file", value, required=True)
     if not name:
-        return env
+        return env, ()
     path = Path(name) if Path(name).is_absolute() else base / name
     try:
         values = read_env_file(path)
     except ConfigError as exc:
         check.problems.extend(f"{check.file}: env_file: {problem}" for problem in exc.problems)
-        return env
-    return {**values, **env}
+        return env, ()
+    return {**values, **env}, tuple(values)
 
 
 def read_env_file(path: Path) -> dict[str, str]:

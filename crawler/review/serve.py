@@ -95,7 +95,10 @@ def serve(config: Config, *, host: str, port: int, verbose: int = 0) -> int:
         )
     level = ["warning", "info", "debug"][min(verbose, 2)]
     server = uvicorn.Server(
-        uvicorn.Config(datasette.app(), log_level=level, lifespan="on", workers=1)
+        # log_config=None: uvicorn logs through the CLI's handlers, which redact secrets.
+        uvicorn.Config(
+            datasette.app(), log_level=level, log_config=None, lifespan="on", workers=1
+        )
     )
     server.run(sockets=[listener])
     return 0

@@ -21,7 +21,7 @@ import apprise
 
 from crawler.config import Channel
 
-from .payload import AlertMessage, ChannelUnreachable, Notice, RetryableError
+from .payload import AlertMessage, ChannelUnreachable, Notice, RetryableError, web_link
 from .redaction import add_log_secrets, redact
 
 DEFAULT_TIMEOUT = 20.0
@@ -45,7 +45,8 @@ def _clip(text: str, limit: int) -> str:
 def render(message: AlertMessage) -> tuple[str, str]:
     """``(title, body)`` in plain text for one alert."""
     title = _clip(f"newswatch: {message.watch_name}", 250)
-    lines = [_clip(message.title or message.url, 500), message.url]
+    link = web_link(message.url)  # a service may linkify it: web links only
+    lines = [_clip(message.title or link or "(untitled)", 500), *([link] if link else [])]
     origin = " · ".join(p for p in (message.source, (message.published_at or "")[:10]) if p)
     if origin:
         lines.append(_clip(origin, 200))
@@ -96,7 +97,7 @@ class AppriseChannel:
 
     def notify(self, notice: Notice) -> None:
         """Notify every service about a notice."""
-        body = _clip_body("\n".join(p for p in (notice.text, notice.link) if p))
+        body = _clip_body("\n".join(p for p in (notice.text, web_link(notice.link)) if p))
         self._notify(_clip(notice.title, 250), body)
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -273,3 +274,10 @@ def redacted(message: AlertMessage, watch: Watch) -> AlertMessage:
     if message.matched and watch.kind != "case":
         title = re.sub(re.escape(message.matched), watch.id, title, flags=re.IGNORECASE)
     return replace(message, watch_name=watch.id, title=title, matched=watch.id, snippet="")
+
+
+def web_link(url: str) -> str:
+    """``url`` if it is an http(s) URL with a host, else "": every channel renders links
+    through this, so a scraped ``javascript:``, ``data:`` or ``file:`` URL never becomes one."""
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else ""

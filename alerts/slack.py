@@ -14,7 +14,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .payload import AlertMessage, ChannelDisabled, DeliveryError, Notice, PermanentError
+from .payload import (
+    AlertMessage,
+    ChannelDisabled,
+    DeliveryError,
+    Notice,
+    PermanentError,
+    web_link,
+)
 from .webhook import HttpChannel
 
 SECTION_LIMIT = 3000  # characters of mrkdwn text Slack accepts in one section block
@@ -58,10 +65,13 @@ def _escaped(text: str, limit: int) -> str:
 
 
 def _link(url: str, title: str) -> str:
-    # In <url|label> a '|' or '>' in the URL would end it early; percent-encode them.
-    safe_url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
-    safe_url = safe_url.replace("&", "&amp;")
+    """``<url|title>`` for a web link; for any other scheme, the title as plain text."""
     label = _escaped(title or url, TITLE_LIMIT)
+    if not web_link(url):
+        return label
+    # In <url|label> a '|' or '>' in the URL would end it early; percent-encode them.
+    safe_url = url.strip().replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+    safe_url = safe_url.replace("&", "&amp;")
     return f"<{safe_url}|{label}>"
 
 
@@ -81,7 +91,8 @@ def render(message: AlertMessage) -> dict[str, Any]:
     if others:
         context += f" · also reported by {others} other article{'s' if others != 1 else ''}"
     fallback = _escaped(
-        f"newswatch: {message.watch_name} in {message.title or message.url}", FALLBACK_LIMIT
+        f"newswatch: {message.watch_name} in {message.title or web_link(message.url)}",
+        FALLBACK_LIMIT,
     )
     return {
         "text": fallback,

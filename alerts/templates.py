@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from .payload import AlertMessage, Digest, Notice
+from .payload import AlertMessage, Digest, Notice, web_link
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +121,6 @@ def _environment(loader: jinja2.BaseLoader) -> SandboxedEnvironment:
 _BUILTIN_ENV = _environment(jinja2.DictLoader(BUILTIN))
 
 
-def safe_url(url: str) -> str:
-    """``url`` if it is http(s), else empty: a scraped ``javascript:`` link never becomes a link."""
-    return url if url.lower().startswith(("http://", "https://")) else ""
-
-
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -136,7 +131,7 @@ def message_context(message: AlertMessage) -> dict[str, Any]:
         "watch_id": message.watch_id,
         "watch_name": message.watch_name,
         "title": message.title,
-        "url": safe_url(message.url),
+        "url": web_link(message.url),
         "source": message.source,
         "date": (message.published_at or "")[:10],
         "published_at": message.published_at,
@@ -146,7 +141,7 @@ def message_context(message: AlertMessage) -> dict[str, Any]:
         "confidence": message.confidence,
         "others": len(message.also_reported_by),
         "also_reported_by": list(message.also_reported_by),
-        "review_url": safe_url(message.review_url),
+        "review_url": web_link(message.review_url),
         "priority": message.priority,
     }
 
@@ -157,7 +152,7 @@ def digest_context(digest: Digest) -> dict[str, Any]:
         "items": [message_context(item) for item in digest.items],
         "total": digest.total,
         "more": digest.more,
-        "review_url": safe_url(digest.review_url),
+        "review_url": web_link(digest.review_url),
         "channel": digest.channel,
     }
 
@@ -168,7 +163,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
         **notice.data,
         "title": notice.title,
         "text": notice.text,
-        "link": safe_url(notice.link),
+        "link": web_link(notice.link),
     }
 
 

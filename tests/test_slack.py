@@ -164,3 +164,24 @@ def test_an_archived_channel_is_disabled_and_its_alert_waits(tmp_path: Path, web
     assert enable_channels(db) == ["staff-slack"]
     assert deliver(db, config).sent == 1
     assert status(db)["disabled_channels"] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(document.cookie)", "JaVaScRiPt:alert(1)", "data:text/html,<b>x</b>",
+     "file:///etc/passwd", "vbscript:msgbox", "http:no-host"],
+)
+def test_only_web_links_are_rendered_as_links(url: str) -> None:
+    from alerts.apprise_channel import render as apprise_render
+    from alerts.templates import message_context
+
+    message = alert_message(url=url, title="Activist freed")
+    body = json.dumps(render(message))
+    assert url.split(":")[0] not in body.lower().replace("newswatch", "")
+    assert "Activist freed" in body
+    _title, text = apprise_render(message)
+    assert url not in text and "Activist freed" in text
+    assert message_context(message)["url"] == ""  # the email templates get no link
+    # A web link still is one.
+    web = json.dumps(render(alert_message(url="https://orda.kz/a?b=1&c=2", title="T")))
+    assert "<https://orda.kz/a?b=1&amp;c=2|T>" in web

@@ -288,6 +288,33 @@ def test_overlapping_run_exits_75_at_once(tmp_path: Path, web: WebServer) -> Non
     assert len(rows(tmp_path / "nw.db", "SELECT id FROM runs")) == 1
 
 
+def test_a_killed_run_is_marked_aborted_by_the_next(tmp_path: Path, web: WebServer) -> None:
+    config = make_config(tmp_path, web, "e2e-killed",
+                         '\n[[source]]\nname = "slow"\nfeed = "BASE/_fault/slow?seconds=5"\n')
+    env = {**os.environ, "NW_HOOK_URL": web.hook_url("e2e-killed"), "NW_HOOK_SECRET": SECRET}
+    first = subprocess.Popen([sys.executable, "-m", "crawler.cli", "run", "-c", str(config)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        db = tmp_path / "nw.db"
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if db.exists() and rows(db, "SELECT name FROM sqlite_master WHERE name = 'runs'") \
+                    and rows(db, "SELECT id FROM runs"):
+                break
+            time.sleep(0.05)
+        first.kill()  # kill -9: no finally block runs
+    finally:
+        first.communicate(timeout=60)
+    assert [r["status"] for r in rows(db, "SELECT status FROM runs")] == ["running"]
+
+    second = newswatch(config, web, "e2e-killed", "run")
+    assert second.returncode == 1  # the slow page is not a feed
+    runs = rows(db, "SELECT id, status, finished_at FROM runs ORDER BY id")
+    assert [r["status"] for r in runs] == ["aborted", "partial"]
+    assert runs[0]["finished_at"]
+    assert "1 earlier run(s) ended without finishing; marked aborted" in second.stderr
+
+
 def test_match_lines_json(tmp_path: Path, web: WebServer) -> None:
     config = make_config(tmp_path, web, "e2e-match", FEEDS)
     text = ("Aigerim Tulegenova spoke.\nNothing here.\n"

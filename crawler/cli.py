@@ -12,6 +12,7 @@ import logging
 import os
 import shlex
 import shutil
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -208,6 +209,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full, ...
+        print(
+            f"newswatch: {getattr(args, 'config', '')}: the database failed: {exc}; "
+            "nothing stored was lost, and the next run starts over",
+            file=sys.stderr,
+        )
+        return EXIT_PARTIAL
 
 
 def _configure_logging(verbosity: int) -> None:

@@ -275,6 +275,9 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 ]
 
 
+BUSY_TIMEOUT_MS = 30_000
+
+
 @contextlib.contextmanager
 def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A write transaction holding the write lock from its start (``BEGIN IMMEDIATE``).
@@ -321,7 +324,8 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the state file, in WAL mode, migrated to the latest schema."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
-    db.conn.execute("PRAGMA busy_timeout = 10000")
+    # A write waits this long for the desk or a delivery to finish theirs (ms).
+    db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.enable_wal()
     db.conn.execute("PRAGMA synchronous = FULL")
     db.conn.execute("PRAGMA foreign_keys = ON")

@@ -42,7 +42,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from typing import Any
 
 import sqlite_utils
 
+from crawler import clock
 from crawler.config import Config
 from crawler.models import Hit
 from crawler.store import iso, parse_iso, write_transaction
@@ -306,7 +306,7 @@ def undelivered(db: sqlite_utils.Database) -> int:
 
 def _moment(now: datetime | str | None) -> datetime:
     if now is None:
-        return datetime.now(UTC)
+        return clock.now()
     if isinstance(now, str):
         return parse_iso(now)
     return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
@@ -361,7 +361,7 @@ class _Delivery:
         self.db = db
         self.config = config
         self.start = start
-        self.started = time.monotonic()
+        self.started = clock.monotonic()
         self.max_wait = max_wait
         self.lease = lease
         self.configured = {channel.id: channel for channel in config.channels}
@@ -376,14 +376,14 @@ class _Delivery:
         self.next_send: dict[str, float] = {}  # monotonic time a paced channel may send again
 
     def clock(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.started)
+        return self.start + timedelta(seconds=clock.monotonic() - self.started)
 
     def close(self) -> None:
         for sender in self.built:
             sender.close()
 
     def out_of_time(self) -> bool:
-        if time.monotonic() - self.started <= self.max_wait:
+        if clock.monotonic() - self.started <= self.max_wait:
             return False
         if not self.report.out_of_time:
             self.report.out_of_time = True
@@ -493,10 +493,10 @@ class _Delivery:
         """Send due alerts, one channel after another in turn, until each queue is empty."""
         queues = {channel: list(ids) for channel, ids in self.one_by_one.items() if ids}
         while queues and not self.out_of_time():
-            now = time.monotonic()
+            now = clock.monotonic()
             channel_id = next((c for c in queues if self.next_send.get(c, 0.0) <= now), None)
             if channel_id is None:
-                time.sleep(max(0.0, min(self.next_send[c] for c in queues) - now))
+                clock.sleep(min(self.next_send[c] for c in queues) - now)
                 continue
             queue = queues.pop(channel_id)
             if self.sent[channel_id] >= self.cap(channel_id):
@@ -505,7 +505,7 @@ class _Delivery:
             outcome = self.attempt(channel_id, queue.pop(0))
             if outcome != "busy":
                 interval = float(getattr(self.ready[channel_id], "min_interval", 0.0) or 0.0)
-                self.next_send[channel_id] = time.monotonic() + interval
+                self.next_send[channel_id] = clock.monotonic() + interval
             if queue and outcome not in ("skip", "disabled"):
                 queues[channel_id] = queue  # back of the line: the others take their turn
 

@@ -13,8 +13,9 @@ import binascii
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Mapping
+
+from crawler import clock
 
 SECRET_PREFIX = "whsec_"
 TOLERANCE = 5 * 60  # seconds a receiver accepts between the timestamp and its clock
@@ -57,7 +58,7 @@ def signed_headers(
     Call it for every attempt: a fresh timestamp keeps the signature inside
     the receiver's tolerance window however late a retry is.
     """
-    stamp = int(time.time()) if timestamp is None else timestamp
+    stamp = int(clock.now().timestamp()) if timestamp is None else timestamp
     headers = {"webhook-id": msg_id, "webhook-timestamp": str(stamp)}
     if secret:
         headers["webhook-signature"] = sign(secret, msg_id, stamp, body)
@@ -88,8 +89,8 @@ def verify(
     except ValueError:
         return False
     if tolerance is not None:
-        clock = time.time() if now is None else now
-        if abs(clock - timestamp) > tolerance:
+        moment = clock.now().timestamp() if now is None else now
+        if abs(moment - timestamp) > tolerance:
             return False
     expected = sign(secret, msg_id, timestamp, body).encode("ascii")
     for candidate in given.split():

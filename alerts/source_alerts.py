@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlite_utils
 
+from crawler import clock
 from crawler.config import Config
 from crawler.store import iso, write_transaction
 
@@ -37,7 +38,7 @@ def source_alerts(
     operator = config.alerts.operator_channel
     if not operator:
         return []
-    moment = iso(now or datetime.now(UTC))
+    moment = iso(now or clock.now())
     due = _due(db, config)
     if not due:
         return []

@@ -8,12 +8,12 @@ the URL out of every message); ``SlackChannel`` builds on it too.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
 import httpx
 
+from crawler import clock
 from crawler.config import Channel
 
 from .payload import (
@@ -49,7 +49,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
             return None
         if moment.tzinfo is None:
             return None
-        seconds = moment.timestamp() - (time.time() if now is None else now)
+        seconds = moment.timestamp() - (clock.now().timestamp() if now is None else now)
     if seconds != seconds:  # NaN
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)

@@ -26,13 +26,14 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
+from . import clock
 from .store import iso, write_transaction
 
 __all__ = [
@@ -217,7 +218,7 @@ class StoryIndex:
         stored again, so a change of hashing costs one slow start, not lost stories.
         """
         index = cls(threshold, window_days)
-        cutoff = iso((now or datetime.now(UTC)) - timedelta(days=window_days))
+        cutoff = iso((now or clock.now()) - timedelta(days=window_days))
         with write_transaction(db):
             db.execute("DELETE FROM article_signatures WHERE seen_at < ?", [cutoff])
             _recompute_other_schemes(db)

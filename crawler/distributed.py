@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from itertools import islice
@@ -36,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from scrapy_redis import connection, defaults
 
+from . import clock
 from .config import Config, ConfigError, Source
 from .cycle import RunSummary, cycle_with
 from .health import SourceEvent, SourceHealth
@@ -198,11 +198,11 @@ class Consumer:
 
     def consume(self, wait: float) -> bool:
         """Handle items until the crawl drains (True) or ``wait`` seconds pass (False)."""
-        deadline = time.monotonic() + wait
+        deadline = clock.monotonic() + wait
         quiet_since: float | None = None
         while True:
             popped = self.server.blpop([ITEMS_KEY], timeout=POLL_SECONDS)
-            now = time.monotonic()
+            now = clock.monotonic()
             if popped is not None:
                 self.handle(popped[1])
                 quiet_since = None

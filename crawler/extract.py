@@ -33,6 +33,8 @@ from trafilatura.settings import Document
 from crawler.models import Article, Page
 from crawler.urls import canonicalize, registrable_domain, same_site
 
+from . import clock
+
 __all__ = ["MIN_WORDS", "content_hash", "extract", "extract_links", "normalize_date"]
 
 logger = logging.getLogger(__name__)
@@ -212,7 +214,7 @@ def normalize_date(value: str) -> str | None:
     if parsed is None:
         return None
     parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    if not _EARLIEST <= parsed <= datetime.now(UTC) + timedelta(days=1):
+    if not _EARLIEST <= parsed <= clock.now() + timedelta(days=1):
         return None
     return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -18,12 +18,12 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from . import clock
 from .models import Article, Hit
 
 if TYPE_CHECKING:  # dedup imports this module
@@ -32,19 +32,10 @@ if TYPE_CHECKING:  # dedup imports this module
 log = logging.getLogger(__name__)
 
 
-def utcnow() -> str:
-    """The current time as an ISO 8601 UTC string (seconds precision)."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def iso(moment: datetime) -> str:
-    """A datetime as the ISO 8601 UTC string the database stores."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> datetime:
-    """Parse a stored ISO 8601 string back to an aware datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+# The database stores times as ISO 8601 UTC strings; all of them come from the one clock.
+utcnow = clock.iso_now
+iso = clock.iso
+parse_iso = clock.parse
 
 
 # Each step upgrades the schema by one version; PRAGMA user_version records

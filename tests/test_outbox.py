@@ -34,6 +34,7 @@ from alerts import (
 from alerts.outbox import status_text
 from alerts.state import disable_channel, rest_channel
 from crawler.cli import main
+from crawler.clock import FakeClock, using
 from crawler.config import AlertSettings, Channel, Config, Source, Watch
 from crawler.models import Hit
 from crawler.store import (
@@ -47,12 +48,18 @@ from crawler.store import (
 from tests.conftest import save_hit
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-# A moment after the rows are queued (enqueue stamps them with the real time). It is
-# fixed at import, so it must stay ahead of the clock however long the suite runs
-# before this file: six hours. (Issue 11 replaces this with one injectable clock.)
-START = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=6)
-# Articles published just before the suite started: news, not backfill.
-PUBLISHED = iso(START - timedelta(hours=6, minutes=30))
+# Every test here runs on a fake clock: rows are queued a minute before START, and the
+# tests deliver at START and later by passing ``now`` (or moving the clock).
+START = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+# Articles published an hour before: news, not backfill.
+PUBLISHED = iso(START - timedelta(hours=1))
+
+
+@pytest.fixture(autouse=True)
+def fake_clock() -> Iterable[FakeClock]:
+    """The clock of every test in this file, a minute before START."""
+    with using(FakeClock(START - timedelta(minutes=1))) as clock:
+        yield clock
 
 
 def hook_name() -> str:
@@ -447,7 +454,7 @@ def test_status_counts_every_state(tmp_path: Path, db: sqlite_utils.Database) ->
 
 def test_backfill_is_stored_but_not_queued(tmp_path: Path, db: sqlite_utils.Database) -> None:
     config = make_config(tmp_path, [], ["hook"])
-    now = datetime.now(UTC)
+    now = START
     note_run(db, config, iso(now))
     # A new source and a new watch: an article from three days ago is backfill.
     old = store(db, config, "https://orda.kz/old", published=now - timedelta(days=3))
@@ -473,7 +480,7 @@ def test_backfill_is_stored_but_not_queued(tmp_path: Path, db: sqlite_utils.Data
 def test_backfill_hours_zero_turns_it_off(tmp_path: Path, db: sqlite_utils.Database) -> None:
     config = make_config(tmp_path, [], ["hook"])
     config = dataclasses.replace(config, alerts=AlertSettings(backfill_hours=0))
-    note_run(db, config, iso(datetime.now(UTC)))
+    note_run(db, config, iso(START))
     saved = store(db, config, "https://orda.kz/old", published=datetime(2020, 1, 1, tzinfo=UTC))
     assert saved.alerts_queued == 1
 

@@ -21,7 +21,6 @@ import hmac
 import ipaddress
 import os
 import re
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,8 @@ from urllib.parse import quote
 from datasette.plugins import pm
 from datasette.utils import await_me_maybe, baseconv
 from datasette.utils.asgi import Request
+
+from .. import clock
 
 PLUGIN = "newswatch"
 PREFIX = "/-/newswatch"
@@ -202,5 +203,5 @@ def check_login(settings: DeskSettings, *, name: str, password: str, local: bool
 
 def session_cookie(datasette: Any, actor: dict[str, str]) -> str:
     """Datasette's signed ``ds_actor`` cookie value for ``actor``, expiring in a day."""
-    expires = baseconv.base62.encode(int(time.time()) + SESSION_SECONDS)
+    expires = baseconv.base62.encode(int(clock.now().timestamp()) + SESSION_SECONDS)
     return str(datasette.sign({"a": actor, "e": expires}, "actor"))

@@ -19,12 +19,11 @@ from typing import Any
 
 import apprise
 
-from crawler.config import Channel
+from crawler.config import AppriseOptions, Channel
 
 from .payload import AlertMessage, ChannelUnreachable, Notice, RetryableError, web_link
 from .redaction import add_log_secrets, redact
 
-DEFAULT_TIMEOUT = 20.0
 BODY_LIMIT = 3500  # characters; under Telegram's 4,096 with room for Apprise's own framing
 SNIPPET_LIMIT = 600
 
@@ -74,7 +73,7 @@ class AppriseChannel:
         self.id = channel.id
         self._secrets = (url,)
         add_log_secrets(self._secrets)
-        self.timeout = float(channel.options.get("timeout") or DEFAULT_TIMEOUT)
+        self.timeout = channel.options_as(AppriseOptions).timeout
         asset = apprise.AppriseAsset(async_mode=False, http_redirects=False, secure_logging=True)
         asset.default_service_retry = 0
         self._apprise = apprise.Apprise(asset=asset)

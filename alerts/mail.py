@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate
 
-from crawler.config import Channel
+from crawler.config import Channel, EmailOptions
 
 from .payload import (
     AlertMessage,
@@ -39,7 +39,6 @@ from .payload import (
 from .redaction import redact
 from .templates import Templates, digest_context, message_context, notice_context
 
-DEFAULT_TIMEOUT = 20.0
 SUBJECT_LIMIT = 200
 HEADER_LIMIT = 900
 _BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
@@ -62,27 +61,26 @@ class EmailChannel:
     kind = "email"
 
     def __init__(self, channel: Channel) -> None:
-        options = channel.options
+        options = channel.options_as(EmailOptions)
         self.id = channel.id
-        self.host = str(options.get("host") or "")
-        if not self.host or not options.get("to") or not options.get("from"):
+        self.host = options.host
+        if not self.host or not options.to or not options.sender:
             raise ValueError(f"channel {channel.id!r}: an email channel needs host, from and to")
-        self.security = str(options.get("security") or "starttls")
-        default_port = {"starttls": 587, "tls": 465}.get(self.security, 25)
-        self.port = int(options.get("port") or default_port)
-        self.sender = str(options["from"])
-        self.recipients = [str(address) for address in options["to"]]
-        self.mode = str(options.get("mode") or "immediate")
-        self.timeout = float(options.get("timeout") or DEFAULT_TIMEOUT)
+        self.security = options.security
+        self.port = options.effective_port
+        self.sender = options.sender
+        self.recipients = list(options.to)
+        self.mode = options.mode
+        self.timeout = options.timeout
         self._username = channel.secrets.get("username", "")
         self._password = channel.secrets.get("password", "")
         self._secrets = tuple(value for value in channel.secrets.values() if value)
-        self._ca_file = str(options.get("ca_file") or "") or None
+        self._ca_file = options.ca_file or None
         self.domain = address_domain(self.sender)
         self.list_id = header(
-            str(options.get("list_id") or f"newswatch alerts <{channel.id}.{self.domain}>")
+            options.list_id or f"newswatch alerts <{channel.id}.{self.domain}>"
         )
-        self.templates = Templates(str(options.get("template_dir") or "") or None)
+        self.templates = Templates(options.template_dir or None)
         self._smtp: smtplib.SMTP | None = None
 
     def __repr__(self) -> str:

@@ -51,7 +51,7 @@ from typing import Any
 import sqlite_utils
 
 from crawler import clock
-from crawler.config import Config
+from crawler.config import Config, EmailOptions
 from crawler.models import Hit
 from crawler.store import iso, parse_iso, write_transaction
 
@@ -434,8 +434,8 @@ class _Delivery:
                 continue
             digest_mode = (
                 channel is not None
-                and channel.type == "email"
-                and channel.options.get("mode") == "digest"
+                and isinstance(channel.options, EmailOptions)
+                and channel.options.mode == "digest"
             )
             for alert_id, watch_id, created_at in rows:
                 watch = self.watches.get(watch_id)
@@ -484,8 +484,8 @@ class _Delivery:
 
     def cap(self, channel_id: str) -> int:
         channel = self.configured.get(channel_id)
-        option = channel.options.get("cap") if channel is not None else None
-        return int(option or self.config.alerts.cap)
+        option = channel.options.cap if channel is not None else 0
+        return option or self.config.alerts.cap
 
     # --- one alert at a time, channels taking turns ----------------------------------------
 
@@ -585,14 +585,8 @@ class _Delivery:
                 return
             if channel_id in stopped:
                 continue
-            channel = self.configured[channel_id]
-            slot = iso(
-                digests.latest_slot(
-                    self.clock(),
-                    str(channel.options.get("every") or "1d"),
-                    str(channel.options.get("at") or "00:00"),
-                )
-            )
+            options = self.configured[channel_id].options_as(EmailOptions)
+            slot = iso(digests.latest_slot(self.clock(), options.every, options.at))
             rows = self.claim([alert_id for alert_id, created in candidates if created < slot])
             messages: list[AlertMessage] = []
             listed: list[dict[str, Any]] = []

@@ -15,6 +15,7 @@ schema steps)::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable
@@ -104,7 +105,9 @@ def watch_first_run(db: sqlite_utils.Database, watch_id: str, now: str) -> str:
 def fingerprint(channel: Channel) -> str:
     """A short hash of a channel's settings and secrets: it changes when the channel is fixed."""
     data = json.dumps(
-        [channel.type, dict(channel.options), dict(channel.secrets)], sort_keys=True, default=str
+        [channel.type, dataclasses.asdict(channel.options), dict(channel.secrets)],
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 

@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from crawler import clock
-from crawler.config import Channel
+from crawler.config import Channel, HttpOptions
 
 from .payload import (
     AlertMessage,
@@ -30,7 +30,6 @@ from .redaction import add_log_secrets, redact
 from .signing import secret_key, signed_headers
 
 USER_AGENT = "newswatch/0.1"
-DEFAULT_TIMEOUT = 20.0  # seconds, for each of connect, read, write and pool
 MAX_RETRY_AFTER = 24 * 3600.0
 BODY_EXCERPT = 200  # characters of an error response kept in last_error
 
@@ -68,7 +67,7 @@ class HttpChannel:
         self._url = url
         self._secrets = tuple(value for value in channel.secrets.values() if value)
         add_log_secrets(self._secrets)
-        timeout = float(channel.options.get("timeout") or DEFAULT_TIMEOUT)
+        timeout = channel.options_as(HttpOptions).timeout
         self._own_client = client is None
         self._client = client or httpx.Client(
             timeout=httpx.Timeout(timeout),

@@ -101,13 +101,7 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> Setting
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict(
         {
-            "USER_AGENT": crawl.user_agent,
-            "ROBOTSTXT_OBEY": crawl.obey_robots,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
-            "DOWNLOAD_TIMEOUT": crawl.download_timeout,
-            "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
-            "RETRY_TIMES": crawl.retries,
-            "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+            **crawl.scrapy_settings(),  # each [crawl] key names the Scrapy setting it becomes
             "LOG_LEVEL": log_level,
             # The CLI owns logging; Scrapy must not add its own root handler.
             "LOG_INSTALL_ROOT_HANDLER": False,

@@ -1,24 +1,23 @@
 """Scrapy settings for newswatch; the run command layers the config's [crawl] table on top."""
 
+from crawler.config.keys import CrawlSettings
+
 BOT_NAME = "newswatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-USER_AGENT = "newswatch/0.1 (+https://github.com/newswatch/newswatch; media monitoring)"
-ROBOTSTXT_OBEY = True
+# USER_AGENT, ROBOTSTXT_OBEY, CONCURRENT_REQUESTS_PER_DOMAIN, DOWNLOAD_TIMEOUT,
+# DOWNLOAD_MAXSIZE, RETRY_TIMES and AUTOTHROTTLE_ENABLED come from the [crawl] keys
+# declared in crawler/config/keys.py, defaults included (CrawlSettings.scrapy_settings).
+globals().update(CrawlSettings().scrapy_settings())
 
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0
-DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
-RETRY_TIMES = 2
 
 # AutoThrottle adapts the delay to each site's latency; the start delay is small
 # because a cycle fetches few pages per site and cron spaces the cycles.
-AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0

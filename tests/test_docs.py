@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from crawler.cli import build_parser
@@ -47,3 +48,29 @@ def test_readme_gives_the_two_setup_commands() -> None:
     for number in ("1", "2"):
         index = next(i for i, line in enumerate(lines) if line.startswith(f"# {number}. "))
         assert lines[index + 1].startswith("python3 -m venv .venv && ")
+
+
+def test_every_config_key_is_in_the_readme() -> None:
+    from crawler.config import (
+        CHANNEL_OPTIONS,
+        AlertSettings,
+        CrawlSettings,
+        DedupSettings,
+        ReviewSettings,
+        Source,
+        Watch,
+        keys,
+    )
+
+    tables = {"source": Source, "watch": Watch, "crawl": CrawlSettings, "alerts": AlertSettings,
+              "review": ReviewSettings, "dedup": DedupSettings}
+    tables |= {f"channel ({kind})": cls for kind, cls in CHANNEL_OPTIONS.items()}
+    missing = [
+        f"{table}.{key.name}"
+        for table, cls in tables.items()
+        for key in keys(cls)
+        if not re.search(rf"(^|[\s`#\[]){re.escape(key.name)}( = |`)", README, re.M)
+    ]
+    missing += [key for key in ("database", "watchlist", "env_file", "review_url")
+                if f"{key} = " not in README]
+    assert not missing, f"README.md does not document these config keys: {missing}"

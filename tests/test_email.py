@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import smtplib
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from alerts import (
 )
 from alerts.digest import latest_slot
 from alerts.mail import header
-from crawler.config import Channel, Config, ConfigError, Watch, load_config
+from crawler.config import Channel, Config, ConfigError, EmailOptions, Watch, load_config
 from crawler.store import iso, open_database
 from tests.conftest import (
     MailServer,
@@ -123,7 +124,7 @@ def test_an_untrusted_certificate_sends_nothing(smtp: MailServers, tls_files: Tl
     untrusted = Channel(
         id=channel.id,
         type="email",
-        options={k: v for k, v in channel.options.items() if k != "ca_file"},
+        options=dataclasses.replace(channel.options_as(EmailOptions), ca_file=""),
     )
     sender = EmailChannel(untrusted)
     with pytest.raises(ChannelUnreachable, match="certificate not trusted"):
@@ -384,9 +385,10 @@ def test_email_config_defaults_and_checks(tmp_path: Path) -> None:
     )
     config = load_config(good, env={"NW_USER": "u", "NW_PASS": "p"})
     channel = config.channel("mail")
-    assert channel.options["port"] == 587 and channel.options["security"] == "starttls"
-    assert channel.options["to"] == ("ed@example.org",)
-    assert channel.options["ca_file"] == str(tmp_path / "ca.pem")
+    options = channel.options_as(EmailOptions)
+    assert options.effective_port == 587 and options.security == "starttls"
+    assert options.to == ("ed@example.org",)
+    assert options.ca_file == str(tmp_path / "ca.pem")
     assert channel.secrets == {"username": "u", "password": "p"}
 
     bad = write_config(

@@ -8,6 +8,7 @@ All problems in a file are reported together.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -15,11 +16,28 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-WATCH_KINDS = ("person", "organisation", "case")
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+from .keys import (
+    ADDRESS_RE,
+    CHANNEL_OPTIONS,
+    CLOCK_RE,
+    DURATION_RE,
+    ID_RE,
+    AlertSettings,
+    Channel,
+    CrawlSettings,
+    DedupSettings,
+    EmailOptions,
+    Key,
+    ReviewSettings,
+    Source,
+    Watch,
+    keys,
+)
+
+T = TypeVar("T")
 
 
 class ConfigError(Exception):
@@ -31,108 +49,6 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
-class Watch:
-    """One watched person, organisation or case."""
-
-    id: str
-    kind: str
-    name: str = ""
-    aliases: tuple[str, ...] = ()
-    query: str = ""
-    exclude: tuple[str, ...] = ()
-    context: tuple[str, ...] = ()
-    channels: tuple[str, ...] = ()
-    origin: str = ""  # "watchlist.toml: watch[2]", for messages about this watch
-    priority: str = "normal"  # "urgent": sent at once even where a channel sends digests
-    redact: bool = False  # channel payloads show the watch id, never the name or snippet
-
-    @property
-    def label(self) -> str:
-        """The name every channel and the review desk show: ``name``, else the id in words.
-
-        ``rusafa-women`` reads "Rusafa women": hyphens, underscores and dots
-        become spaces, the first letter a capital (a case usually has no name).
-        """
-        if self.name:
-            return self.name
-        words = " ".join(re.sub(r"[-_.]+", " ", self.id).split())
-        return words[:1].upper() + words[1:] if words else self.id
-
-
-@dataclass(frozen=True)
-class Source:
-    """A feed or a site to fetch every run."""
-
-    name: str
-    feed: str = ""
-    site: str = ""
-    sitemaps: tuple[str, ...] = ()
-    sections: tuple[str, ...] = ()
-    follow: tuple[str, ...] = ()
-    language: str = ""
-    max_articles: int = 200
-    # Loopback, private and link-local addresses are refused unless this is set
-    # (an intranet source, a test server): a feed may link or redirect anywhere.
-    allow_private: bool = False
-
-    @property
-    def url(self) -> str:
-        """The source's entry URL: the feed, or the site's home page."""
-        return self.feed or self.site
-
-
-@dataclass(frozen=True)
-class Channel:
-    """An alert channel; ``secrets`` holds values read from the environment."""
-
-    id: str
-    type: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
-
-
-@dataclass(frozen=True)
-class CrawlSettings:
-    """Politeness and limits for the crawl; defaults suit a handful of news sites."""
-
-    user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch; media monitoring)"
-    obey_robots: bool = True
-    concurrency_per_domain: int = 4
-    download_timeout: float = 30.0
-    max_page_bytes: int = 5 * 1024 * 1024
-    retries: int = 2
-    autothrottle: bool = True
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    """How alerts are delivered: retries, flood cap, backfill, who hears of broken sources."""
-
-    max_attempts: int = 8
-    cap: int = 20  # messages per channel per run; the rest become one summary message
-    backfill_hours: float = 24.0  # older items at a source's or watch's first run: stored, not sent
-    operator_channel: str = ""  # told when a source keeps failing, and when it recovers
-    source_failure_threshold: int = 5  # consecutive failed runs before the operator is told
-
-
-@dataclass(frozen=True)
-class ReviewSettings:
-    """Access to the review desk: the password's variable, and whether localhost may read."""
-
-    password_env: str = ""  # names the variable holding the shared password; read when serving
-    open_on_localhost: bool = True  # loopback clients may read without logging in
-
-
-@dataclass(frozen=True)
-class DedupSettings:
-    """When two articles are one story: the similarity that joins them, and how far back."""
-
-    # Estimated Jaccard similarity of word shingles; tuned on tests/data/dedup (bench/README.md).
-    threshold: float = 0.5
-    window_days: int = 30  # a new article joins only stories with an article seen this recently
-
-
-@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -141,11 +57,11 @@ class Config:
     sources: tuple[Source, ...]
     watches: tuple[Watch, ...]
     channels: tuple[Channel, ...]
-    crawl: CrawlSettings = CrawlSettings()
-    alerts: AlertSettings = AlertSettings()
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     review_url: str = "http://127.0.0.1:8001/"
-    review: ReviewSettings = ReviewSettings()
-    dedup: DedupSettings = DedupSettings()
+    review: ReviewSettings = field(default_factory=ReviewSettings)
+    dedup: DedupSettings = field(default_factory=DedupSettings)
     # The environment the config was read with: the process's, over the env file's.
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     env_file_keys: tuple[str, ...] = ()  # the variables the env file set
@@ -169,57 +85,6 @@ class Config:
             if channel.id == channel_id:
                 return channel
         raise KeyError(channel_id)
-
-
-# Channel types and the keys each accepts. Keys ending in _env name environment
-# variables holding secrets; the value is read at load time.
-CHANNEL_KEYS: dict[str, dict[str, bool]] = {
-    # key -> required
-    "console": {"cap": False},
-    "webhook": {"url_env": True, "secret_env": False, "timeout": False, "cap": False},
-    "slack": {"url_env": True, "timeout": False, "cap": False},
-    "email": {
-        "host": True,
-        "port": False,
-        "security": False,  # starttls (default) | tls | plain-local-relay
-        "username_env": False,
-        "password_env": False,
-        "from": True,
-        "to": True,
-        "mode": False,  # immediate (default) | digest
-        "every": False,  # digest period: "1h", "1d", "30m", ...
-        "at": False,  # "HH:MM" UTC the digest periods count from
-        "list_id": False,
-        "ca_file": False,  # extra CA bundle to trust, relative to the config file
-        "template_dir": False,  # alert.html/.txt, digest.html/.txt, notice.html/.txt
-        "timeout": False,
-        "cap": False,
-    },
-    "apprise": {"url_env": True, "timeout": False, "cap": False},
-}
-EMAIL_SECURITY = ("starttls", "tls", "plain-local-relay")
-EMAIL_MODES = ("immediate", "digest")
-DURATION_RE = re.compile(r"^([1-9][0-9]*)([mhd])$")
-CLOCK_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
-ADDRESS_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
-
-
-# Sensible bounds of every numeric key (by its last name): a value outside them is a
-# mistake (a timeout of a week, a cap of a million alerts), not a preference.
-BOUNDS: dict[str, tuple[float, float | None]] = {
-    "max_articles": (1, 100_000),
-    "timeout": (1, 600),
-    "cap": (1, 10_000),
-    "port": (1, 65_535),
-    "concurrency_per_domain": (1, 64),
-    "download_timeout": (1, 600),
-    "max_page_bytes": (1024, 1024**3),
-    "retries": (0, 10),
-    "max_attempts": (1, 100),
-    "backfill_hours": (0, 24 * 366),
-    "source_failure_threshold": (1, 1000),
-    "window_days": (1, 3650),
-}
 
 
 class _Checker:
@@ -271,9 +136,10 @@ class _Checker:
             return ""
         return text
 
-    def number(self, key: str, value: object, kind: type, minimum: float) -> Any:
-        """A finite number of ``kind`` within the bounds of ``key`` (see ``BOUNDS``)."""
-        low, high = BOUNDS.get(key.rpartition(".")[2], (minimum, None))
+    def number(
+        self, key: str, value: object, kind: type, low: float, high: float | None = None
+    ) -> Any:
+        """A finite number of ``kind`` from ``low`` to ``high``."""
         expected = f"a number from {low} to {high}" if high is not None else f"a number >= {low}"
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.problem(key, expected, value)
@@ -357,9 +223,9 @@ def load_config(
 
     sources = _sources(check, data.get("source", []))
     channels = _channels(check, data.get("channel", []), env, base, need_secrets, env_file)
-    crawl = _crawl(check, data.get("crawl", {}))
-    alerts = _alerts(check, data.get("alerts", {}))
-    review = _review(check, data.get("review", {}))
+    crawl = _table(check, "crawl", data.get("crawl", {}), CrawlSettings)
+    alerts = _table(check, "alerts", data.get("alerts", {}), AlertSettings)
+    review = _table(check, "review", data.get("review", {}), ReviewSettings)
     dedup = _dedup(check, data.get("dedup", {}))
 
     watches: list[Watch] = _watches(check, data.get("watch", []), "watch")
@@ -479,101 +345,106 @@ def _tables(check: _Checker, key: str, value: object) -> list[tuple[str, dict[st
     return tables
 
 
+def _values(
+    check: _Checker,
+    where: str,
+    table: Mapping[str, Any],
+    cls: type,
+    *,
+    ignore: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The keys of ``table`` that ``cls`` declares, each checked against its declaration.
+
+    Returns ``{attribute: value}`` for the keys present and valid; unknown keys,
+    missing required keys and bad values become problems. Defaults are left to
+    the dataclass.
+    """
+    declared = keys(cls)
+    check.unknown_keys(where, table, {key.name for key in declared} | set(ignore))
+    values: dict[str, Any] = {}
+    for key in declared:
+        if key.name not in table:
+            if key.required:
+                check.problems.append(f"{check.file}: {where}.{key.name}: required key is missing")
+            continue
+        value = _value(check, f"{where}.{key.name}" if where else key.name, table[key.name], key)
+        if value is not None:
+            values[key.attribute] = value
+    return values
+
+
+def _value(check: _Checker, path: str, value: object, key: Key) -> Any:
+    """One value checked against its key's type, bounds and choices (None if it is bad)."""
+    if key.type is bool:
+        if not isinstance(value, bool):
+            check.problem(path, "true or false", value)
+            return None
+        return value
+    if key.type in (int, float):
+        low = key.low if key.low is not None else 0
+        return check.number(path, value, key.type, low, key.high)
+    if key.type == tuple[str, ...]:
+        return check.strings(path, value) or None
+    text = check.string(path, value, required=key.required or key.secret)
+    if text and key.choices and text not in key.choices:
+        check.problem(path, " | ".join(key.choices), text)
+        return None
+    return text or None
+
+
 def _sources(check: _Checker, value: object) -> list[Source]:
     sources = []
-    allowed = {"name", "feed", "site", "sitemaps", "sections", "follow", "language", "max_articles"}
-    allowed.add("allow_private")
     for where, table in _tables(check, "source", value):
-        check.unknown_keys(where, table, allowed)
-        name = check.string(f"{where}.name", table.get("name"), required=True)
+        values = _values(check, where, table, Source)
+        name = values.get("name", "")
         if name and not ID_RE.match(name):
             check.problem(f"{where}.name", "letters, digits, '-', '_' or '.'", name)
-        feed = check.url(f"{where}.feed", table.get("feed"))
-        site = check.url(f"{where}.site", table.get("site"))
+        for key in ("feed", "site"):
+            if values.get(key) and not _is_http_url(values[key]):
+                check.problem(f"{where}.{key}", "an http(s) URL", values.pop(key))
         if "feed" in table and "site" in table:
             check.problem(where, "either feed or site, not both", sorted(table))
         elif "feed" not in table and "site" not in table:
             check.problems.append(
                 f"{check.file}: {where}: expected a 'feed' or a 'site' key, got neither"
             )
-        sitemaps = tuple(
-            check.url(f"{where}.sitemaps[{i}]", u)
-            for i, u in enumerate(check.strings(f"{where}.sitemaps", table.get("sitemaps")))
-        )
-        sections = tuple(
-            check.url(f"{where}.sections[{i}]", u)
-            for i, u in enumerate(check.strings(f"{where}.sections", table.get("sections")))
-        )
-        if feed and (sitemaps or sections):
+        for key in ("sitemaps", "sections"):
+            for index, url in enumerate(values.get(key, ())):
+                if not _is_http_url(url):
+                    check.problem(f"{where}.{key}[{index}]", "an http(s) URL", url)
+        if values.get("feed") and (values.get("sitemaps") or values.get("sections")):
             check.problem(where, "sitemaps and sections only on a site source", "a feed source")
-        follow = check.strings(f"{where}.follow", table.get("follow"))
-        for i, pattern in enumerate(follow):
+        for index, pattern in enumerate(values.get("follow", ())):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                check.problem(f"{where}.follow[{i}]", "a regular expression", pattern, str(exc))
-        language = check.string(f"{where}.language", table.get("language"))
-        max_articles = check.number(f"{where}.max_articles", table.get("max_articles", 200), int, 1)
-        sources.append(
-            Source(
-                name=name,
-                feed=feed,
-                site=site,
-                sitemaps=sitemaps,
-                sections=sections,
-                follow=follow,
-                language=language,
-                max_articles=max_articles or 200,
-                allow_private=_flag(
-                    check, f"{where}.allow_private", table.get("allow_private", False)
-                ),
-            )
-        )
+                check.problem(f"{where}.follow[{index}]", "a regular expression", pattern, str(exc))
+        sources.append(Source(**values))
     return sources
 
 
 def _watches(check: _Checker, value: object, key: str) -> list[Watch]:
     watches = []
-    allowed = {"id", "kind", "name", "aliases", "query", "exclude", "context", "channels"}
-    allowed |= {"priority", "redact"}
     for where, table in _tables(check, key, value):
-        check.unknown_keys(where, table, allowed)
-        watch_id = check.string(f"{where}.id", table.get("id"), required=True)
+        values = _values(check, where, table, Watch)
+        watch_id = values.get("id", "")
         if watch_id and not ID_RE.match(watch_id):
             check.problem(f"{where}.id", "letters, digits, '-', '_' or '.'", watch_id)
-        kind = table.get("kind", "person")
-        if kind not in WATCH_KINDS:
-            check.problem(f"{where}.kind", " | ".join(WATCH_KINDS), kind)
-        name = check.string(f"{where}.name", table.get("name"))
-        query = check.string(f"{where}.query", table.get("query"))
-        aliases = check.strings(f"{where}.aliases", table.get("aliases"))
+        kind = values.get("kind", "person")
+        name, query, aliases = values.get("name"), values.get("query"), values.get("aliases")
         if kind == "case":
             if not query:
                 check.problems.append(f"{check.file}: {where}.query: a case needs a query")
             if aliases:
                 check.problem(f"{where}.aliases", "no aliases on a case (use query)", aliases)
-        elif kind in WATCH_KINDS:
+        elif "kind" in values or "kind" not in table:
             if not name and not aliases:
                 check.problems.append(
                     f"{check.file}: {where}.name: a {kind} needs a name or aliases"
                 )
             if query:
                 check.problem(f"{where}.query", f"no query on a {kind} (use kind = 'case')", query)
-        watches.append(
-            Watch(
-                id=watch_id,
-                kind=kind if isinstance(kind, str) else "person",
-                name=name,
-                aliases=aliases,
-                query=query,
-                exclude=check.strings(f"{where}.exclude", table.get("exclude")),
-                context=check.strings(f"{where}.context", table.get("context")),
-                channels=check.strings(f"{where}.channels", table.get("channels")),
-                origin=f"{check.file}: {where}",
-                priority=_watch_priority(check, where, table.get("priority", "normal")),
-                redact=_flag(check, f"{where}.redact", table.get("redact", False)),
-            )
-        )
+        watches.append(Watch(**values, origin=f"{check.file}: {where}"))
     return watches
 
 
@@ -589,35 +460,26 @@ def _channels(
     for where, table in _tables(check, "channel", value):
         channel_id = check.string(f"{where}.id", table.get("id"), required=True)
         kind = table.get("type")
-        if kind not in CHANNEL_KEYS:
-            check.problem(f"{where}.type", " | ".join(CHANNEL_KEYS), kind)
+        cls = CHANNEL_OPTIONS.get(kind) if isinstance(kind, str) else None
+        if cls is None:
+            check.problem(f"{where}.type", " | ".join(CHANNEL_OPTIONS), kind)
             continue
-        keys = CHANNEL_KEYS[kind]
-        check.unknown_keys(where, table, {"id", "type", *keys})
-        options: dict[str, Any] = {}
+        values = _values(check, where, table, cls, ignore=("id", "type"))
         secrets: dict[str, str] = {}
-        for key, required in keys.items():
-            if key not in table:
-                if required:
-                    check.problems.append(f"{check.file}: {where}.{key}: required key is missing")
+        for key in keys(cls):
+            var = values.get(key.attribute)
+            if not key.secret or not var:
                 continue
-            if key.endswith("_env"):
-                var = check.string(f"{where}.{key}", table[key], required=True)
-                if var and var not in env and need_secrets:
-                    check.problems.append(
-                        f"{check.file}: {where}.{key}: environment variable {var} is not set"
-                        + (f" (nor in env_file {env_file})" if env_file else "")
-                    )
-                elif var and var in env:
-                    secrets[key[: -len("_env")]] = env[var]
-            elif key == "timeout":
-                options[key] = check.number(f"{where}.{key}", table[key], float, 1)
-            elif key in ("cap", "port"):
-                options[key] = check.number(f"{where}.{key}", table[key], int, 1)
-            else:
-                options[key] = table[key]
-        if kind == "email":
-            _email_options(check, where, options, secrets, base)
+            if var in env:
+                secrets[key.name.removesuffix("_env")] = env[var]
+            elif need_secrets:
+                check.problems.append(
+                    f"{check.file}: {where}.{key.name}: environment variable {var} is not set"
+                    + (f" (nor in env_file {env_file})" if env_file else "")
+                )
+        options = cls(**values)
+        if isinstance(options, EmailOptions):
+            options = _email_options(check, where, options, secrets, base)
         if kind in ("webhook", "slack") and "url" in secrets and not _is_http_url(secrets["url"]):
             check.problems.append(
                 f"{check.file}: {where}.url_env: expected the variable to hold an http(s) URL"
@@ -627,141 +489,70 @@ def _channels(
                 f"{check.file}: {where}.secret_env: expected the variable to hold a "
                 "'whsec_' + base64 secret (Standard Webhooks)"
             )
-        channels.append(Channel(id=channel_id, type=kind, options=options, secrets=secrets))
+        channels.append(Channel(id=channel_id, type=str(kind), options=options, secrets=secrets))
     return channels
-
-
-def _watch_priority(check: _Checker, where: str, value: object) -> str:
-    if value not in ("normal", "urgent"):
-        check.problem(f"{where}.priority", "normal | urgent", value)
-        return "normal"
-    return str(value)
-
-
-def _flag(check: _Checker, key: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        check.problem(key, "true or false", value)
-        return False
-    return value
 
 
 def _email_options(
     check: _Checker,
     where: str,
-    options: dict[str, Any],
+    options: EmailOptions,
     secrets: Mapping[str, str],
     base: Path | None,
-) -> None:
-    """Check an email channel's keys in place; fill in defaults (port by security, mode)."""
-    security = options.setdefault("security", "starttls")
-    if security not in EMAIL_SECURITY:
-        check.problem(f"{where}.security", " | ".join(EMAIL_SECURITY), security)
-    elif security == "plain-local-relay" and ("username" in secrets or "password" in secrets):
+) -> EmailOptions:
+    """What an email channel's keys must satisfy together; paths made absolute."""
+    if options.security == "plain-local-relay" and ("username" in secrets or "password" in secrets):
         check.problem(
             f"{where}.security",
             "starttls or tls when logging in",
-            security,
+            options.security,
             "a password is never sent over a plaintext connection",
         )
-    default_port = {"starttls": 587, "tls": 465}.get(str(security), 25)
-    options["port"] = options.get("port") or default_port
-    check.string(f"{where}.host", options.get("host"), required=True)
-    sender = check.string(f"{where}.from", options.get("from"), required=True)
+    sender = options.sender
     if sender and not ADDRESS_RE.match(sender.rpartition("<")[2].rstrip(">").strip()):
         check.problem(f"{where}.from", "an email address", sender)
-    recipients = check.strings(f"{where}.to", options.get("to"))
-    for index, address in enumerate(recipients):
+    for index, address in enumerate(options.to):
         if not ADDRESS_RE.match(address):
             check.problem(f"{where}.to[{index}]", "an email address", address)
-    options["to"] = recipients
-    mode = options.setdefault("mode", "immediate")
-    if mode not in EMAIL_MODES:
-        check.problem(f"{where}.mode", " | ".join(EMAIL_MODES), mode)
-    every = options.setdefault("every", "1d")
-    if not isinstance(every, str) or not DURATION_RE.match(every):
-        check.problem(f"{where}.every", 'a period such as "1h" or "1d"', every)
-    at = options.setdefault("at", "00:00")
-    if not isinstance(at, str) or not CLOCK_RE.match(at):
-        check.problem(f"{where}.at", 'a time of day "HH:MM" (UTC)', at)
-    if "list_id" in options:
-        check.string(f"{where}.list_id", options["list_id"], required=True)
+    if not DURATION_RE.match(options.every):
+        check.problem(f"{where}.every", 'a period such as "1h" or "1d"', options.every)
+    if not CLOCK_RE.match(options.at):
+        check.problem(f"{where}.at", 'a time of day "HH:MM" (UTC)', options.at)
+    paths = {}
     for key in ("ca_file", "template_dir"):
-        if key not in options:
+        name = getattr(options, key)
+        if not name:
             continue
-        name = check.string(f"{where}.{key}", options[key], required=True)
         path = Path(name) if Path(name).is_absolute() or base is None else base / name
-        if name and not path.exists():
+        if not path.exists():
             check.problem(f"{where}.{key}", "an existing path", name)
-        options[key] = str(path) if name else ""
+        paths[key] = str(path)
+    return dataclasses.replace(
+        options,
+        ca_file=paths.get("ca_file", options.ca_file),
+        template_dir=paths.get("template_dir", options.template_dir),
+    )
 
 
-def _settings_table(
-    check: _Checker, key: str, value: object, defaults: Any, kinds: Mapping[str, type]
-) -> dict[str, Any]:
+def _table(check: _Checker, key: str, value: object, cls: type[T]) -> T:
+    """A settings table (``[crawl]``, ``[alerts]``...) from its declared keys."""
     if not isinstance(value, dict):
         check.problem(key, "a table", value)
-        return {}
-    check.unknown_keys(key, value, set(kinds))
-    out: dict[str, Any] = {}
-    for name, kind in kinds.items():
-        if name not in value:
-            continue
-        item = value[name]
-        if kind is bool:
-            if isinstance(item, bool):
-                out[name] = item
-            else:
-                check.problem(f"{key}.{name}", "true or false", item)
-        elif kind is str:
-            out[name] = check.string(f"{key}.{name}", item, required=True)
-        else:
-            minimum = 0 if name in ("retries", "backfill_hours", "threshold") else 1
-            number = check.number(f"{key}.{name}", item, kind, minimum)
-            if number is not None:
-                out[name] = number
-    return out
-
-
-def _crawl(check: _Checker, value: object) -> CrawlSettings:
-    kinds: dict[str, type] = {
-        "user_agent": str,
-        "obey_robots": bool,
-        "concurrency_per_domain": int,
-        "download_timeout": float,
-        "max_page_bytes": int,
-        "retries": int,
-        "autothrottle": bool,
-    }
-    return CrawlSettings(**_settings_table(check, "crawl", value, CrawlSettings, kinds))
-
-
-def _alerts(check: _Checker, value: object) -> AlertSettings:
-    kinds: dict[str, type] = {
-        "max_attempts": int,
-        "cap": int,
-        "backfill_hours": float,
-        "operator_channel": str,
-        "source_failure_threshold": int,
-    }
-    return AlertSettings(**_settings_table(check, "alerts", value, AlertSettings, kinds))
-
-
-def _review(check: _Checker, value: object) -> ReviewSettings:
-    kinds: dict[str, type] = {"password_env": str, "open_on_localhost": bool}
-    return ReviewSettings(**_settings_table(check, "review", value, ReviewSettings, kinds))
+        return cls()
+    return cls(**_values(check, key, value, cls))
 
 
 def _dedup(check: _Checker, value: object) -> DedupSettings:
-    kinds: dict[str, type] = {"threshold": float, "window_days": int}
-    settings = _settings_table(check, "dedup", value, DedupSettings, kinds)
-    if not 0 < settings.get("threshold", DedupSettings.threshold) <= 1:
+    settings = _table(check, "dedup", value, DedupSettings)
+    if not 0 < settings.threshold <= 1:
         check.problem(
             "dedup.threshold",
             "a number above 0 and at most 1",
-            settings.pop("threshold"),
+            settings.threshold,
             "the estimated Jaccard similarity at which two articles are one story",
         )
-    return DedupSettings(**settings)
+        settings = dataclasses.replace(settings, threshold=DedupSettings.threshold)
+    return settings
 
 
 def _cross_check(

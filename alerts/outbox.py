@@ -51,9 +51,11 @@ from typing import Any
 import sqlite_utils
 
 from crawler import clock
+from crawler.clock import iso
+from crawler.clock import parse as parse_iso
 from crawler.config import Config, EmailOptions
+from crawler.db import write_transaction
 from crawler.models import Hit
-from crawler.store import iso, parse_iso, write_transaction
 
 from . import digest as digests
 from .channels import ChannelSetupError, make_channel

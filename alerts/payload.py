@@ -13,14 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
 from crawler.config import Config, Watch
-from crawler.matcher import Matcher
 
 EVENT_TYPE = "hit.created"
 MAX_ALSO_REPORTED = 100  # a story syndicated everywhere should not make a huge payload
@@ -188,19 +186,20 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
     hit = None
     if alert.get("hit_id") is not None:
         hit = db.execute(
-            "SELECT article_id, matched, snippet, confidence, created_at FROM hits WHERE id = ?",
+            "SELECT article_id, matched, snippet, confidence, created_at, hidden_title "
+            "FROM hits WHERE id = ?",
             [alert["hit_id"]],
         ).fetchone()
     if hit is None:
         # A row queued without hit_id (or whose hit was removed): the story's first hit.
         hit = db.execute(
-            "SELECT article_id, matched, snippet, confidence, created_at FROM hits "
-            "WHERE watch_id = ? AND story_id IS ? ORDER BY id LIMIT 1",
+            "SELECT article_id, matched, snippet, confidence, created_at, hidden_title "
+            "FROM hits WHERE watch_id = ? AND story_id IS ? ORDER BY id LIMIT 1",
             [alert["watch_id"], alert["story_id"]],
         ).fetchone()
     if hit is None:
         raise MissingAlertData("the hit behind this alert is no longer in the database")
-    article_id, matched, snippet, confidence, hit_created_at = hit
+    article_id, matched, snippet, confidence, hit_created_at, hidden_title = hit
     article = db.execute(
         "SELECT url, canonical_url, title, source, published_at, language, story_id "
         "FROM articles WHERE id = ?",
@@ -241,38 +240,24 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
         review_url=config.review_url,
         priority=watch.priority if watch is not None else "normal",
     )
-    return redacted(message, watch) if watch is not None and watch.redact else message
+    if watch is not None and watch.redact:
+        return redacted(message, watch, hidden_title or "")
+    return message
 
 
-# Stands for a name while the title is searched again; never a word character.
-_MASK = "\ue000"
+def redacted(message: AlertMessage, watch: Watch, hidden_title: str = "") -> AlertMessage:
+    """The message as a redacted watch's channels get it: id for name, no snippet.
 
-
-@lru_cache(maxsize=64)
-def _name_matcher(watch: Watch) -> Matcher:
-    return Matcher.compile([replace(watch, context=(), exclude=())])
-
-
-def hide_names(text: str, watch: Watch) -> str:
-    """``text`` with every form of the watch's name the matcher finds replaced by the watch id."""
-    if not text or watch.kind == "case":
-        return text
-    for _ in range(50):  # each pass hides one mention; a title has few
-        hits = _name_matcher(watch).match(text)
-        if not hits:
-            break
-        hit = hits[0]
-        text = text[: hit.start] + _MASK + text[hit.end :]
-    for name in sorted({watch.name, *watch.aliases} - {""}, key=len, reverse=True):
-        text = re.sub(re.escape(name), _MASK, text, flags=re.IGNORECASE)
-    return text.replace(_MASK, watch.id)
-
-
-def redacted(message: AlertMessage, watch: Watch) -> AlertMessage:
-    """The message as a redacted watch's channels get it: id for name, no snippet."""
-    title = hide_names(message.title, watch)
-    if message.matched and watch.kind != "case":
-        title = re.sub(re.escape(message.matched), watch.id, title, flags=re.IGNORECASE)
+    ``hidden_title`` is the headline with every form of the name the matcher
+    finds replaced by the id, computed when the hit was stored
+    (``hits.hidden_title``); without it (a row stored by hand) the name, its
+    aliases and the matched words are replaced as written.
+    """
+    title = hidden_title or message.title
+    if watch.kind != "case":
+        for name in sorted({watch.name, *watch.aliases, message.matched} - {""}, key=len,
+                           reverse=True):
+            title = re.sub(re.escape(name), watch.id, title, flags=re.IGNORECASE)
     return replace(message, watch_name=watch.id, title=title, matched=watch.id, snippet="")
 
 

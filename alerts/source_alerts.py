@@ -17,8 +17,9 @@ from datetime import datetime
 import sqlite_utils
 
 from crawler import clock
+from crawler.clock import iso
 from crawler.config import Config
-from crawler.store import iso, write_transaction
+from crawler.db import write_transaction
 
 from .channels import ChannelSetupError, make_channel
 from .digest import batch_id

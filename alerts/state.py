@@ -24,45 +24,9 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from crawler.config import Channel, Config
-from crawler.store import write_transaction
+from crawler.db import write_transaction
 
 DEFAULT_BACKFILL_HOURS = 24.0
-
-
-def migrate(db: sqlite_utils.Database) -> None:
-    """Create the alerts-owned tables and the ``alerts.batch_id`` column (one schema step)."""
-    db.table("alerts").add_column("batch_id", int)
-    db.table("alert_batches").create(
-        {
-            "id": int,
-            "channel": str,
-            "kind": str,  # digest | summary
-            "message_id": str,
-            "items": int,
-            "created_at": str,
-            "sent_at": str,
-        },
-        pk="id",
-        not_null={"channel", "kind", "items"},
-    )
-    db.table("alert_channels").create(
-        {
-            "channel": str,
-            "disabled_at": str,
-            "disabled_reason": str,
-            "config_hash": str,
-            "rest_until": str,
-        },
-        pk="channel",
-    )
-    db.table("alert_watches").create({"watch_id": str, "first_run_at": str}, pk="watch_id")
-    db.table("alert_settings").create({"name": str, "value": str}, pk="name")
-    db.table("alert_sources").create(
-        {"source": str, "failing": int, "since": str, "notified_at": str},
-        pk="source",
-        defaults={"failing": 0},
-        not_null={"failing"},
-    )
 
 
 def note_run(db: sqlite_utils.Database, config: Config, now: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from alerts.outbox import DeliveryReport, counts_text, deliver, undelivered
+from alerts.outbox import DeliveryReport, counts_text, deliver, enqueue, undelivered
 from alerts.source_alerts import source_alerts
 from alerts.state import note_run
 
@@ -158,7 +158,7 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
             note_run(db, config, utcnow())  # first runs of new watches: the backfill baseline
             summary.alerts_carried = undelivered(db)
             matcher = Matcher.compile(config.watches)
-            ingest = Ingest(config, db, matcher)
+            ingest = Ingest(config, db, matcher, enqueue)
             health = SourceHealth(config.sources)
             summary.pages_fetched = fetch(ingest, health)
             for source, url, reason in ingest.not_stored:

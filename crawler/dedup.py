@@ -34,7 +34,8 @@ import numpy.typing as npt
 import sqlite_utils
 
 from . import clock
-from .store import iso, write_transaction
+from .clock import iso
+from .db import write_transaction
 
 __all__ = [
     "MAX_ROWS",

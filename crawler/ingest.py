@@ -6,21 +6,21 @@ distributed mode, the consumer that reads crawled pages from Redis.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlite_utils
 
-from alerts.outbox import enqueue
-
 from .config import Config
 from .dedup import StoryIndex
 from .extract import extract
-from .matcher import Matcher
+from .matcher import Matcher, hide_names
 from .models import Article, Hit, Page
-from .store import SaveResult, known_url, save_article
+from .store import Enqueue, SaveResult, known_url, save_article
 from .urls import canonicalize
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,11 @@ def matchable_text(article: Article) -> str:
 class Ingest:
     """Owns the database connection, the compiled watchlist and the story index for one cycle."""
 
-    def __init__(self, config: Config, db: sqlite_utils.Database, matcher: Matcher) -> None:
+    def __init__(
+        self, config: Config, db: sqlite_utils.Database, matcher: Matcher, enqueue: Enqueue
+    ) -> None:
         self.config = config
+        self.enqueue = enqueue  # the outbox's, handed in by the cycle
         self.db = db
         self.matcher = matcher
         self.counts: Counter[str] = Counter()
@@ -55,6 +58,7 @@ class Ingest:
         # reports them in the source's health, so they fail the run, not vanish.
         self.not_stored: list[tuple[str, str, str]] = []
         self._routes = {watch.id: watch.channels for watch in config.watches}
+        self._watches = {watch.id: watch for watch in config.watches}
         # Built once per cycle from article_signatures; every stored article joins it.
         self.stories = StoryIndex.load(
             db, threshold=config.dedup.threshold, window_days=config.dedup.window_days
@@ -70,10 +74,10 @@ class Ingest:
         if article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
-        hits = tuple(self.matcher.match(matchable_text(article)))
+        hits = tuple(self._with_hidden_titles(article, self.matcher.match(matchable_text(article))))
         try:
             saved = save_article(
-                self.db, article, hits, self._route, enqueue, stories=self.stories
+                self.db, article, hits, self._route, self.enqueue, stories=self.stories
             )
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
             self.counts["articles_failed"] += 1
@@ -91,6 +95,14 @@ class Ingest:
         for hit in hits:
             log.info("hit %s in %s: %r", hit.watch_id, article.canonical_url, hit.matched)
         return IngestResult("stored", article, hits, saved)
+
+    def _with_hidden_titles(self, article: Article, hits: Iterable[Hit]) -> Iterator[Hit]:
+        """Hits of redacted watches carry the title with the name hidden, for the channels."""
+        for hit in hits:
+            watch = self._watches.get(hit.watch_id)
+            if watch is not None and watch.redact and article.title:
+                hit = dataclasses.replace(hit, hidden_title=hide_names(article.title, watch))
+            yield hit
 
     def _route(self, watch_id: str) -> tuple[str, ...]:
         return self._routes.get(watch_id, ())

@@ -23,9 +23,11 @@ compiled queries; ``exclude`` terms veto a watch for the whole text.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import ahocorasick
 
@@ -610,3 +612,27 @@ def snippet(text: str, start: int, end: int, width: int = SNIPPET_WIDTH) -> str:
             right = end + cut
     body = " ".join(text[left:right].split())
     return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
+
+
+# Stands for a name while the title is searched again; never a word character.
+_MASK = "\ue000"
+
+
+@lru_cache(maxsize=64)
+def _name_matcher(watch: Watch) -> Matcher:
+    return Matcher.compile([dataclasses.replace(watch, context=(), exclude=())])
+
+
+def hide_names(text: str, watch: Watch) -> str:
+    """``text`` with every form of the watch's name the matcher finds replaced by the watch id."""
+    if not text or watch.kind == "case":
+        return text
+    for _ in range(50):  # each pass hides one mention; a title has few
+        hits = _name_matcher(watch).match(text)
+        if not hits:
+            break
+        hit = hits[0]
+        text = text[: hit.start] + _MASK + text[hit.end :]
+    for name in sorted({watch.name, *watch.aliases} - {""}, key=len, reverse=True):
+        text = re.sub(re.escape(name), _MASK, text, flags=re.IGNORECASE)
+    return text.replace(_MASK, watch.id)

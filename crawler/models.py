@@ -50,3 +50,6 @@ class Hit:
     # How it was found: name, alias, spelling, inflection, transliteration, patronymic,
     # name order, initials, typo, surname+context or case.
     variant: str = ""
+    # For a watch with redact = true: the article's title with every form of the name
+    # replaced by the watch id, for the channels (set by the ingest stage).
+    hidden_title: str = ""

@@ -12,11 +12,8 @@ without waiting out the busy timeout.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import secrets
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from . import clock
+from .db import BUSY_TIMEOUT_MS, write_transaction
 from .models import Article, Hit
 
 if TYPE_CHECKING:  # dedup imports this module
@@ -202,10 +200,39 @@ def _review_search_and_history(db: sqlite_utils.Database) -> None:
 
 
 def _alert_delivery_state(db: sqlite_utils.Database) -> None:
-    """Digests, channel health, first runs and source alerts: tables owned by ``alerts/``."""
-    from alerts.state import migrate  # imported here: alerts imports this module
-
-    migrate(db)
+    """Digests, channel health, first runs and source alerts: the tables ``alerts/`` keeps."""
+    db.table("alerts").add_column("batch_id", int)
+    db.table("alert_batches").create(
+        {
+            "id": int,
+            "channel": str,
+            "kind": str,  # digest | summary
+            "message_id": str,
+            "items": int,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"channel", "kind", "items"},
+    )
+    db.table("alert_channels").create(
+        {
+            "channel": str,
+            "disabled_at": str,
+            "disabled_reason": str,
+            "config_hash": str,
+            "rest_until": str,
+        },
+        pk="channel",
+    )
+    db.table("alert_watches").create({"watch_id": str, "first_run_at": str}, pk="watch_id")
+    db.table("alert_settings").create({"name": str, "value": str}, pk="name")
+    db.table("alert_sources").create(
+        {"source": str, "failing": int, "since": str, "notified_at": str},
+        pk="source",
+        defaults={"failing": 0},
+        not_null={"failing"},
+    )
 
 
 def _stories_and_revisions(db: sqlite_utils.Database) -> None:
@@ -251,6 +278,11 @@ def _run_alert_counts(db: sqlite_utils.Database) -> None:
         runs.add_column(column, int)
 
 
+def _hits_hidden_title(db: sqlite_utils.Database) -> None:
+    """A redacted watch's headline with the name hidden, computed when the hit is stored."""
+    db.table("hits").add_column("hidden_title", str)
+
+
 def _runs_articles_failed(db: sqlite_utils.Database) -> None:
     """Articles fetched but not stored (the database stayed locked): counted per run."""
     db.table("runs").add_column("articles_failed", int)
@@ -263,52 +295,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _stories_and_revisions,
     _run_alert_counts,
     _runs_articles_failed,
+    _hits_hidden_title,
 ]
-
-
-BUSY_TIMEOUT_MS = 30_000
-
-
-@contextlib.contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A write transaction holding the write lock from its start (``BEGIN IMMEDIATE``).
-
-    Waiting for the lock obeys the connection's busy timeout, so a busy desk
-    delays a save instead of failing it. Nested use becomes a savepoint.
-    Commits on success, rolls back on any exception.
-    """
-    if conn.in_transaction:
-        savepoint = f"nw_{secrets.token_hex(8)}"
-        conn.execute(f"SAVEPOINT {savepoint}")
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
-                conn.execute(f"RELEASE SAVEPOINT {savepoint}")
-            raise
-        conn.execute(f"RELEASE SAVEPOINT {savepoint}")
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-@contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """``immediate`` for a sqlite-utils database: every newswatch write goes through it."""
-    with immediate(db.conn):
-        yield db
 
 
 def open_database(path: str | Path) -> sqlite_utils.Database:
@@ -430,12 +418,17 @@ class SaveResult:
 ChannelRouter = Callable[[str], Iterable[str]]
 
 
+# Writes the alert rows of one new hit, in the caller's transaction:
+# ``enqueue(db, hit, hit_id, story_id, channels, now) -> rows queued``.
+Enqueue = Callable[[sqlite_utils.Database, Hit, int, int, Iterable[str], str], int]
+
+
 def save_article(
     db: sqlite_utils.Database,
     article: Article,
     hits: Iterable[Hit],
     route: ChannelRouter,
-    enqueue: Callable[[sqlite_utils.Database, Hit, int, int, Iterable[str], str], int],
+    enqueue: Enqueue,
     *,
     stories: StoryIndex | None = None,
 ) -> SaveResult:
@@ -539,8 +532,8 @@ def _insert_hits(
     for hit in hits:
         cursor = db.execute(
             "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
-            "span_end, snippet, confidence, reason, status, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
+            "span_end, snippet, confidence, reason, hidden_title, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
             [
                 article_id,
                 hit.watch_id,
@@ -551,6 +544,7 @@ def _insert_hits(
                 hit.snippet,
                 hit.confidence,
                 hit.reason,
+                hit.hidden_title or None,
                 now,
             ],
         )

@@ -315,6 +315,27 @@ def test_a_killed_run_is_marked_aborted_by_the_next(tmp_path: Path, web: WebServ
     assert "1 earlier run(s) ended without finishing; marked aborted" in second.stderr
 
 
+def test_a_redacted_watch_hides_every_form_of_the_name_in_headlines(
+    tmp_path: Path, web: WebServer
+) -> None:
+    config = make_config(tmp_path, web, "e2e-redact", FEEDS)
+    (tmp_path / "watchlist.toml").write_text(
+        WATCHLIST.replace('channels = ["hook"]\n', 'channels = ["hook"]\nredact = true\n', 1),
+        encoding="utf-8",
+    )
+    result = newswatch(config, web, "e2e-redact", "run")
+    assert result.returncode == 0, result.stderr
+    titles = [json.loads(r["body"])["data"]["article"]["title"]
+              for r in web.hook_requests("e2e-redact")]
+    # The Kazakh headline names her in the genitive ("Айгерім Тулегенованың"), a form only
+    # the matcher knows: it is hidden all the same.
+    assert any(title.startswith("Блогер aigerim-tulegenova ") for title in titles), titles
+    assert not any("Тулеген" in title or "Tulegen" in title for title in titles), titles
+    with sqlite3.connect(tmp_path / "nw.db") as db:  # the database keeps the real headline
+        stored = [row[0] for row in db.execute("SELECT title FROM articles")]
+    assert any("Тулегенованың" in title for title in stored)
+
+
 def test_match_lines_json(tmp_path: Path, web: WebServer) -> None:
     config = make_config(tmp_path, web, "e2e-match", FEEDS)
     text = ("Aigerim Tulegenova spoke.\nNothing here.\n"

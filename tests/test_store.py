@@ -26,7 +26,7 @@ EDITOR = textwrap.dedent(
     import sqlite3, sys, time
     from pathlib import Path
     from crawler.review.queries import record_verdict
-    from crawler.store import immediate
+    from crawler.db import immediate
 
     db, stop, name = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
     conn = sqlite3.connect(db, timeout=10)

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from alerts.outbox import status as outbox_status
 
-from ..store import immediate
+from ..db import immediate
 
 # Verdicts an editor can give; 'new' puts a hit back in the queue.
 STATUSES = ("new", "relevant", "irrelevant", "follow-up")

@@ -53,7 +53,7 @@ import sqlite_utils
 from crawler import clock
 from crawler.clock import iso
 from crawler.clock import parse as parse_iso
-from crawler.config import Config, EmailOptions
+from crawler.config import AlertSettings, Config, EmailOptions
 from crawler.db import write_transaction
 from crawler.models import Hit
 
@@ -75,7 +75,6 @@ from .payload import (
 )
 from .redaction import redact
 from .state import (
-    backfill_hours,
     channel_states,
     disable_channel,
     enable_channels,
@@ -125,8 +124,11 @@ def enqueue(
     story_id: int,
     channels: Iterable[str],
     now: str,
+    backfill_hours: float = AlertSettings.backfill_hours,
 ) -> int:
     """Queue one alert per channel for a new hit; return how many rows were new.
+
+    The cycle hands this to the ingest with the run's ``[alerts] backfill_hours``.
 
     Called by ``crawler.store.save_article`` inside its transaction. A second
     hit on the same story (another outlet's copy) finds the key taken and
@@ -135,7 +137,7 @@ def enqueue(
     wanted = list(dict.fromkeys(channels))
     if not wanted:
         return 0
-    if is_backfill(db, hit.watch_id, hit_id, now):
+    if is_backfill(db, hit.watch_id, hit_id, now, backfill_hours):
         log.info("alerts: hit %d (%s) is backfill: stored, not sent", hit_id, hit.watch_id)
         return 0
     queued = 0
@@ -169,7 +171,13 @@ def _when(text: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def is_backfill(db: sqlite_utils.Database, watch_id: str, hit_id: int, now: str) -> bool:
+def is_backfill(
+    db: sqlite_utils.Database,
+    watch_id: str,
+    hit_id: int,
+    now: str,
+    backfill_hours: float = AlertSettings.backfill_hours,
+) -> bool:
     """True if the hit's article was published over ``backfill_hours`` before a first run.
 
     The first run that counts is the later of the source's
@@ -177,7 +185,7 @@ def is_backfill(db: sqlite_utils.Database, watch_id: str, hit_id: int, now: str)
     now) and the watch's (``alert_watches``). An article without a date is
     never backfill. ``backfill_hours = 0`` turns this off.
     """
-    hours = backfill_hours(db)
+    hours = backfill_hours
     if hours <= 0:
         return False
     row = db.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -158,7 +159,8 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
             note_run(db, config, utcnow())  # first runs of new watches: the backfill baseline
             summary.alerts_carried = undelivered(db)
             matcher = Matcher.compile(config.watches)
-            ingest = Ingest(config, db, matcher, enqueue)
+            backfill = config.alerts.backfill_hours
+            ingest = Ingest(config, db, matcher, partial(enqueue, backfill_hours=backfill))
             health = SourceHealth(config.sources)
             summary.pages_fetched = fetch(ingest, health)
             for source, url, reason in ingest.not_stored:

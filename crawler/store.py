@@ -283,6 +283,11 @@ def _hits_hidden_title(db: sqlite_utils.Database) -> None:
     db.table("hits").add_column("hidden_title", str)
 
 
+def _no_alert_settings(db: sqlite_utils.Database) -> None:
+    """backfill_hours is handed to the outbox by the run, no longer kept in a table."""
+    db.table("alert_settings").drop(ignore=True)
+
+
 def _runs_articles_failed(db: sqlite_utils.Database) -> None:
     """Articles fetched but not stored (the database stayed locked): counted per run."""
     db.table("runs").add_column("articles_failed", int)
@@ -296,6 +301,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _run_alert_counts,
     _runs_articles_failed,
     _hits_hidden_title,
+    _no_alert_settings,
 ]
 
 

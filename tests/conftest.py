@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import functools
 import hashlib
 import ipaddress
 import queue
@@ -310,6 +311,7 @@ def save_hit(
     published: str | None = None,
     language: str = "en",
     snippet: str | None = None,
+    backfill_hours: float = 24.0,
 ) -> Any:
     """Store one article with one hit on ``name`` through the real store and outbox.
 
@@ -333,7 +335,8 @@ def save_hit(
     start = max(text.find(name), 0)
     shown = text if snippet is None else snippet
     hit = Hit(watch_id, name, start, start + len(name), shown, 0.95, "name")
-    return save_article(db, article, [hit], lambda _: channels, enqueue)
+    queue = functools.partial(enqueue, backfill_hours=backfill_hours)
+    return save_article(db, article, [hit], lambda _: channels, queue)
 
 
 def config_for(tmp_path: Path, channels: Any, watches: Any) -> Any:

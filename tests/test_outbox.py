@@ -112,6 +112,7 @@ def store(
         title="Lawyer Aiman Umarova speaks in court",
         source=source,
         published=iso(published) if published else PUBLISHED,
+        backfill_hours=config.alerts.backfill_hours,
     )
 
 

@@ -11,7 +11,8 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from alerts.outbox import DeliveryReport, counts_text, deliver, enqueue, undelivered
+from alerts.delivery import DeliveryReport, counts_text, deliver
+from alerts.outbox import enqueue, undelivered
 from alerts.source_alerts import source_alerts
 from alerts.state import note_run
 

@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,9 @@ import pytest
 from alerts.payload import AlertMessage
 
 TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+# The webhook signing secret the tests share (Standard Webhooks' own example format).
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 DATA = TESTS / "data"
 WEB_ROOT = DATA / "web"
 STARTUP_TIMEOUT = 20.0
@@ -339,8 +343,11 @@ def save_hit(
     return save_article(db, article, [hit], lambda _: channels, queue)
 
 
-def config_for(tmp_path: Path, channels: Any, watches: Any) -> Any:
-    """A ``Config`` with these channels and watches, its database in ``tmp_path``."""
+def config_for(tmp_path: Path, channels: Any, watches: Any, **settings: Any) -> Any:
+    """A ``Config`` with these channels and watches, its database in ``tmp_path``.
+
+    ``settings`` sets other fields (``alerts=AlertSettings(max_attempts=3)``).
+    """
     from crawler.config import Config
 
     return Config(
@@ -349,7 +356,30 @@ def config_for(tmp_path: Path, channels: Any, watches: Any) -> Any:
         sources=(),
         watches=tuple(watches),
         channels=tuple(channels),
+        **settings,
     )
+
+
+def unique(prefix: str) -> str:
+    """A name of its own for each test (a webhook receiver: the server lives all session)."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def webhook_channel(
+    channel_id: str, url: str, secret: str | None = SECRET, **options: Any
+) -> Any:
+    """A webhook ``Channel`` posting to ``url``, signed with ``secret`` unless it is None."""
+    from crawler.config import Channel
+
+    secrets = {"url": url} | ({"secret": secret} if secret else {})
+    return Channel(id=channel_id, type="webhook", options=options, secrets=secrets)
+
+
+def slack_channel(channel_id: str, url: str, **options: Any) -> Any:
+    """A Slack ``Channel`` posting to ``url``."""
+    from crawler.config import Channel
+
+    return Channel(id=channel_id, type="slack", options=options, secrets={"url": url})
 
 
 def alert_message(**fields: Any) -> AlertMessage:

@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 
 from alerts.signing import verify
-from tests.conftest import WebServer
+from tests.conftest import SECRET, WebServer
 
 pytestmark = pytest.mark.e2e
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 WATCHLIST = """
 [[watch]]

@@ -24,8 +24,19 @@ AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
 COOKIES_ENABLED = False
-TELNETCONSOLE_ENABLED = False
 HTTPCACHE_ENABLED = False
+
+# No extension that listens on a port, in any mode: Scrapy's telnet console and its
+# remote-control HTTP server (2.19: runs Python code sent to it, and writes its port and
+# token to a file in the user's state directory). The flags cover a settings layer that
+# replaces EXTENSIONS (the crawl worker adds its own); None covers one that sets a flag.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+
 LOG_LEVEL = "WARNING"
 
 ITEM_PIPELINES = {"crawler.pipelines.IngestPipeline": 300}

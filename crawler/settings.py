@@ -26,6 +26,11 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 COOKIES_ENABLED = False
 HTTPCACHE_ENABLED = False
 
+# Only http(s) is fetched: a feed item may link file:///etc/passwd or s3://, and what
+# a download handler reads would be stored and sent out in an alert. The spiders skip
+# such links; no handler remains for them either.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
 # No extension that listens on a port, in any mode: Scrapy's telnet console and its
 # remote-control HTTP server (2.19: runs Python code sent to it, and writes its port and
 # token to a file in the user's state directory). The flags cover a settings layer that

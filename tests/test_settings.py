@@ -1,4 +1,4 @@
-"""newswatch's Scrapy settings: nothing listening, in both run modes."""
+"""newswatch's Scrapy settings: only http(s) fetched, nothing listening, in both run modes."""
 
 from __future__ import annotations
 
@@ -47,6 +47,12 @@ def test_no_extension_that_listens_is_enabled_in_either_mode(tmp_path: Path) -> 
         assert not settings.getbool("REMOTE_CONTROL_ENABLED")
     worker = both_modes(tmp_path)[1]
     assert "crawler.worker.WorkerHeartbeat" in worker.getdict("EXTENSIONS")
+
+
+def test_only_http_download_handlers_in_either_mode(tmp_path: Path) -> None:
+    for settings in both_modes(tmp_path):
+        handlers = {k: v for k, v in settings.getwithbase("DOWNLOAD_HANDLERS").items() if v}
+        assert sorted(handlers) == ["http", "https"]
 
 
 @pytest.mark.e2e

@@ -31,6 +31,8 @@ from ..urls import canonicalize
 
 log = logging.getLogger(__name__)
 
+FETCHED_SCHEMES = ("http", "https")
+
 
 def describe_failure(failure: Failure) -> str:
     """A one-line reason for a failed request, e.g. "connection refused" or "HTTP 503".
@@ -216,10 +218,31 @@ class NewswatchSpider(scrapy.Spider):
             describe_failure(failure),
         )
 
+    def link_request(self, source: str, url: str, **kwargs: Any) -> scrapy.Request | None:
+        """A request for a link found in a feed, sitemap or page, or None (counted as
+        ``newswatch/links_refused``) when it is not an http(s) URL Scrapy can request:
+        ``javascript:``, ``mailto:``, ``file:``, or malformed like ``http://[::1``."""
+        scheme = url.partition(":")[0].strip().lower() if ":" in url else ""
+        problem = ""
+        if scheme not in FETCHED_SCHEMES:
+            problem = f"not an http(s) URL ({scheme or 'no'} scheme)"
+        else:
+            try:
+                if not urlsplit(url).hostname:
+                    problem = "no host"
+                else:
+                    return scrapy.Request(url, **kwargs)
+            except ValueError as exc:  # bad IPv6 literal, port out of range...
+                problem = f"malformed: {fold(str(exc))}"
+        self.crawler.stats.inc_value("newswatch/links_refused")
+        log.info("source %s: skipping link %.200r: %s", source, url, problem)
+        return None
+
     def article_request(
         self, source: Source, url: str, *, title: str = "", published: str = ""
     ) -> scrapy.Request | None:
-        """A request for an article link, or None if it is known, queued or over the limit."""
+        """A request for an article link, or None if it is known, queued, over the limit
+        or not a link to fetch (see ``link_request``)."""
         canonical = canonicalize(url)
         queued = self.queued[source.name]
         if canonical in queued or len(queued) >= source.max_articles:
@@ -227,8 +250,8 @@ class NewswatchSpider(scrapy.Spider):
         if self.is_known(url):
             self.crawler.stats.inc_value("newswatch/articles_known")
             return None
-        queued.add(canonical)
-        return scrapy.Request(
+        request = self.link_request(
+            source.name,
             url,
             callback=self.parse_article,
             errback=self.article_failed,
@@ -239,6 +262,9 @@ class NewswatchSpider(scrapy.Spider):
                 "language": source.language,
             },
         )
+        if request is not None:
+            queued.add(canonical)
+        return request
 
     def parse_article(self, response: Response) -> Any:
         """Hand the article page to the ingest pipeline as a ``Page`` item."""

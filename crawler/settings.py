@@ -28,8 +28,15 @@ HTTPCACHE_ENABLED = False
 
 # Only http(s) is fetched: a feed item may link file:///etc/passwd or s3://, and what
 # a download handler reads would be stored and sent out in an alert. The spiders skip
-# such links; no handler remains for them either.
+# such links and PrivateAddressMiddleware refuses them too; no handler remains for them.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
+# PrivateAddressMiddleware comes before RobotsTxtMiddleware (100), so a refused request
+# never fetches a robots.txt first; every redirect, retry and meta refresh is a new
+# request and passes it again.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.downloadermiddlewares.private.PrivateAddressMiddleware": 80,
+}
 
 # No extension that listens on a port, in any mode: Scrapy's telnet console and its
 # remote-control HTTP server (2.19: runs Python code sent to it, and writes its port and

@@ -39,7 +39,8 @@ class WebServer:
         self.client = httpx.Client(base_url=self.url, timeout=10.0)
 
     def log(self, prefix: str = "") -> list[dict[str, Any]]:
-        """Recorded requests (method, path, headers, body, time) whose path starts with prefix."""
+        """Recorded requests (method, path, host, headers, body, time) whose path starts with
+        prefix."""
         response = self.client.get("/_log", params={"path": prefix} if prefix else None)
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()

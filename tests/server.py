@@ -17,6 +17,10 @@ one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoin
     GET  /_hook/<name>             JSON list of recorded POSTs: {headers, body, time, path}
 
 Control endpoints (/_log, /_reset, /_script, GET /_hook) are not themselves logged.
+
+A request in absolute form (``GET http://203.0.113.9/feed.xml``, as a client sends it to a
+proxy) is served as its path, and logged with its ``host``: with ``http_proxy`` set to this
+server, a crawl reaches it under any host name or address, a public one included.
 """
 
 from __future__ import annotations
@@ -117,11 +121,17 @@ class TestServerHandler(SiteHandler):
 
     def route(self, method: str) -> None:
         parts = urlsplit(self.path)
+        host = self.headers.get("Host", "")
+        if parts.scheme in ("http", "https") and parts.netloc:  # sent to us as a proxy
+            host = parts.netloc
+            self.path = parts.path + (f"?{parts.query}" if parts.query else "")
+            parts = urlsplit(self.path)
         path = parts.path
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         entry: dict[str, Any] = {
             "method": method,
             "path": self.path,
+            "host": host,
             "headers": {name.lower(): value for name, value in self.headers.items()},
             "body": self.read_body().decode("utf-8", "replace"),
             "time": time.time(),

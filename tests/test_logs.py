@@ -45,11 +45,15 @@ def run(tmp_path: Path, sources: str, *args: str, crawl: str = "") -> tuple[int,
 
 
 def feed(name: str, url: str) -> str:
-    return f'\n[[source]]\nname = "{name}"\nfeed = "{url}"\n'
+    # The test server is on 127.0.0.1, a private address: every source here allows them.
+    return f'\n[[source]]\nname = "{name}"\nfeed = "{url}"\nallow_private = true\n'
 
 
 def site(name: str, home: str, section: str) -> str:
-    return f'\n[[source]]\nname = "{name}"\nsite = "{home}"\nsections = ["{section}"]\n'
+    return (
+        f'\n[[source]]\nname = "{name}"\nsite = "{home}"\nsections = ["{section}"]\n'
+        "allow_private = true\n"
+    )
 
 
 def last_errors(tmp_path: Path) -> dict[str, str]:

@@ -49,10 +49,16 @@ def test_no_extension_that_listens_is_enabled_in_either_mode(tmp_path: Path) -> 
     assert "crawler.worker.WorkerHeartbeat" in worker.getdict("EXTENSIONS")
 
 
-def test_only_http_download_handlers_in_either_mode(tmp_path: Path) -> None:
+def test_only_http_handlers_and_the_private_address_check_in_either_mode(
+    tmp_path: Path,
+) -> None:
     for settings in both_modes(tmp_path):
         handlers = {k: v for k, v in settings.getwithbase("DOWNLOAD_HANDLERS").items() if v}
         assert sorted(handlers) == ["http", "https"]
+        middlewares = build_component_list(settings.getwithbase("DOWNLOADER_MIDDLEWARES"))
+        private = "crawler.downloadermiddlewares.private.PrivateAddressMiddleware"
+        robots = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"
+        assert middlewares.index(private) < middlewares.index(robots)
 
 
 @pytest.mark.e2e
@@ -63,7 +69,8 @@ def test_a_running_crawl_listens_on_no_port_and_leaves_no_token_file(
     config.write_text(
         'database = "nw.db"\n[crawl]\nretries = 0\nautothrottle = false\n'
         f'[[source]]\nname = "slow"\nfeed = "{web.url}/_fault/slow?seconds=3"\n'
-            '[[channel]]\nid = "c"\ntype = "console"\n[[watch]]\nid = "w"\nname = "A B"\n'
+        "allow_private = true\n"
+        '[[channel]]\nid = "c"\ntype = "console"\n[[watch]]\nid = "w"\nname = "A B"\n'
         'channels = ["c"]\n',
         encoding="utf-8",
     )

@@ -22,6 +22,7 @@ from twisted.web.error import SchemeNotSupported
 from twisted.web.http import PotentialDataLoss
 
 from ..config import Source
+from ..downloadermiddlewares.private import FETCHED_SCHEMES, RequestRefused
 from ..health import SourceHealth
 from ..ingest import Ingest
 from ..logs import exception_line, fold
@@ -30,8 +31,6 @@ from ..store import utcnow
 from ..urls import canonicalize
 
 log = logging.getLogger(__name__)
-
-FETCHED_SCHEMES = ("http", "https")
 
 
 def describe_failure(failure: Failure) -> str:
@@ -48,6 +47,8 @@ def describe_error(error: BaseException, request: scrapy.Request | None = None) 
     """The reason ``describe_failure`` gives for a download exception (``request`` adds detail)."""
     if isinstance(error, HttpError):
         return f"HTTP {error.response.status}"
+    if isinstance(error, RequestRefused):
+        return fold(str(error))
     if isinstance(error, IgnoreRequest):
         text = fold(str(error))
         return "forbidden by robots.txt" if "robots" in text.lower() else f"ignored: {text}"
@@ -266,12 +267,23 @@ class NewswatchSpider(scrapy.Spider):
             queued.add(canonical)
         return request
 
+    def final_url_problem(self, source: str, url: str) -> str:
+        """Why an article that ended up at ``url`` (after redirects) is not to be stored, or
+        "" (feed articles may land anywhere the fetch allowed; site spiders check more)."""
+        return ""
+
     def parse_article(self, response: Response) -> Any:
         """Hand the article page to the ingest pipeline as a ``Page`` item."""
+        meta = response.meta
+        problem = self.final_url_problem(meta["source"], response.url)
+        if problem:
+            self.crawler.stats.inc_value("newswatch/articles_offsite")
+            requested = (meta.get("redirect_urls") or [response.url])[0]
+            log.info("article %s of source %s not stored: %s", requested, meta["source"], problem)
+            return
         if not hasattr(response, "text"):
             self.crawler.stats.inc_value("newswatch/not_html")
             return
-        meta = response.meta
         yield Page(
             source=meta["source"],
             url=response.url,

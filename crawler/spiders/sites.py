@@ -121,6 +121,14 @@ class SiteSpider(NewswatchSpider):
             return any(rule.search(url) for rule in rules)
         return True
 
+    def final_url_problem(self, source: str, url: str) -> str:
+        """An article that redirected off the site, or to a URL the follow rules reject,
+        is not the source's article."""
+        found = next(s for s in self.sources if s.name == source)
+        if self.is_article_link(found, url):
+            return ""
+        return f"redirected to {url}, outside the source's site or follow rules"
+
     def parse_sitemap_response(self, response: Response) -> Iterator[Any]:
         """Queue article links from a sitemap; follow a sitemap index a few levels down."""
         source = self._source(response)

@@ -33,9 +33,11 @@ DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
 
 # PrivateAddressMiddleware comes before RobotsTxtMiddleware (100), so a refused request
 # never fetches a robots.txt first; every redirect, retry and meta refresh is a new
-# request and passes it again.
+# request and passes it again. RedirectLoopMiddleware sees responses just before
+# RedirectMiddleware (600) does, so a loop fails its request instead of vanishing.
 DOWNLOADER_MIDDLEWARES = {
     "crawler.downloadermiddlewares.private.PrivateAddressMiddleware": 80,
+    "crawler.downloadermiddlewares.redirectloop.RedirectLoopMiddleware": 650,
 }
 
 # No extension that listens on a port, in any mode: Scrapy's telnet console and its

@@ -11,6 +11,7 @@ one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoin
     GET  /_fault/truncated-feed    RSS 2.0 cut mid-item (?dataloss=1: Content-Length too long)
     GET  /_fault/big?bytes=N       an HTML page of exactly N bytes, streamed
     GET  /_fault/redirect?to=URL   302 to URL (?status=301|307|308 for others)
+    GET  /_fault/loop              302 to /_fault/loop?back=1, which redirects back here
     GET  /_fault/notfeed           200 HTML where a feed was expected
     POST /_script/<name>           {"responses": [{"status", "headers", "body", "delay"}, ...]}
     POST /_hook/<name>             record, answer the next scripted response (else 200 "ok")
@@ -221,6 +222,9 @@ class TestServerHandler(SiteHandler):
         elif name == "redirect":
             status = int(query.get("status", "302"))
             self.send_body(status, "", headers={"Location": query.get("to", "/")})
+        elif name == "loop":
+            target = "/_fault/loop" if query.get("back") else "/_fault/loop?back=1"
+            self.send_body(302, "", headers={"Location": target})
         elif name == "notfeed":
             page = (
                 '<!DOCTYPE html><html lang="en"><head><title>Not a feed</title></head>'

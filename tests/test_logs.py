@@ -13,6 +13,7 @@ import pytest
 from crawler.config import Source
 from crawler.health import SourceEvent, SourceHealth
 from crawler.logs import OneLineFormatter
+from crawler.store import open_database
 from tests.conftest import WebServer, free_port
 
 WATCH = """
@@ -193,6 +194,25 @@ def test_failure_lines_group_by_host_and_reason_only() -> None:
         "source d: http://h.example:8080/d: connection refused",
         "source e: https://x.example/e1 and 1 more: HTTP 404",
     ]
+
+
+def test_articles_not_fetched_are_a_note_not_a_failure(tmp_path: Path) -> None:
+    health = SourceHealth((Source("wire", feed="http://h.example/rss"),))
+    health.ok("wire")
+    for n in range(7):
+        reason = "HTTP 404" if n < 3 else f"timed out after {n} s"
+        health.article_failed("wire", f"http://h.example/{n}", reason)
+    health.article_failed("wire", "http://h.example/0", "HTTP 404")  # retried: once
+    db = open_database(tmp_path / "nw.db")
+    assert health.finish(db) == (1, 0, 0)
+    assert health.failure_lines() == []  # nothing to warn about
+    row = db.execute("SELECT last_error, consecutive_failures FROM sources").fetchone()
+    assert row == (
+        "7 articles not fetched: http://h.example/0, http://h.example/1, http://h.example/2: "
+        "HTTP 404; http://h.example/3: timed out after 3 s; http://h.example/4: timed out "
+        "after 4 s; and 2 more",
+        0,
+    )
 
 
 def test_one_line_formatter_folds_messages_and_tracebacks() -> None:

@@ -218,6 +218,12 @@ def test_a_feed_on_a_public_host_cannot_point_inwards(tmp_path: Path) -> None:
 
         (outer,) = rows(tmp_path / "nw.db", "SELECT * FROM sources")
         assert outer["consecutive_failures"] == 0 and outer["last_ok_at"]
+        note = outer["last_error"]
+        assert note.startswith("6 articles not fetched: ")
+        assert f"http://127.0.0.1:{port}/inside/secret.html" in note
+        assert f"refused: 127.0.0.1 is a private address {HINT}" in note
+        assert f"refused: localhost resolves to 127.0.0.1, a private address {HINT}" in note
+        assert "; and 1 more" in note  # five are named
 
 
 @pytest.mark.e2e
@@ -253,3 +259,9 @@ def test_a_site_article_redirected_off_the_site_or_its_rules_is_not_stored(
         assert len(web.hook_requests(tmp_path.name)) == 1
         (herald,) = rows(tmp_path / "nw.db", "SELECT * FROM sources")
         assert herald["consecutive_failures"] == 0
+        assert herald["last_error"].startswith("2 articles not fetched: ")
+        assert (
+            f"redirected to http://localhost:{port}/news/2026/moved.html, "
+            "outside the source's site or follow rules" in herald["last_error"]
+        )
+        assert f"redirected to {web.url}/login.html, outside" in herald["last_error"]

@@ -1,4 +1,4 @@
-"""What the spiders fetch from third-party links: http(s) only, each bad link on its own.
+"""What the spiders fetch from third-party links: http(s) only, each bad link alone, failures noted.
 
 Feeds, sitemaps and section pages are written by whoever runs the site; each test
 serves a small site of its own and runs ``newswatch run`` on it in a subprocess.
@@ -150,6 +150,9 @@ def test_links_to_local_files_are_never_read(tmp_path: Path) -> None:
     assert all("not an http(s) URL (file scheme)" in line for line in skipped)
     wire = rows(tmp_path / "nw.db", "SELECT * FROM sources WHERE name = 'wire'")[0]
     assert wire["consecutive_failures"] == 0
+    assert wire["last_error"].startswith("1 article not fetched: ")
+    assert wire["last_error"].endswith("/_fault/redirect?to=file://localhost"
+                                       f"{secret}: HTTP 302")
 
 
 def test_bad_links_are_skipped_one_by_one(tmp_path: Path) -> None:
@@ -179,3 +182,39 @@ def test_bad_links_are_skipped_one_by_one(tmp_path: Path) -> None:
     assert stored == [f"{name}.html" for name in goods]
     (wire,) = rows(tmp_path / "nw.db", "SELECT * FROM sources")
     assert wire["consecutive_failures"] == 0 and wire["last_error"] is None
+
+
+def test_articles_that_cannot_be_fetched_are_noted_while_the_source_stays_ok(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "web"
+    (root / "news").mkdir(parents=True)
+    (root / "news" / "good.html").write_text(article("Good"), encoding="utf-8")
+    (root / "feed.xml").write_text(
+        rss([
+            "{{BASE}}/news/good.html",
+            "{{BASE}}/news/missing.html",
+            "{{BASE}}/_fault/big?bytes=300000",
+            "{{BASE}}/_fault/loop",  # A redirects to B, B back to A
+        ]),
+        encoding="utf-8",
+    )
+    with serve_web(root) as web:
+        sources = wire_source(web)
+        result = run(tmp_path, web, sources, crawl="max_page_bytes = 200000")
+        base = web.url
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # the source is ok: no warning line for it
+    assert [row["url"] for row in rows(tmp_path / "nw.db", "SELECT url FROM articles")] == [
+        f"{base}/news/good.html"
+    ]
+    (wire,) = rows(tmp_path / "nw.db", "SELECT * FROM sources")
+    assert wire["consecutive_failures"] == 0 and wire["last_ok_at"]
+    note = wire["last_error"]
+    assert note.startswith("3 articles not fetched: "), note
+    assert f"{base}/news/missing.html: HTTP 404" in note
+    assert f"{base}/_fault/big?bytes=300000: too big: 300000 bytes, over max_page_bytes" in note
+    assert (
+        f"{base}/_fault/loop: redirect loop: {base}/_fault/loop?back=1 redirects back to "
+        f"{base}/_fault/loop" in note
+    )

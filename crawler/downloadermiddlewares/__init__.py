@@ -7,10 +7,13 @@ from .private import (
     SchemeRefused,
     is_private,
 )
+from .redirectloop import RedirectLoop, RedirectLoopMiddleware
 
 __all__ = [
     "PrivateAddressMiddleware",
     "PrivateAddressRefused",
+    "RedirectLoop",
+    "RedirectLoopMiddleware",
     "RequestRefused",
     "SchemeRefused",
     "is_private",

@@ -209,15 +209,15 @@ class NewswatchSpider(scrapy.Spider):
         self.health.failed(request.meta["source"], request.url, describe_failure(failure))
 
     def article_failed(self, failure: Failure) -> None:
-        """Errback of an article request: counted and logged, the source carries on."""
+        """Errback of an article request: counted, logged and noted in the source's health
+        (the source carries on, and stays ok if its entry requests worked)."""
         request = failure.request  # type: ignore[attr-defined]
         self.crawler.stats.inc_value("newswatch/article_errors")
-        log.info(
-            "article %s of source %s failed: %s",
-            request.url,
-            request.meta["source"],
-            describe_failure(failure),
-        )
+        reason = describe_failure(failure)
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # the link, before hops
+        log.info("article %s of source %s failed: %s", url, request.meta["source"], reason)
+        if reason != "forbidden by robots.txt":  # the site's wish, not a failure
+            self.health.article_failed(request.meta["source"], url, reason)
 
     def link_request(self, source: str, url: str, **kwargs: Any) -> scrapy.Request | None:
         """A request for a link found in a feed, sitemap or page, or None (counted as
@@ -280,6 +280,7 @@ class NewswatchSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newswatch/articles_offsite")
             requested = (meta.get("redirect_urls") or [response.url])[0]
             log.info("article %s of source %s not stored: %s", requested, meta["source"], problem)
+            self.health.article_failed(meta["source"], requested, problem)
             return
         if not hasattr(response, "text"):
             self.crawler.stats.inc_value("newswatch/not_html")

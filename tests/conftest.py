@@ -8,6 +8,7 @@ import email.policy
 import functools
 import hashlib
 import ipaddress
+import os
 import queue
 import socket
 import ssl
@@ -43,7 +44,8 @@ class WebServer:
         self.client = httpx.Client(base_url=self.url, timeout=10.0)
 
     def log(self, prefix: str = "") -> list[dict[str, Any]]:
-        """Recorded requests (method, path, headers, body, time) whose path starts with prefix."""
+        """Recorded requests (method, path, host, headers, body, time) whose path starts with
+        prefix."""
         response = self.client.get("/_log", params={"path": prefix} if prefix else None)
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
@@ -123,6 +125,27 @@ def serve_web(root: Path) -> Iterator[WebServer]:
         if server is not None:
             server.close()
         stop_process(process, timeout=5)
+
+
+def listening_ports(pid: int) -> list[int]:
+    """The TCP ports process ``pid`` listens on: its socket inodes (``/proc/PID/fd``) looked
+    up in its network namespace's TCP tables (``/proc/PID/net/tcp``, ``tcp6``)."""
+    inodes: set[str] = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target.removeprefix("socket:[").rstrip("]"))
+    ports = []
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.append(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 # --- a real SMTP server (aiosmtpd) with TLS from a CA the tests generate ---------------------

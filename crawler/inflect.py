@@ -163,7 +163,7 @@ _PATRONYMIC = re.compile(
     r")$"
 )
 PATRONYMIC_WORDS = frozenset(
-    "улы кызы uly uli ugli ogly oglu kyzy qyzy kizi qizi".split()
+    ["улы", "кызы", "uly", "uli", "ugli", "ogly", "oglu", "kyzy", "qyzy", "kizi", "qizi"]
 )
 """Folded words that make the word before them a patronymic (Умар ұлы, Omar kyzy)."""
 

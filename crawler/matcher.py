@@ -32,10 +32,17 @@ from functools import lru_cache
 import ahocorasick
 
 from .config import Watch
-from .inflect import kazakh_suffixes, other_gender, strip_kazakh_suffix
+from .inflect import (
+    is_patronymic,
+    is_patronymic_word,
+    kazakh_suffixes,
+    other_gender,
+    strip_kazakh_suffix,
+)
 from .models import Hit
 from .namelists import given_names
 from .query import Query, compile_query
+from .surnames import common_surnames
 from .textnorm import Folded, Tokens, fold, fold_key, tokenize, word_end, words_between
 from .translit import is_cyrillic, to_latin
 from .typos import TypoIndex
@@ -57,6 +64,8 @@ __all__ = ["CASE", "EXACT", "Matcher", "Variant", "snippet", "variants"]
 
 CASE = 0.8  # a case query matched
 SURNAME = KIND_CONFIDENCE["surname+context"]
+SURNAME_ALONE = KIND_CONFIDENCE["surname alone"]
+_SURNAME_ONLY = frozenset({"surname+context", "surname alone"})
 CONTEXT_WINDOW = 30  # words between a surname-only mention and a context term
 SURNAME_MIN_LETTERS = 4
 SNIPPET_WIDTH = 200
@@ -110,7 +119,7 @@ class _Entry:
 
     length: int
     family: dict[int, _Family] = field(default_factory=dict)  # by watch number
-    context: tuple[int, ...] = ()  # watches in ``family`` whose surname alone may count
+    alone: tuple[int, ...] = ()  # watches in ``family`` whose surname alone may count
     phrases: tuple[_Phrase, ...] = ()
     typo_leads: tuple[_TypoLead, ...] = ()
 
@@ -157,16 +166,37 @@ class _Mentions:
         if found.confidence > self.confidence(number):
             self._best[number] = found
 
-    def settled(self) -> dict[int, _Found]:
-        """Per watch, its best mention among those no other watch reads more surely."""
-        chosen: dict[int, _Found] = {}
+    def settled(self) -> dict[int, list[_Found]]:
+        """Per watch, its mentions no other watch reads more surely, the best one first."""
+        kept: dict[int, list[_Found]] = {}
         for number, found in self._all:
             if found.confidence < self._surest[(found.start, found.end)]:
                 continue
-            best = chosen.get(number)
+            mentions = kept.setdefault(number, [])
+            best = mentions[0] if mentions else None
             if best is None or (found.confidence, -found.start) > (best.confidence, -best.start):
-                chosen[number] = found
-        return chosen
+                mentions.insert(0, found)
+            else:
+                mentions.append(found)
+        return kept
+
+
+# A family form found with no given name or initial of anyone attached:
+# (folded start, end, the automaton entry, its Kazakh case suffix or "").
+_Bare = tuple[int, int, _Entry, str]
+
+
+def _surname_alone(folded: Folded, mentions: list[tuple[int, int, Form]]) -> _Found | None:
+    """The first capitalised mention of a distinctive family name alone, as a hit."""
+    for start, end, form in mentions:
+        if not _capitalised(folded, start):
+            continue
+        span = folded.span(start, end)
+        reason = f"surname alone {folded.original[slice(*span)]!r}"
+        if form.kinds or form.source != "name":
+            reason += f" ({', '.join((form.source, *form.kinds))})"
+        return _Found(start, end, SURNAME_ALONE, reason, "surname alone")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +229,41 @@ def _lexicon(persons: Sequence[PersonForms | None]) -> frozenset[str]:
     return frozenset(found)
 
 
+def _surname_policies(
+    watches: Sequence[Watch], persons: Sequence[PersonForms | None], lexicon: frozenset[str]
+) -> tuple[str, ...]:
+    """Per watch, when its family name alone counts: "always", "context" or "never".
+
+    ``auto`` is "always" for a distinctive family name: no other watch has any of its
+    forms (either gender, any script), it is not a common surname
+    (:mod:`crawler.surnames`) and not a given name; otherwise "context".
+    """
+    owners: dict[str, set[int]] = {}
+    for number, person in enumerate(persons):
+        if person is None:
+            continue
+        for key, form in person.family.items():
+            owners.setdefault(key, set()).add(number)
+            if "inflection" not in form.kinds:
+                for other in other_gender(key):
+                    owners.setdefault(other, set()).add(number)
+    common = common_surnames()
+    policies = []
+    for number, (watch, person) in enumerate(zip(watches, persons, strict=True)):
+        policy = watch.surname_alone if person is not None else "never"
+        if policy == "auto":
+            assert person is not None
+            shared = any(owners[key] != {number} for key in person.family)
+            usual = any(
+                key in common or key in lexicon
+                for key, form in person.family.items()
+                if "inflection" not in form.kinds
+            )
+            policy = "context" if shared or usual else "always"
+        policies.append(policy)
+    return tuple(policies)
+
+
 def _entry(entries: dict[str, _Entry], key: str) -> _Entry:
     """The automaton entry for ``key``, made on first use."""
     found = entries.get(key)
@@ -229,6 +294,7 @@ class Matcher:
     """The compiled watchlist: one automaton for names, compiled queries for the rest."""
 
     __slots__ = (
+        "_alone",
         "_automaton",
         "_cases",
         "_given",
@@ -249,6 +315,7 @@ class Matcher:
         persons = [person_forms(w) if w.kind == "person" else None for w in self.watches]
         self._persons = tuple(persons)
         self._lexicon = _lexicon(persons)
+        self._alone = _surname_policies(self.watches, persons, self._lexicon)
         self._typos = TypoIndex()
         self._given: dict[str, dict[int, Form]] = {}  # given form -> {watch: how it was made}
         self._initials: dict[tuple[str, ...], set[int]] = {}
@@ -273,17 +340,20 @@ class Matcher:
         self, entries: dict[str, _Entry], number: int, watch: Watch, person: PersonForms
     ) -> None:
         """A person's family-name forms (with typo blockers), given names, initials, typo leads."""
+        policy = self._alone[number]
+        alone = policy == "always" or (policy == "context" and bool(watch.context))
         for key, form in person.family.items():
             inflected = "inflection" in form.kinds
             suffixes = frozenset() if inflected else kazakh_suffixes(key)
             target = _entry(entries, key)
             target.family[number] = _Family(number, form, suffixes)
-            if watch.context and sum(c.isalpha() for c in key) >= SURNAME_MIN_LETTERS:
-                target.context += (number,)
-            if inflected:
-                continue  # typos are looked for in the nominative only
-            # A typo of a spelling made there and back is too far from the name.
+            if alone and sum(c.isalpha() for c in key) >= SURNAME_MIN_LETTERS:
+                target.alone += (number,)
+            # A typo of a spelling made there and back is too far from the name. Russian
+            # case forms are looked up too (a typo before the ending: Умароввой).
             self._typos.add(key, number, target=form.steps < 2)
+            if inflected:
+                continue
             for other in other_gender(key):
                 if other not in person.family:
                     self._typos.add(other, OTHER_NAME)
@@ -328,8 +398,9 @@ class Matcher:
         found = _Mentions()
         surnames: dict[int, list[tuple[int, int, Form]]] = {}
         typo_leads: list[tuple[int, int, int, Form]] = []
+        bare: list[_Bare] = []
         if self._automaton is not None:
-            self._scan(folded, found, surnames, typo_leads)
+            self._scan(folded, found, surnames, typo_leads, bare)
 
         tokens: Tokens | None = None  # tokenised on first need: most texts match nothing
 
@@ -339,18 +410,18 @@ class Matcher:
                 tokens = tokenize(folded)
             return tokens
 
-        for number, start, end, form in typo_leads:
-            if number not in found:
-                typo = self._typo(folded, number, start, end, form)
-                if typo is not None:
-                    found.add(number, typo)
+        self._typos_found(folded, found, typo_leads)
         for number, mentions in surnames.items():
-            rules = self._rules[number]
-            if number in found or not any(q.may_match(folded.text) for _, q in rules.context):
+            if number in found:
                 continue
-            near = self._near_context(words(), rules, mentions)
-            if near is not None:
-                found.add(number, near)
+            rules = self._rules[number]
+            alone: _Found | None = None
+            if rules.context and any(q.may_match(folded.text) for _, q in rules.context):
+                alone = self._near_context(words(), rules, mentions)
+            if alone is None and self._alone[number] == "always":
+                alone = _surname_alone(folded, mentions)
+            if alone is not None:
+                found.add(number, alone)
         for number, query in self._cases:
             if not query.may_match(folded.text):
                 continue
@@ -363,13 +434,45 @@ class Matcher:
                 )
 
         hits = []
-        for number, best in found.settled().items():
+        for number, kept in found.settled().items():
             exclude = self._rules[number].exclude
             if any(q.may_match(folded.text) and q.evaluate(words()).matched for q in exclude):
                 continue
-            hits.append(_hit(folded, self.watches[number].id, best))
+            spans = self._mention_spans(folded, number, kept, bare)
+            hits.append(_hit(folded, self.watches[number].id, kept[0], spans))
         hits.sort(key=lambda h: (h.start, h.watch_id))
         return hits
+
+    def _typos_found(
+        self, folded: Folded, found: _Mentions, typo_leads: list[tuple[int, int, int, Form]]
+    ) -> None:
+        """Decide the typo leads: each word after a given name is looked up once."""
+        for number, start, family_start, form in typo_leads:
+            if number not in found:
+                typo = self._typo(folded, number, start, family_start, form)
+                if typo is not None:
+                    found.add(number, typo)
+
+    def _mention_spans(
+        self, folded: Folded, number: int, kept: list[_Found], bare: list[_Bare]
+    ) -> tuple[tuple[int, int], ...]:
+        """Every mention of watch ``number``, as original spans: ``kept`` and, after the first
+        full-name mention (or anywhere, for a surname that counts alone), the family name alone.
+        """
+        spans = {(f.start, f.end) for f in kept}
+        full = [f.end for f in kept if f.variant not in _SURNAME_ONLY and f.variant != "case"]
+        if self._persons[number] is not None and bare:
+            after = min(full) if full else None
+            if after is None and self._alone[number] == "always":
+                after = 0
+            if after is not None:
+                for start, end, entry, ending in bare:
+                    target = entry.family.get(number)
+                    if target is None or start < after:
+                        continue
+                    if not ending or ending in target.suffixes:
+                        spans.add((start, end))
+        return tuple(folded.span(start, end) for start, end in sorted(spans))
 
     def _scan(
         self,
@@ -377,6 +480,7 @@ class Matcher:
         found: _Mentions,
         surnames: dict[int, list[tuple[int, int, Form]]],
         typo_leads: list[tuple[int, int, int, Form]],
+        bare: list[_Bare],
     ) -> None:
         """Run the automaton once and decide what each whole-word match means."""
         assert self._automaton is not None
@@ -396,7 +500,7 @@ class Matcher:
                     kinds = combine_kinds(phrase.form.kinds, ("inflection",) if ending else ())
                     self._keep(found, phrase.watch, start, stop, kinds, phrase.form.source)
             if entry.family:
-                self._people(folded, found, surnames, entry, start, stop, ending)
+                self._people(folded, found, surnames, bare, entry, start, stop, ending)
 
     def _keep(
         self,
@@ -417,6 +521,7 @@ class Matcher:
         folded: Folded,
         found: _Mentions,
         surnames: dict[int, list[tuple[int, int, Form]]],
+        bare: list[_Bare],
         entry: _Entry,
         start: int,
         end: int,
@@ -425,12 +530,17 @@ class Matcher:
         """Decide what a family form at folded ``[start, end)`` says about the people it may name.
 
         Looks for a given name, a patronymic and given name, or initials before it, and a
-        given name or initials after it (family name first); what is left may count as a
-        surname alone near a context term, unless another given name or initial is attached.
+        given name or initials after it (family name first); what is left is the family name
+        alone (kept in ``bare``), unless another given name or initial is attached, and may
+        count by itself near a context term or, where distinctive, anywhere. A family form
+        followed by ұлы/қызы (uly, kyzy) is a father's name: nobody's family name.
         """
         text = folded.text
         family = entry.family
         done: set[int] = set()
+        after = _token_after(text, end) if not ending else None  # Kazakh inflects the last word
+        if after is not None and is_patronymic_word(text[after[0] : after[1]]):
+            return
 
         def name(
             given: dict[int, Form] | None, first: int, last: int, at: int, *extra: str
@@ -472,14 +582,13 @@ class Matcher:
                     if word.isalpha():
                         middle = self._given.get(text[e_start:e_end])
                         name(middle, e_start, end, e_start, "patronymic")
-                other_name = bool(entry.context) and self._names_someone(folded, b_start, word)
+                other_name = self._names_someone(folded, b_start, word)
         if "." in text[max(0, start - 2) : start]:
             match = _INITIALS_BEFORE.search(text, max(0, start - 12), start)
             if match is not None:
                 initials(tuple(g for g in match.groups() if g), match.start(1), end)
                 other_name = True
 
-        after = _token_after(text, end) if not ending else None  # Kazakh inflects the last word
         if after is not None:
             a_start, a_end = after
             word = text[a_start:a_end]
@@ -489,7 +598,7 @@ class Matcher:
             if later is not None:
                 pair = f"{word} {text[later[0] : later[1]]}"
                 name(self._given.get(pair), start, later[1], a_start, "name order")
-            if entry.context and word in self._lexicon and _capitalised(folded, a_start):
+            if word in self._lexicon and _capitalised(folded, a_start):
                 other_name = True
         if not ending and "." in text[end + 2 : end + 5]:
             match = _INITIALS_AFTER.match(text, end, min(len(text), end + 12))
@@ -499,7 +608,8 @@ class Matcher:
 
         if other_name:
             return
-        for number in entry.context:
+        bare.append((start, end, entry, ending))
+        for number in entry.alone:
             if number in done or number in found:
                 continue
             target = family[number]
@@ -522,14 +632,28 @@ class Matcher:
         end = word_end(text, family_start)
         if end < len(text) and (text[end].isalnum() or text[end] == "-"):
             return None
-        if not _capitalised(folded, family_start):
+        if not (_capitalised(folded, family_start) and _capitalised(folded, start)):
             return None
-        meant = self._typos.typo_of(text[family_start:end], number)
+        word = text[family_start:end]
+        if is_patronymic(word):
+            return None  # Aiman Umarovna Smagulova: a patronymic, then another family name
+        after = _token_after(text, end)
+        if after is not None and is_patronymic_word(text[after[0] : after[1]]):
+            return None
+        meant = self._typos.typo_of(word, number)
+        suffix: tuple[str, ...] = ()
+        if meant is None:  # a Kazakh case suffix on the typo: Sayuytbaydyng
+            for stem in strip_kazakh_suffix(word)[1:]:
+                meant = self._typos.typo_of(stem, number)
+                if meant is not None and word[len(stem) :] in kazakh_suffixes(meant):
+                    suffix = ("inflection",)
+                    break
+                meant = None
         if meant is None:
             return None
         person = self._persons[number]
         assert person is not None
-        kinds = combine_kinds(form.kinds, person.family[meant].kinds, ("typo",))
+        kinds = combine_kinds(form.kinds, person.family[meant].kinds, ("typo",), suffix)
         shown = [f"typo of {meant!r}" if k == "typo" else k for k in kinds]
         reason = explain(form.source, shown)
         return _Found(start, end, confidence_of(kinds), reason, "typo")
@@ -595,7 +719,9 @@ def _opens_sentence(text: str, start: int) -> bool:
     return pos < 0 or text[pos] in _SENTENCE_END
 
 
-def _hit(folded: Folded, watch_id: str, found: _Found) -> Hit:
+def _hit(
+    folded: Folded, watch_id: str, found: _Found, mentions: tuple[tuple[int, int], ...] = ()
+) -> Hit:
     text = folded.original
     start, end = folded.span(found.start, found.end)
     return Hit(
@@ -607,6 +733,7 @@ def _hit(folded: Folded, watch_id: str, found: _Found) -> Hit:
         confidence=found.confidence,
         reason=found.reason,
         variant=found.variant,
+        mentions=mentions or ((start, end),),
     )
 
 

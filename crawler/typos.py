@@ -139,8 +139,8 @@ class TypoIndex:
 
     def typo_of(self, word: str, owner: int) -> str | None:
         """The form of ``owner`` that ``word`` mistypes, if no other watch's form is as close."""
-        if len(word) < MIN_LETTERS:
-            return None
+        if len(word) < MIN_LETTERS or word in self._owners:
+            return None  # a form of someone's name as it is, whoever's, is no typo
         near = self.owners_near(word)
         if set(near) != {owner}:
             return None

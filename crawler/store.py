@@ -12,6 +12,7 @@ without waiting out the busy timeout.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -293,6 +294,12 @@ def _runs_articles_failed(db: sqlite_utils.Database) -> None:
     db.table("runs").add_column("articles_failed", int)
 
 
+def _hits_mentions(db: sqlite_utils.Database) -> None:
+    """How often the article mentions the watch, and where (JSON [[start, end], ...])."""
+    db.table("hits").add_column("mention_count", int)
+    db.table("hits").add_column("mention_spans", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
@@ -302,6 +309,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _runs_articles_failed,
     _hits_hidden_title,
     _no_alert_settings,
+    _hits_mentions,
 ]
 
 
@@ -545,8 +553,8 @@ def _insert_hits(
     for hit in hits:
         cursor = db.execute(
             "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
-            "span_end, snippet, confidence, reason, hidden_title, status, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
+            "span_end, snippet, confidence, reason, hidden_title, mention_count, mention_spans, "
+            "status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
             [
                 article_id,
                 hit.watch_id,
@@ -558,6 +566,8 @@ def _insert_hits(
                 hit.confidence,
                 hit.reason,
                 hit.hidden_title or None,
+                len(hit.mentions) or 1,
+                json.dumps([list(span) for span in hit.mentions or ((hit.start, hit.end),)]),
                 now,
             ],
         )

@@ -377,6 +377,7 @@ def cmd_match(args: argparse.Namespace) -> int:
                 "variant": hit.variant,
                 "confidence": round(hit.confidence, 3),
                 "snippet": hit.snippet,
+                "mentions": [list(span) for span in hit.mentions],
             }
             for hit in hits
         ]
@@ -391,6 +392,7 @@ def cmd_match(args: argparse.Namespace) -> int:
                 f"{prefix}{row['watch_id']} ({row['watch_name']}): {row['matched']!r} "
                 f"at {row['start']}-{row['end']}, {row['reason']}, "
                 f"confidence {row['confidence']:.2f}"
+                + (f", {len(row['mentions'])} mentions" if len(row["mentions"]) > 1 else "")
             )
             print(f"    {row['snippet']}")
     return EXIT_OK

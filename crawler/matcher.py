@@ -45,6 +45,7 @@ from .query import Query, compile_query
 from .surnames import common_surnames
 from .textnorm import Folded, Tokens, fold, fold_key, tokenize, word_end, words_between
 from .translit import is_cyrillic, to_latin
+from .typos import MIN_LETTERS as MIN_TYPO_LETTERS
 from .typos import TypoIndex
 from .variants import (
     EXACT,
@@ -184,6 +185,8 @@ class _Mentions:
 # A family form found with no given name or initial of anyone attached:
 # (folded start, end, the automaton entry, its Kazakh case suffix or "").
 _Bare = tuple[int, int, _Entry, str]
+# Watches whose given name and family initial were found: (leads, start, family start).
+_Leads = tuple[tuple[_TypoLead, ...], int, int]
 
 
 def _surname_alone(folded: Folded, mentions: list[tuple[int, int, Form]]) -> _Found | None:
@@ -397,7 +400,7 @@ class Matcher:
         folded = fold(text)
         found = _Mentions()
         surnames: dict[int, list[tuple[int, int, Form]]] = {}
-        typo_leads: list[tuple[int, int, int, Form]] = []
+        typo_leads: list[_Leads] = []
         bare: list[_Bare] = []
         if self._automaton is not None:
             self._scan(folded, found, surnames, typo_leads, bare)
@@ -443,15 +446,60 @@ class Matcher:
         hits.sort(key=lambda h: (h.start, h.watch_id))
         return hits
 
-    def _typos_found(
-        self, folded: Folded, found: _Mentions, typo_leads: list[tuple[int, int, int, Form]]
-    ) -> None:
-        """Decide the typo leads: each word after a given name is looked up once."""
-        for number, start, family_start, form in typo_leads:
-            if number not in found:
-                typo = self._typo(folded, number, start, family_start, form)
-                if typo is not None:
-                    found.add(number, typo)
+    def _typos_found(self, folded: Folded, found: _Mentions, typo_leads: list[_Leads]) -> None:
+        """Decide the typo leads: the word after a given name is looked up once, for every
+        watch with that given name and the initial of its family name."""
+        looked_up: dict[int, list[tuple[str, frozenset[int], str, int]]] = {}
+        for leads, start, family_start in typo_leads:
+            waiting = [lead for lead in leads if lead.watch not in found]
+            if not waiting or not _capitalised(folded, start):
+                continue
+            typos = looked_up.get(family_start)
+            if typos is None:
+                typos = looked_up[family_start] = self._typos_at(folded, family_start)
+            for meant, owners, suffix, end in typos:
+                for lead in waiting:
+                    if lead.watch in owners and lead.watch not in found:
+                        found.add(lead.watch, self._typo_hit(lead, meant, suffix, start, end))
+
+    def _typos_at(self, folded: Folded, start: int) -> list[tuple[str, frozenset[int], str, int]]:
+        """What the word at ``start`` mistypes: (form, the watches owning it, its Kazakh case
+        suffix or "", where the word ends); nothing for a patronymic or an exact form."""
+        text = folded.text
+        end = word_end(text, start)
+        if end < len(text) and (text[end].isalnum() or text[end] == "-"):
+            return []
+        if not _capitalised(folded, start):
+            return []
+        word = text[start:end]
+        if len(word) < MIN_TYPO_LETTERS or word in self._typos:
+            return []  # too short to risk, or someone's name as it is
+        if is_patronymic(word):
+            return []  # Aiman Umarovna Smagulova: a patronymic, then another family name
+        after = _token_after(text, end)
+        if after is not None and is_patronymic_word(text[after[0] : after[1]]):
+            return []
+        found = []
+        for stem in strip_kazakh_suffix(word):  # the word itself first, then without a suffix
+            owners, forms = self._typos.near(stem)
+            if not owners:
+                continue
+            meant = self._typos.meant(stem, forms)
+            suffix = word[len(stem) :]
+            if meant is not None and (not suffix or suffix in kazakh_suffixes(meant)):
+                found.append((meant, owners, suffix, end))
+                break
+        return found
+
+    def _typo_hit(self, lead: _TypoLead, meant: str, suffix: str, start: int, end: int) -> _Found:
+        """A typo hit of the lead's watch: the word after its given name mistypes ``meant``."""
+        person = self._persons[lead.watch]
+        assert person is not None
+        inflected = ("inflection",) if suffix else ()
+        kinds = combine_kinds(lead.form.kinds, person.family[meant].kinds, ("typo",), inflected)
+        shown = [f"typo of {meant!r}" if k == "typo" else k for k in kinds]
+        reason = explain(lead.form.source, shown)
+        return _Found(start, end, confidence_of(kinds), reason, "typo")
 
     def _mention_spans(
         self, folded: Folded, number: int, kept: list[_Found], bare: list[_Bare]
@@ -479,7 +527,7 @@ class Matcher:
         folded: Folded,
         found: _Mentions,
         surnames: dict[int, list[tuple[int, int, Form]]],
-        typo_leads: list[tuple[int, int, int, Form]],
+        typo_leads: list[_Leads],
         bare: list[_Bare],
     ) -> None:
         """Run the automaton once and decide what each whole-word match means."""
@@ -491,8 +539,8 @@ class Matcher:
             if start > 0 and text[start - 1].isalnum():
                 continue
             end = last + 1
-            for lead in entry.typo_leads:
-                typo_leads.append((lead.watch, start, end - 1, lead.form))
+            if entry.typo_leads:
+                typo_leads.append((entry.typo_leads, start, end - 1))
             stop = word_end(text, end) if end < size else end
             ending = text[end:stop]
             for phrase in entry.phrases:
@@ -624,40 +672,6 @@ class Matcher:
             return True
         return word not in TITLES and not _opens_sentence(folded.text, start)
 
-    def _typo(
-        self, folded: Folded, number: int, start: int, family_start: int, form: Form
-    ) -> _Found | None:
-        """A typo hit: the word after an exact given name mistypes this watch's family name."""
-        text = folded.text
-        end = word_end(text, family_start)
-        if end < len(text) and (text[end].isalnum() or text[end] == "-"):
-            return None
-        if not (_capitalised(folded, family_start) and _capitalised(folded, start)):
-            return None
-        word = text[family_start:end]
-        if is_patronymic(word):
-            return None  # Aiman Umarovna Smagulova: a patronymic, then another family name
-        after = _token_after(text, end)
-        if after is not None and is_patronymic_word(text[after[0] : after[1]]):
-            return None
-        meant = self._typos.typo_of(word, number)
-        suffix: tuple[str, ...] = ()
-        if meant is None:  # a Kazakh case suffix on the typo: Sayuytbaydyng
-            for stem in strip_kazakh_suffix(word)[1:]:
-                meant = self._typos.typo_of(stem, number)
-                if meant is not None and word[len(stem) :] in kazakh_suffixes(meant):
-                    suffix = ("inflection",)
-                    break
-                meant = None
-        if meant is None:
-            return None
-        person = self._persons[number]
-        assert person is not None
-        kinds = combine_kinds(form.kinds, person.family[meant].kinds, ("typo",), suffix)
-        shown = [f"typo of {meant!r}" if k == "typo" else k for k in kinds]
-        reason = explain(form.source, shown)
-        return _Found(start, end, confidence_of(kinds), reason, "typo")
-
     @staticmethod
     def _near_context(
         tokens: Tokens, rules: _Rules, mentions: list[tuple[int, int, Form]]
@@ -744,17 +758,19 @@ def snippet(text: str, start: int, end: int, width: int = SNIPPET_WIDTH) -> str:
     right = min(len(text), end + room - (start - left))
     left = max(0, start - (room - (right - end)))
     if left > 0 and not text[left - 1].isspace():
-        gap = text[left:start]
-        cut = next((i for i, c in enumerate(gap) if c.isspace()), None)
-        if cut is not None:
-            left += cut + 1
+        space = _SPACE.search(text, left, start)
+        if space is not None:
+            left = space.start() + 1
     if right < len(text) and not text[right].isspace():
-        gap = text[end:right]
-        cut = next((i for i in range(len(gap) - 1, -1, -1) if gap[i].isspace()), None)
-        if cut is not None:
-            right = end + cut
+        last = _LAST_SPACE.search(text, end, right)
+        if last is not None:
+            right = last.start()
     body = " ".join(text[left:right].split())
     return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
+
+
+_SPACE = re.compile(r"\s")
+_LAST_SPACE = re.compile(r"\s(?=\S*\Z)")  # the last space of the searched range
 
 
 # Stands for a name while the title is searched again; never a word character.

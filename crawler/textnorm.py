@@ -174,6 +174,8 @@ class _OffsetMap:
     to: list[int] = field(default_factory=list)
 
     def __call__(self, pos: int) -> int:
+        if not self.at:  # most texts: nothing dropped or expanded, no runs of spaces
+            return pos
         index = bisect_right(self.at, pos) - 1
         if index < 0:
             return pos

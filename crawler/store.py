@@ -24,6 +24,7 @@ import sqlite_utils
 from . import clock
 from .db import BUSY_TIMEOUT_MS, write_transaction
 from .models import Article, Hit
+from .searchkey import search_words
 
 if TYPE_CHECKING:  # dedup imports this module
     from .dedup import Signature, StoryIndex
@@ -300,6 +301,28 @@ def _hits_mentions(db: sqlite_utils.Database) -> None:
     db.table("hits").add_column("mention_spans", str)
 
 
+def _article_search(db: sqlite_utils.Database) -> None:
+    """A search index across scripts and case forms: each article's words as search keys
+    (``crawler.searchkey``: Kemarova, Кемаровой and Kemarovanyng are one key), rowid = id."""
+    db.execute("CREATE VIRTUAL TABLE articles_search USING fts5(words, tokenize='unicode61')")
+    last = 0
+    while rows := db.execute(
+        "SELECT id, title, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]
+    ).fetchall():
+        for article_id, title, text in rows:
+            _index_for_search(db, article_id, title or "", text or "")
+        last = rows[-1][0]
+
+
+def _index_for_search(db: sqlite_utils.Database, article_id: int, title: str, text: str) -> None:
+    """(Re)write an article's row of the search index, in the caller's transaction."""
+    db.execute("DELETE FROM articles_search WHERE rowid = ?", [article_id])
+    db.execute(
+        "INSERT INTO articles_search (rowid, words) VALUES (?, ?)",
+        [article_id, search_words(title, text)],
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
@@ -310,6 +333,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _hits_hidden_title,
     _no_alert_settings,
     _hits_mentions,
+    _article_search,
 ]
 
 
@@ -525,6 +549,7 @@ def save_article(
                 },
             )
             _remember_urls(db, article, article_id)
+            _index_for_search(db, article_id, article.title, article.text)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
             result.article_id, result.story_id = article_id, story_id
@@ -637,6 +662,7 @@ def _record_update(db: sqlite_utils.Database, article: Article, article_id: int,
             article_id,
         ],
     )
+    _index_for_search(db, article_id, article.title, article.text)
     db.execute(
         "UPDATE stories SET last_seen_at = ? WHERE id = (SELECT story_id FROM articles "
         "WHERE id = ?)",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from .config import Config
-from .dedup import StoryIndex
+from .dedup import StoryIndex, entities
 from .extract import ExtractionFailed, extract
 from .matcher import Matcher, hide_names
 from .models import Article, Hit, Page
@@ -81,10 +81,19 @@ class Ingest:
         if article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
-        hits = tuple(self._with_hidden_titles(article, self.matcher.match(matchable_text(article))))
+        text = matchable_text(article)
+        hits = tuple(self._with_hidden_titles(article, self.matcher.match(text)))
+        # Names and numbers, for the article's versions in other languages (hits only).
+        found = entities(text, hits) if hits else None
         try:
             saved = save_article(
-                self.db, article, hits, self._route, self.enqueue, stories=self.stories
+                self.db,
+                article,
+                hits,
+                self._route,
+                self.enqueue,
+                stories=self.stories,
+                entities=found,
             )
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
             self.counts["articles_failed"] += 1

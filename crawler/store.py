@@ -23,11 +23,12 @@ import sqlite_utils
 
 from . import clock
 from .db import BUSY_TIMEOUT_MS, write_transaction
+from .dedup import published_day, save_entities
 from .models import Article, Hit
 from .searchkey import search_words
 
-if TYPE_CHECKING:  # dedup imports this module
-    from .dedup import Signature, StoryIndex
+if TYPE_CHECKING:
+    from .dedup import Entities, Signature, StoryIndex, StoryMatch
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +324,24 @@ def _index_for_search(db: sqlite_utils.Database, article_id: int, title: str, te
     )
 
 
+def _article_entities(db: sqlite_utils.Database) -> None:
+    """Names, numbers and watched people of articles with hits: stories across languages."""
+    db.table("article_entities").create(
+        {
+            "article_id": int,
+            "seen_at": str,
+            "language": str,
+            "day": int,  # publication day, proleptic Gregorian ordinal
+            "words": str,  # search keys, space-separated
+            "watches": str,  # watch ids, space-separated
+        },
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"seen_at", "language", "day", "words", "watches"},
+    )
+    db.table("article_entities").create_index(["seen_at"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
@@ -334,6 +353,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _no_alert_settings,
     _hits_mentions,
     _article_search,
+    _article_entities,
 ]
 
 
@@ -453,6 +473,7 @@ class SaveResult:
     duplicate: bool = False  # the canonical URL was already stored
     updated: bool = False  # ... and its text had changed: recorded, no alert
     new_story: bool = False
+    cross_language: bool = False  # joined its story as another language's version
     similarity: float | None = None  # how it joined its story: 1.0 same text, else estimated
     hit_ids: list[int] = field(default_factory=list)
     alerts_queued: int = 0
@@ -476,6 +497,7 @@ def save_article(
     enqueue: Enqueue,
     *,
     stories: StoryIndex | None = None,
+    entities: Entities | None = None,
 ) -> SaveResult:
     """Store an article, its hits and their outbox rows in one transaction.
 
@@ -486,9 +508,11 @@ def save_article(
     an editor marked irrelevant is not queued at all.
 
     The article joins the story of an earlier article with the same text, or, given
-    ``stories``, of the most similar recent one (``crawler.dedup``); else it starts a
-    story. A canonical URL already stored is a duplicate; if its text changed, the
-    new text replaces the old (kept in ``article_revisions``) without any alert.
+    ``stories``, of the most similar recent one (``crawler.dedup``), or, given its
+    ``entities`` (names, numbers and watched people, ``crawler.dedup.entities``), of its
+    version in another language; else it starts a story. A canonical URL already stored
+    is a duplicate; if its text changed, the new text replaces the old (kept in
+    ``article_revisions``) without any alert.
     """
     now = utcnow()
     result = SaveResult()
@@ -514,6 +538,10 @@ def save_article(
                     stories.store(db, article_id, sig, now)
         else:
             story_id, result.similarity = _story_for(db, article, sig, stories)
+            cross = _cross_language(article, stories, entities) if story_id is None else None
+            if cross is not None:
+                story_id, result.similarity = cross.story_id, cross.similarity
+                result.cross_language = True
             if story_id is None:
                 story_id = _insert(
                     db,
@@ -552,6 +580,11 @@ def save_article(
             _index_for_search(db, article_id, article.title, article.text)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
+            day = published_day(article)
+            keep_entities = entities is not None and entities.watches and article.language
+            if keep_entities and day is not None:
+                assert entities is not None and article.language
+                save_entities(db, article_id, article.language, day, entities, now)
             result.article_id, result.story_id = article_id, story_id
             for hit, hit_id in _insert_hits(db, article_id, story_id, hits, now):
                 result.hit_ids.append(hit_id)
@@ -562,7 +595,48 @@ def save_article(
     # Only a committed article may be found by the next one.
     if stories is not None and sig is not None and (result.updated or not result.duplicate):
         stories.add(int(result.article_id or 0), int(result.story_id or 0), sig)
+    day = published_day(article)
+    fresh = stories is not None and not result.duplicate and day is not None
+    if fresh and entities is not None and entities.watches and article.language:
+        assert stories is not None and day is not None
+        stories.cross.add(
+            int(result.article_id or 0), int(result.story_id or 0), article.language, day,
+            entities,
+        )  # fmt: skip
     return result
+
+
+def _cross_language(
+    article: Article, stories: StoryIndex | None, entities: Entities | None
+) -> StoryMatch | None:
+    """The story of this article's version in another language, if one was seen."""
+    day = published_day(article)
+    if stories is None or entities is None or not entities.watches or day is None:
+        return None
+    if not article.language:
+        return None
+    match = stories.cross.find(article.language, day, entities)
+    if match is not None:
+        log.debug(
+            "%s joins story %d across languages (%.2f of names and numbers shared with "
+            "article %d)",
+            article.canonical_url,
+            match.story_id,
+            match.similarity,
+            match.article_id,
+        )
+    return match
+
+
+def story_versions(db: sqlite_utils.Database, story_id: int) -> dict[str, list[str]]:
+    """A story's articles by language: {"en": [url, ...], "ru": [...]}, oldest first."""
+    versions: dict[str, list[str]] = {}
+    for language, url in db.execute(
+        "SELECT COALESCE(language, ''), url FROM articles WHERE story_id = ? ORDER BY id",
+        [story_id],
+    ).fetchall():
+        versions.setdefault(language, []).append(url)
+    return versions
 
 
 def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:

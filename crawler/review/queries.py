@@ -178,6 +178,7 @@ class StoryGroup:
     hits: list[dict[str, Any]] = field(default_factory=list)
     others: list[dict[str, Any]] = field(default_factory=list)
     more: int = 0  # other articles not listed
+    languages: list[str] = field(default_factory=list)  # of the story's versions, sorted
 
 
 @dataclass
@@ -266,6 +267,8 @@ def _attach_other_articles(conn: sqlite3.Connection, groups: Sequence[StoryGroup
     )
     for row in rows:
         group = by_story[row["story_id"]]
+        if row["language"] and row["language"] not in group.languages:
+            group.languages = sorted([*group.languages, row["language"]])
         if row["id"] in {hit["article_id"] for hit in group.hits}:
             continue
         if len(group.others) < OTHER_ARTICLES:

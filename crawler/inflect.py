@@ -180,6 +180,7 @@ def is_patronymic(word: str) -> bool:
     return any(_PATRONYMIC.search(stem) for stem in strip_kazakh_suffix(word))
 
 
+@lru_cache(maxsize=65536)
 def is_patronymic_word(word: str) -> bool:
     """Whether a folded word is ұлы/қызы (uly/kyzy) written apart, with any case suffix."""
     return any(stem in PATRONYMIC_WORDS for stem in strip_kazakh_suffix(word))

@@ -474,11 +474,6 @@ class Matcher:
         word = text[start:end]
         if len(word) < MIN_TYPO_LETTERS or word in self._typos:
             return []  # too short to risk, or someone's name as it is
-        if is_patronymic(word):
-            return []  # Aiman Umarovna Smagulova: a patronymic, then another family name
-        after = _token_after(text, end)
-        if after is not None and is_patronymic_word(text[after[0] : after[1]]):
-            return []
         found = []
         for stem in strip_kazakh_suffix(word):  # the word itself first, then without a suffix
             owners, forms = self._typos.near(stem)
@@ -489,6 +484,11 @@ class Matcher:
             if meant is not None and (not suffix or suffix in kazakh_suffixes(meant)):
                 found.append((meant, owners, suffix, end))
                 break
+        if found and is_patronymic(word):
+            return []  # Aiman Umarovna Smagulova: a patronymic, then another family name
+        after = _token_after(text, end) if found else None
+        if after is not None and is_patronymic_word(text[after[0] : after[1]]):
+            return []
         return found
 
     def _typo_hit(self, lead: _TypoLead, meant: str, suffix: str, start: int, end: int) -> _Found:
@@ -540,9 +540,14 @@ class Matcher:
                 continue
             end = last + 1
             if entry.typo_leads:
-                typo_leads.append((entry.typo_leads, start, end - 1))
-            stop = word_end(text, end) if end < size else end
-            ending = text[end:stop]
+                typo_leads.append((entry.typo_leads, start, last))
+                if not (entry.family or entry.phrases):
+                    continue  # "given name + initial": decided later, if at all
+            if end < size and text[end].isalnum():
+                stop = word_end(text, end)
+                ending = text[end:stop]
+            else:
+                stop, ending = end, ""
             for phrase in entry.phrases:
                 if not ending or ending in phrase.suffixes:
                     kinds = combine_kinds(phrase.form.kinds, ("inflection",) if ending else ())
@@ -722,6 +727,8 @@ def _token_after(text: str, end: int) -> tuple[int, int] | None:
 
 def _capitalised(folded: Folded, start: int) -> bool:
     """Whether the word at folded ``start`` begins with a capital letter in the original."""
+    if folded.aligned:
+        return folded.original[start].isupper()
     return folded.original[folded.to_original(start)].isupper()
 
 
@@ -762,15 +769,14 @@ def snippet(text: str, start: int, end: int, width: int = SNIPPET_WIDTH) -> str:
         if space is not None:
             left = space.start() + 1
     if right < len(text) and not text[right].isspace():
-        last = _LAST_SPACE.search(text, end, right)
+        last = _SPACE.search(text[end:right][::-1])
         if last is not None:
-            right = last.start()
+            right -= last.start() + 1
     body = " ".join(text[left:right].split())
     return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
 
 
 _SPACE = re.compile(r"\s")
-_LAST_SPACE = re.compile(r"\s(?=\S*\Z)")  # the last space of the searched range
 
 
 # Stands for a name while the title is searched again; never a word character.

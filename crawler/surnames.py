@@ -11,8 +11,10 @@ other people carry it. Two published frequency lists decide which are common:
   Kazakhstan and in Russia in names-dataset 3.3.1 (PyPI, MIT licence; its author
   counted them from a 2021 dump of Facebook profiles; only these aggregate ranks
   are used, nothing about any person), as written there (Cyrillic or Latin),
-  most frequent first, patronymics left out. ``tools/derive_surnames.py`` makes
-  these two blocks from the package's data file.
+  most frequent first, patronymics left out; ``GB_TOP`` and ``US_TOP`` the 500
+  most frequent in the United Kingdom and the United States, for the English
+  press. ``tools/derive_surnames.py`` makes these blocks from the package's
+  data file.
 
 Both genders count: Umarov makes Umarova common and back (:func:`common_surnames`).
 """
@@ -223,12 +225,93 @@ Kazakova Zakharova Рыбаков Новоселова Чиркова Шульг
 Евгения Мироненко Артамонова Решетникова Бочарова Ка Макс Efimova Булатов Левин
 """
 
+GB_TOP = """
+Smith Jones Williams Brown Taylor Davies Wilson Khan Evans Thomas Johnson Roberts Walker
+Thompson Patel Robinson Wright White Hughes Green Martin Lee Edwards James Lewis Jackson Singh
+Clarke Hall Harris Scott Wood Clark King Moore Turner Hill Ward Cooper Hussain Morgan Morris
+Kelly Watson Anderson Campbell Young Harrison Baker Allen Mitchell Bell Phillips Davis Miller
+Murphy Stewart Parker Price Bennett Shaw Simpson Collins Carter Murray Richardson Cook Marshall
+Bailey Gray Griffiths Adams Graham Richards Louise Ellis Cox Foster Rose Robertson Wilkinson
+Russell Mason Reid Chapman Matthews Powell Rogers Gibson Mills Webb Owen Palmer Thomson Holmes
+Knight Barnes Hunt Harvey Hunter Stevens Lloyd Shah Jenkins Johnston Fisher Hamilton Butler Fox
+Dixon Grant Walsh Ross Pearson Barker Andrews Fletcher Bradley Elliott Kennedy Reynolds West
+Henderson Armstrong Gill Howard Burns Mcdonald Ford Oneill Day Saunders Brooks Lawrence Cole
+Dawson Payne Obrien May Ryan Morrison Kaur Woods Williamson Black Pearce Davidson Atkinson
+Spencer Macdonald Burton Wallace Hart Quinn Gordon Francis Dunn Ball Perry George Hayes Ferguson
+Rahman Booth Stevenson John Wells Webster Miah Page Porter Carr Cunningham Hudson Berry Watts
+Stone Oliver Riley Begum Lowe Rees Dean Barrett Newman Kerr Holland Fraser Marsh Nelson Gregory
+Reed Gallagher Byrne Doyle Harper Jordan Bird Newton Gardner Lane Hawkins Higgins Alexander
+Harding Parsons Shepherd Cooke Bates Duncan Long Douglas Burgess Nicholson Cross Cameron Doherty
+Chambers Wang Freeman Robson Bishop Mccarthy Walton Parry Sharma Lynch Oconnor Warren Curtis
+Sharp Li Yates Hardy Coleman Paterson Malik Crawford Hopkins Osborne Nicholls Baxter Moss Sutton
+Donnelly Allan Burke Mahmood Griffin Potter Hodgson Craig Duffy Willis Marie Mclean Hutchinson
+Mann Lawson Watkins Patterson Todd Austin Henry Arnold Blake Buckley Hewitt Kay Gilbert
+Stephenson Slater Miles Pritchard Wheeler Rowe Walters Iqbal Jane Banks Hammond Mckenzie
+Sullivan Stephens Chen Bond Peters Barber Paul Read Zhang Barton Frost Lambert Nash Middleton
+Goodwin Kemp Boyle Fleming Clayton Sinclair Jennings Carroll Boyd Morton Greenwood Tucker Stokes
+Lucas Mackenzie Mclaughlin French Barnett Stanley Law Holt Norman Fowler Jarvis Woodward Preston
+Whitehead Lamb Love Fernandes Mccann Poole Daniels Bruce Farrell Flynn Smart Brennan Gibbs
+Simmons Kirk Heath Connolly Chan Liu Smyth Uddin Akhtar Barlow Joseph Millar Hartley Thornton
+Wong Knowles Mckay Reilly Parkinson Burrows Dickson Hayward Davison Sanders Field Mckenna Norris
+Connor Steele Leigh Noble Townsend Kent Ashton Vaughan Holden Davey Owens Tomlinson Johnstone
+Park Dale Skinner Reeves Briggs Brady Fuller Rhodes Mackay Odonnell Bolton Dickinson Abbott
+Moran Glover Butt Thorpe Archer Maguire Little Weston Bryant Howe Conway Baldwin Birch Elizabeth
+Sutherland Perkins Kane Savage Morley Lindsay Spence Cartwright Daniel Sanderson Bowen Bradshaw
+Whittaker Brookes Hancock Dobson Wall Wade Waters Short Atkins Sweeney Bartlett Howell Kirby New
+Warner Goddard Wilkins Chowdhury Rice Browne Ritchie Bentley Watt Daly Sheppard Charles Bull
+Mcintyre Gibbons Joyce Cullen Haynes Mcmahon Nolan Winter Summers Giles Humphreys Lyons Munro
+Gardiner Welsh Hope Sykes Turnbull Clements Dodd Hicks Coates David Dyer Schofield Vincent
+Butcher Houghton Osullivan Pugh Blair Power Rodgers Cairns Mcmillan Gurung Hooper Gould Maxwell
+Nixon Franklin Benson Milne Fitzpatrick Macleod Hobbs Jay Manning Marsden Logan Coles Cassidy
+Christie Finch Muir Sharpe Forbes Barry Herbert
+"""
+US_TOP = """
+Garcia Hernandez Rodriguez Lopez Martinez Gonzalez Smith Perez Johnson Sanchez Ramirez Williams
+Jones Brown Flores Torres Patel Cruz Gomez Diaz Rivera Reyes Morales Davis Lee Miller Ortiz
+Ramos Thomas Mendoza Castillo Gutierrez Ruiz Jackson Alvarez Jimenez Wilson Anderson Taylor
+Aguilar Castro Martin Chavez Romero Singh Moore White Harris Herrera Vasquez Mendez Moreno
+Thompson Vargas Medina Guzman Fernandez Lewis King Robinson Santos Marie Vazquez Walker Mejia
+Alvarado Silva Allen Salazar Nguyen Green Young Soto Clark Scott James Gonzales Contreras Rojas
+Wright Hall Khan Estrada Hill Kim Nelson Ortega Guerrero Maldonado Delgado Rios Adams Vega Garza
+Sandoval Carter Santiago Mitchell Luna Campbell Acosta Dominguez Juarez Espinoza Molina Baker
+Valdez Roberts Cabrera Edwards Joseph Ayala Munoz Rose Evans Fuentes Miranda Avila Parker Campos
+Love Stewart Turner Escobar Figueroa Shah Rivas Marquez Leon Phillips Nunez Padilla Lara Navarro
+Collins Cortez Morris Carrillo Bell Pineda Velasquez Morgan Murphy Rogers Solis Pena Ochoa
+Cooper Alexander Kelly Chen Rosales Peterson Bailey Santana Duran Robles Cook Ross Salinas
+Aguirre Richardson Howard Brooks Arias Serrano Calderon Cardenas Gray Cervantes Suarez Wang
+Watson Bonilla Valencia Orozco Jordan Guerra Franco Reed Pacheco Sosa Velazquez Bennett Ward
+Camacho Kumar Sanders Li Andrade Washington Bautista Barrera Coleman Foster Mora Tran Wong Wood
+Price Lynn Ibarra Jenkins Black Powell Butler Cox Henderson Barnes Henry Gordon Nicole Perry
+Long Salas Hughes Cortes Russell Guevara Kaur Benitez Portillo Cole Sullivan Roman Simmons West
+Chan Graham Wallace Hamilton George Villa Zamora Villanueva Montoya Lozano Ford Rosario Woods
+Patterson Melendez Zavala Fisher Murray Meza Myers Sharma Ellis Marshall Grant Palacios
+Villarreal Beltran Rubio Amaya Bryant Rangel Griffin Tapia Ann Ponce Paul Harrison Hayes
+Reynolds Macias Hunter Ray Freeman John Acevedo Kennedy Stevens Liu Valenzuela Orellana Mercado
+Ventura Marin Charles Park Mcdonald Montes Cohen Trujillo Gibson Rosas Reddy Zuniga Moran Ryan
+Stone Rocha Zhang Blanco Wells Peralta Elizabeth Murillo Dixon Colon Bravo Velez Porter Duarte
+Jean Palmer Pierre Shaw Tucker Gallegos Owens Mason Quintero Castaneda Trejo Arellano Banks
+Simpson Holmes Salgado Villegas Crawford Daniels Galvan Cisneros Huerta Mata Osorio Olson Fox
+Reid Daniel Nava Lucas Robertson Alfaro Lawrence Richards Arroyo Knight Webb Mills Burns David
+Yang Cardona Matthews Warren Corona Cuevas Hunt Boyd Le Spencer Medrano Paz Dunn Hawkins Lemus
+Davila Bernal Armstrong Ferguson Cano Lin Payne Parra Franklin Hansen Andrews Lane Barajas Gill
+Rice Gardner Hicks Angel Lugo Stephens Cantu Wu Meyer Cunningham Simon Duncan Berry Barrios
+Riley May Hart Hudson Peters Correa Valle Sierra Zapata Esquivel Baez Chang Alonso Greene Kelley
+Francis Anthony Jacobs Galindo Gupta Felix Michael Vera Austin Clarke Cordova Castellanos
+Bradley Espinosa Wagner Villalobos Elliott Rosa Avalos Sims Trevino Morrison Schmidt Willis
+Perkins Douglas Jensen Burke Oliver Pierce Carroll Nichols Jay Leal Esparza Gil Watkins Enriquez
+Velasco Arnold Harper Argueta Pereira Huang Obrien Larson Tovar Day Johnston Lynch Carr
+Caballero Carlson Hassan Paredes Aguilera Snyder Dean Chapman Guillen Montgomery Rodrigues
+Gallardo Antonio Deleon Harvey Carranza Jose Maria Reyna Hanson Wheeler Gilbert Walsh Polanco
+Hoffman Burton Davidson Weaver Louis Newman Nieves Zepeda Lawson Hurtado Mann Cordero Leyva
+Jaramillo Quintana Barrett Yu Mccoy Carpenter Pearson Granados
+"""
+
 
 @lru_cache(maxsize=1)
 def common_surnames() -> frozenset[str]:
     """Folded common surnames, both genders, in the scripts the lists give them in."""
     found: set[str] = set()
-    for block in (KAZAKHSTAN_2014, KZ_TOP, RU_TOP):
+    for block in (KAZAKHSTAN_2014, KZ_TOP, RU_TOP, GB_TOP, US_TOP):
         for name in block.split():
             key = fold_key(name)
             found.add(key)

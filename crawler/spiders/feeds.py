@@ -25,6 +25,13 @@ def _published(entry: Any) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed)
 
 
+def _updated(entry: Any) -> str:
+    """The entry's own updated date (Atom ``<updated>``), which says a stored article changed
+    (feedparser falls back to the published date; that one says nothing of a change)."""
+    parsed = entry.get("updated_parsed") if dict.__contains__(entry, "updated_parsed") else None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed) if parsed else ""
+
+
 class FeedSpider(NewswatchSpider):
     """Fetches every feed source; feedparser parses the body Scrapy downloaded."""
 
@@ -85,7 +92,11 @@ class FeedSpider(NewswatchSpider):
             if not link:
                 continue
             request = self.article_request(
-                source, link, title=entry.get("title", ""), published=_published(entry)
+                source,
+                link,
+                title=entry.get("title", ""),
+                published=_published(entry),
+                updated=_updated(entry),
             )
             if request is not None:
                 yield request

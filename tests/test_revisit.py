@@ -25,10 +25,11 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from alerts.signing import verify
+from crawler.clock import parse
+from crawler.config import ConfigError, RevisitSettings, load_config
+from crawler.revisit import KnownArticle, next_revisit
 from tests.conftest import WebServer, serve_web
 from tests.test_run import SECRET, rows
-
-pytestmark = pytest.mark.e2e
 
 T0 = "2026-12-10T08:00:00Z"
 PUBLISHED = "2026-12-10T07:00:00Z"
@@ -209,6 +210,7 @@ def hooks(web: WebServer) -> list[dict[str, Any]]:
     return received
 
 
+@pytest.mark.e2e
 def test_an_edit_with_a_newer_lastmod_alerts_only_the_new_watch(
     tmp_path: Path, site: tuple[Site, WebServer]
 ) -> None:
@@ -280,6 +282,7 @@ def test_an_edit_with_a_newer_lastmod_alerts_only_the_new_watch(
     assert len(hooks(web)) == 3
 
 
+@pytest.mark.e2e
 def test_a_due_revisit_answered_304_changes_nothing_and_keeps_evidence(
     tmp_path: Path, site: tuple[Site, WebServer]
 ) -> None:
@@ -379,6 +382,7 @@ def test_a_due_revisit_answered_304_changes_nothing_and_keeps_evidence(
     assert plain.returncode == 1 and f"evidence {records[0]['id']} " in plain.stderr
 
 
+@pytest.mark.e2e
 def test_takedowns_are_removals_and_a_503_is_not(
     tmp_path: Path, site: tuple[Site, WebServer]
 ) -> None:
@@ -446,3 +450,61 @@ def test_takedowns_are_removals_and_a_503_is_not(
         assert not requests_for(web, pages.path(slug), started)
     assert len(requests_for(web, pages.path("broken"), started)) == 1
     assert len([r for r in hooks(web) if r["json"]["type"] == "article.removed"]) == 3
+
+
+# --- the schedule, without a crawl -----------------------------------------------------------
+
+
+def schedule(now: str, *, hits: bool = True, published: str | None = None,
+             settings: RevisitSettings | None = None) -> str | None:
+    return next_revisit(
+        settings or RevisitSettings(),
+        first_fetched_at="2026-12-10T08:00:00Z",
+        published_at=published,
+        has_hits=hits,
+        now=parse(now),
+    )
+
+
+def test_revisits_grow_from_the_first_fetch_and_skip_missed_steps() -> None:
+    assert schedule("2026-12-10T08:00:00Z") == "2026-12-10T09:00:00Z"
+    assert schedule("2026-12-10T09:00:00Z") == "2026-12-10T14:00:00Z"
+    assert schedule("2026-12-11T07:00:00Z") == "2026-12-11T08:00:00Z"
+    # Off for three days: the next step ahead, not every step missed.
+    assert schedule("2026-12-13T09:00:00Z") == "2026-12-17T08:00:00Z"
+    assert schedule("2026-12-17T08:00:00Z") is None  # the schedule is over
+    # Without a hit: a recent article at 6 h and 24 h, an old one never.
+    assert schedule("2026-12-10T08:00:00Z", hits=False) == "2026-12-10T14:00:00Z"
+    assert schedule("2026-12-10T15:00:00Z", hits=False) == "2026-12-11T08:00:00Z"
+    assert schedule("2026-12-11T09:00:00Z", hits=False) is None
+    assert schedule("2026-12-10T08:00:00Z", hits=False, published="2026-12-01T08:00:00Z") is None
+    off = RevisitSettings(enabled=False)
+    assert schedule("2026-12-10T08:00:00Z", settings=off) is None
+
+
+def test_a_later_date_means_changed_only_after_the_last_fetch() -> None:
+    known = KnownArticle(1, "2026-12-10T08:00:00Z", '"e"', "")
+    assert known.changed_since_checked("2026-12-10T08:30:00+00:00")
+    assert not known.changed_since_checked("2026-12-10T07:59:00Z")
+    assert not known.changed_since_checked("2026-12-10")  # midnight: before the fetch
+    assert not known.changed_since_checked("yesterday")
+    assert known.revisit("https://x/a", "s").conditional_headers() == {"If-None-Match": '"e"'}
+
+
+def test_revisit_settings_are_checked(tmp_path: Path) -> None:
+    config = tmp_path / "newswatch.toml"
+    config.write_text(
+        '[revisit]\nintervals = ["1h", "30x"]\nrecent_intervals = ["1d", "6h"]\n'
+        "budget = -1\n[evidence]\nmax_file_mb = 0\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(config)
+    problems = "\n".join(error.value.problems)
+    assert "revisit.intervals: expected periods such as" in problems and "'30x'" in problems
+    assert "revisit.recent_intervals: expected growing periods" in problems
+    assert "revisit.budget: expected a number from 0 to 1000000, got -1" in problems
+    assert "evidence.max_file_mb: expected a number from 1 to 100000, got 0" in problems
+    config.write_text('[revisit]\nintervals = ["2h", "3d"]\nbudget = 10\n', encoding="utf-8")
+    loaded = load_config(config)
+    assert loaded.revisit.intervals == ("2h", "3d") and loaded.revisit.budget == 10

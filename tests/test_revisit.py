@@ -29,6 +29,7 @@ from crawler.clock import parse
 from crawler.config import ConfigError, RevisitSettings, load_config
 from crawler.revisit import KnownArticle, next_revisit
 from tests.conftest import WebServer, serve_web
+from tests.test_distributed import redis_server, redis_url  # noqa: F401  (fixtures)
 from tests.test_run import SECRET, rows
 
 T0 = "2026-12-10T08:00:00Z"
@@ -508,3 +509,78 @@ def test_revisit_settings_are_checked(tmp_path: Path) -> None:
     config.write_text('[revisit]\nintervals = ["2h", "3d"]\nbudget = 10\n', encoding="utf-8")
     loaded = load_config(config)
     assert loaded.revisit.intervals == ("2h", "3d") and loaded.revisit.budget == 10
+
+
+# --- distributed mode: the same revisits through a crawl worker ------------------------------
+
+
+@pytest.mark.e2e
+def test_crawl_workers_revisit_too(
+    tmp_path: Path, site: tuple[Site, WebServer], redis_url: str  # noqa: F811  (the fixture)
+) -> None:
+    pages, web = site
+    pages.article("hearing", PARAGRAPHS)
+    pages.article("gone", ["Gone: " + PARAGRAPHS[0], *PARAGRAPHS[1:]])
+    quiet = ["The city council passed its winter budget on Tuesday after a long debate. " * 5]
+    pages.article("council", quiet)
+    config = write_config(tmp_path, web)
+    db = tmp_path / "nw.db"
+
+    def cycle(now: str) -> dict[str, Any]:
+        env = {**os.environ, "NW_HOOK_URL": web.hook_url("revisit"),
+               "NW_HOOK_SECRET": SECRET, "NEWSWATCH_NOW": now}
+        base = [sys.executable, "-m", "crawler.cli"]
+        log = (tmp_path / "worker.log").open("a")
+        worker = subprocess.Popen(
+            [*base, "crawl", "--redis", redis_url, "--idle-exit", "30", "-c", str(config)],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+        try:
+            result = subprocess.run(
+                [*base, "ingest", "--redis", redis_url, "--json", "-c", str(config)],
+                capture_output=True, text=True, timeout=120, env=env,
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            log.close()
+        assert result.returncode == 0, result.stderr
+        summary: dict[str, Any] = json.loads(result.stdout)
+        return summary
+
+    first = cycle(T0)
+    assert first["articles_new"] == 3 and first["hits"] == 2
+    before = {row["canonical_url"].removeprefix(web.url): row
+              for row in rows(db, "SELECT * FROM articles")}
+
+    # Two hours on: the articles with hits are due; one is gone. The council article has no
+    # hit (not due until 6 h) but its sitemap date says it changed: it now names her.
+    pages.answer("gone", status=404)
+    pages.article("council", [*quiet, PARAGRAPHS[0]], lastmod="2026-12-10T09:00:00Z")
+    started = time.time()
+    second = cycle("2026-12-10T10:00:00Z")
+    assert second["articles_revisited"] == 3
+    assert second["articles_changed"] == 1 and second["articles_removed"] == 1
+    assert second["hits"] == 1 and second["alerts_sent"] == 1
+    hearing = requests_for(web, pages.path("hearing"), started)
+    assert len(hearing) == 1
+    assert hearing[0]["headers"]["if-none-match"] == before[pages.path("hearing")]["etag"]
+    council = requests_for(web, pages.path("council"), started)
+    assert [r["headers"]["if-none-match"] for r in council] == [
+        before[pages.path("council")]["etag"]
+    ]
+    after = {row["canonical_url"].removeprefix(web.url): row
+             for row in rows(db, "SELECT * FROM articles")}
+    assert after[pages.path("gone")]["removed_reason"] == "HTTP 404"
+    assert after[pages.path("hearing")]["checked_at"] >= "2026-12-10T10:00:00Z"
+    alerts = [r["json"]["data"] for r in hooks(web) if r["json"]["type"] == "hit.created"]
+    updated = [data["article"]["url"] for data in alerts if "updated_at" in data["article"]]
+    assert updated == [f"{web.url}{pages.path('council')}"]
+    assert [r["json"]["type"] for r in hooks(web)].count("article.removed") == 1
+    evidence = rows(db, "SELECT a.canonical_url AS url, e.status FROM evidence e "
+                        "JOIN articles a ON a.id = e.article_id ORDER BY e.id")
+    assert sorted((r["url"].removeprefix(web.url), r["status"]) for r in evidence) == sorted([
+        (pages.path("hearing"), 200), (pages.path("gone"), 200),
+        (pages.path("hearing"), 304), (pages.path("gone"), 404), (pages.path("council"), 200),
+    ])
+    assert "Traceback" not in (tmp_path / "worker.log").read_text()

@@ -67,9 +67,11 @@ class FeedSpider(NewswatchSpider):
         }
         parsed = feedparser.parse(response.body, response_headers=headers)
         entries = parsed.get("entries", [])
-        if parsed.get("bozo") and not entries:
+        if parsed.get("bozo") and not any(entry.get("link") for entry in entries):
+            # Not well-formed and nothing usable in it: a failed fetch, not "ok, 0 articles".
             problem = parsed.get("bozo_exception")
-            self.health.failed(name, response.url, f"not a feed: {problem}")
+            detail = "no entry with a link" if entries else "no entry"
+            self.health.failed(name, response.url, f"not a feed ({detail}): {problem}")
             return
         if parsed.get("bozo"):
             self.crawler.stats.inc_value("newswatch/feeds_bozo")

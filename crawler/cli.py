@@ -410,7 +410,8 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     """``newswatch alerts deliver|status|retry``."""
-    from alerts.outbox import deliver, retry_dead, status, status_text
+    from alerts.delivery import deliver
+    from alerts.outbox import retry_dead, status, status_text
     from alerts.state import enable_channels
 
     from .store import open_database

@@ -19,7 +19,7 @@ from . import clock, evidence, revisit
 from .config import Config
 from .db import write_transaction
 from .dedup import StoryIndex
-from .extract import extract
+from .extract import ExtractionFailed, extract
 from .matcher import Matcher, hide_names
 from .models import Article, Hit, Page
 from .store import AfterSave, Enqueue, SaveResult, known_url, save_article
@@ -93,7 +93,10 @@ class Ingest:
                 self.counts["articles_failed"] += 1
                 self.not_stored.append((page.source, page.url, f"revisit not stored: {exc}"))
                 return IngestResult("not_stored")
-        article = extract(page)
+        try:
+            article = extract(page)
+        except ExtractionFailed as exc:
+            return self._not_extracted(page, exc)
         if article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
@@ -138,6 +141,14 @@ class Ingest:
         for hit in hits:
             log.info("hit %s in %s: %r", hit.watch_id, article.canonical_url, hit.matched)
         return IngestResult("stored", article, hits, saved)
+
+    def _not_extracted(self, page: Page, exc: ExtractionFailed) -> IngestResult:
+        """A bug in extraction: counted and reported, the cycle goes on."""
+        log.warning("extraction failed for %s (source %s): %s", page.url, page.source, exc,
+                    exc_info=exc)
+        self.counts["articles_failed"] += 1
+        self.not_stored.append((page.source, page.url, f"article not extracted: {exc}"))
+        return IngestResult("not_stored")
 
     def _after_save(self, page: Page) -> AfterSave:
         """What happens in the save's transaction: the next revisit, and the evidence."""
@@ -191,7 +202,11 @@ class Ingest:
         )
         if redirected and self._is_front_page(page):
             return self._removed(page, f"redirected to {page.url}, not an article")
-        article = extract(page) if page.html else None
+        try:
+            article = extract(page) if page.html else None
+        except ExtractionFailed as exc:
+            revisit.record_failed(self.db, article_id, "extraction failed", settings)
+            return self._not_extracted(page, exc)
         if article is None:
             if redirected:
                 return self._removed(page, f"redirected to {page.url}, not an article")

@@ -126,6 +126,16 @@ def index(base: str, count: int = 60_000) -> Iterator[bytes]:
     yield b"</sitemapindex>\n"
 
 
+def archive(count: int = 3_000) -> str:
+    """A sitemap of ``count`` article links oldest first, a minute apart (as many CMSs list)."""
+    urls = "".join(
+        f"<url><loc>{{{{BASE}}}}/archive/news/{n}.html</loc><lastmod>2026-11-"
+        f"{1 + n // 1440:02d}T{n // 60 % 24:02d}:{n % 60:02d}:00Z</lastmod></url>\n"
+        for n in range(count)
+    )
+    return URLSET.decode() + urls + "</urlset>\n"
+
+
 def child_sitemap(count: int = 100) -> str:
     """The sitemap every index entry names: ``count`` article links (none exists: 404)."""
     urls = "".join(
@@ -135,13 +145,14 @@ def child_sitemap(count: int = 100) -> str:
 
 
 def config_text(base: str) -> str:
-    """The config: the good site, the two bombs, the giant sitemap and the giant index."""
+    """The config: the good site, the two bombs, the giant sitemap and index, an archive."""
     sources = {
         "good": ("news1", ["news1/sitemap.xml"], ["news1/news/"], "'/news1/news/\\d{4}/'", 200),
         "bomb": ("bomb", ["bomb/sitemap.xml.gz"], ["bomb/news/"], "'/bomb/news/\\d{4}/'", 200),
         "encoded": ("encoded", ["_fault/gzip/bomb/sitemap.xml.gz"], [], "", 200),
         "giant": ("giant", ["giant/sitemap.xml.gz"], [], "'/giant/news/'", 100),
         "index": ("index", ["index/sitemap.xml.gz"], [], "'/index/news/'", 30),
+        "archive": ("archive", ["archive/sitemap.xml"], [], "'/archive/news/'", 10),
     }
     text = f"""
 database = "nw.db"
@@ -194,6 +205,8 @@ def build_site(root: Path, base: str) -> None:
     (root / "index").mkdir()
     write_gzip(root / "index" / "sitemap.xml.gz", index(base), level=1)
     (root / "index" / "child.xml").write_text(child_sitemap(), encoding="utf-8")
+    (root / "archive").mkdir()
+    (root / "archive" / "sitemap.xml").write_text(archive(), encoding="utf-8")
 
 
 def run_measured(config: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -226,7 +239,7 @@ def test_bombs_and_giants_cost_little_and_the_good_source_is_crawled(tmp_path: P
 
     # Two sources failed (their sitemap is a bomb): exit 1, so cron hears of it.
     assert result.returncode == 1, result.stderr[-3000:]
-    assert "sources 3 ok (0 not modified), 2 failed (bomb, encoded)" in result.stdout
+    assert "sources 4 ok (0 not modified), 2 failed (bomb, encoded)" in result.stdout
     assert "Traceback" not in result.stderr
     assert peak_mb < PEAK_CEILING_MB
 
@@ -236,7 +249,8 @@ def test_bombs_and_giants_cost_little_and_the_good_source_is_crawled(tmp_path: P
     # The bomb inflated in the spider (a .gz file) and in Scrapy (Content-Encoding: gzip).
     assert sources["bomb"]["last_error"] == f"{web.url}/bomb/sitemap.xml.gz: {cap}"
     assert sources["encoded"]["last_error"] == f"{web.url}/_fault/gzip/bomb/sitemap.xml.gz: {cap}"
-    assert {sources[name]["consecutive_failures"] for name in ("good", "giant", "index")} == {0}
+    healthy = ("good", "giant", "index", "archive")
+    assert {sources[name]["consecutive_failures"] for name in healthy} == {0}
 
     # The good source's four articles, and the one the bomb site's section page links
     # (its other entry point still counts), are stored; each hit was alerted.
@@ -272,3 +286,6 @@ def test_bombs_and_giants_cost_little_and_the_good_source_is_crawled(tmp_path: P
     children = [path for path in requests if path.startswith("/index/child.xml")]
     assert children == ["/index/child.xml?n=0"]
     assert len([path for path in requests if path.startswith("/index/news/")]) == 30
+    # A sitemap listed oldest first gave its newest max_articles, not its first.
+    archived = [path for path in requests if path.startswith("/archive/news/")]
+    assert sorted(archived) == sorted(f"/archive/news/{n}.html" for n in range(2990, 3000))

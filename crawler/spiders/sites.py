@@ -30,6 +30,14 @@ MAX_SITEMAP_DEPTH = 3
 CANDIDATES = 2
 
 
+def _absolute(base: str, loc: str) -> str:
+    """A sitemap loc as an absolute URL (they are meant to be absolute already).
+
+    Not ``response.urljoin``: that decodes the whole, maybe gzipped, body to look for <base>.
+    """
+    return loc if loc.startswith(("https://", "http://")) else urljoin(base, loc)
+
+
 class SiteSpider(NewswatchSpider):
     """Crawls site sources: sitemaps first, then section pages, following only article links."""
 
@@ -143,7 +151,7 @@ class SiteSpider(NewswatchSpider):
         # Newest child sitemaps first: news sites keep years of monthly maps.
         children = sorted(index, key=lambda entry: entry.lastmod, reverse=True)
         self.listed_sitemaps[source.name].extendleft(
-            (urljoin(response.url, entry.loc), depth) for entry in reversed(children)
+            (_absolute(response.url, entry.loc), depth) for entry in reversed(children)
         )
 
     def _next_listed(self, source: Source) -> Iterator[scrapy.Request]:
@@ -185,22 +193,30 @@ class SiteSpider(NewswatchSpider):
         room, are considered; those that are no article links of the source, or are
         queued or stored already, are left out (a check costs ~0.1 ms: too much for
         50,000 links in one step, every run). While the sitemap runs newest first,
-        as news sitemaps do, that is its first links, and reading stops as soon as
-        the room is filled or those links are checked: nothing further down can be
-        newer. Once an entry is newer than the one before it, the order is
-        unknown: reading goes on to the end (at most 50,000 entries).
+        as news sitemaps do, those are its first links: once the room is filled or
+        they are checked, reading stops at the next entry that is older (or at
+        once, if the entries carry no dates). Once an entry is newer than the one
+        before it, the order is unknown: reading goes on to the end (at most
+        50,000 entries), keeping the newest.
         """
         room = self.articles_left(source)
         limit = CANDIDATES * room
         taken: list[tuple[str, int, str, SitemapEntry]] = []  # checked, in sitemap order
         newest: list[tuple[str, int, str, SitemapEntry]] = []  # a heap of unchecked, oldest on top
         newest_first, previous, checked = True, "", 0
+        enough: str | None = None  # newest first, no more needed: the date of the last checked
         for position, entry in enumerate(sitemap):
             date = entry.date
             newest_first = newest_first and (position == 0 or date <= previous)
             previous = date
-            # Not response.urljoin: it decodes the whole (maybe gzipped) body to look for <base>.
-            url = urljoin(response.url, entry.loc)
+            if newest_first and enough is not None:
+                if not enough or date < enough:
+                    log.debug("sitemap %s: read %d entries", response.url, position + 1)
+                    break
+                continue  # as new as the last one checked, and further down: it loses
+            if not newest_first and len(newest) >= limit and (date, -position) < newest[0][:2]:
+                continue  # older than every link kept
+            url = _absolute(response.url, entry.loc)
             if not self._follows(source, url):
                 continue
             item = (date, -position, url, entry)
@@ -209,8 +225,7 @@ class SiteSpider(NewswatchSpider):
                 if self._wanted(source, url):
                     taken.append(item)
                 if len(taken) >= room or checked >= limit:
-                    log.debug("sitemap %s: read %d entries", response.url, position + 1)
-                    break
+                    enough = date
             elif len(newest) < limit:
                 heapq.heappush(newest, item)
             elif item > newest[0]:

@@ -22,6 +22,7 @@ from twisted.web.error import SchemeNotSupported
 from twisted.web.http import PotentialDataLoss
 
 from ..config import Source
+from ..coverage import Coverage
 from ..health import SourceHealth
 from ..ingest import Ingest
 from ..logs import exception_line, fold
@@ -181,10 +182,13 @@ class NewswatchSpider(scrapy.Spider):
         sources: tuple[Source, ...] = (),
         health: SourceHealth | None = None,
         ingest: Ingest | None = None,
+        coverage: Coverage | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.sources = sources
+        # Shared by the spiders of one crawl: each article fetched once, whoever links it.
+        self.coverage = coverage
         self.health = health or SourceHealth(sources)
         self.ingest = ingest  # the item pipeline stores pages through it
         self.is_known: Callable[[str], bool] = ingest.is_known if ingest else _never
@@ -222,12 +226,17 @@ class NewswatchSpider(scrapy.Spider):
         """A request for an article link, or None if it is known, queued or over the limit."""
         canonical = canonicalize(url)
         queued = self.queued[source.name]
+        if self.coverage is not None and canonical not in queued:
+            self.coverage.offer(source.name)
         if canonical in queued or len(queued) >= source.max_articles:
             return None
         if self.is_known(url):
             self.crawler.stats.inc_value("newswatch/articles_known")
             return None
         queued.add(canonical)
+        if self.coverage is not None and not self.coverage.claim(source.name, canonical):
+            self.crawler.stats.inc_value("newswatch/articles_queued_by_another_source")
+            return None
         return scrapy.Request(
             url,
             callback=self.parse_article,

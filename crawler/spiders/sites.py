@@ -109,9 +109,10 @@ class SiteSpider(NewswatchSpider):
         if not same_site(url, source.site):
             return False
         rules = self.rules[source.name]
-        if rules:
-            return any(rule.search(url) for rule in rules)
-        return True
+        accepted = any(rule.search(url) for rule in rules) if rules else True
+        if self.coverage is not None:
+            self.coverage.link(source.name, url, accepted)
+        return accepted
 
     def parse_sitemap_response(self, response: Response) -> Iterator[Any]:
         """Queue article links from a sitemap; follow a sitemap index a few levels down."""

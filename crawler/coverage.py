@@ -84,6 +84,7 @@ class SourceLinks:
 
     offered: int = 0  # article links offered (follow-accepted, or feed items), known ones too
     seen: int = 0  # same-site links seen on its sitemaps and section pages
+    accepted: int = 0  # of those, links a follow rule accepted (each time seen)
     unmatched: list[str] = field(default_factory=list)  # same-site links no follow rule accepted
     unmatched_count: int = 0
 
@@ -104,7 +105,9 @@ class Coverage:
         """A same-site link on one of the source's sitemaps or section pages."""
         links = self.of(source)
         links.seen += 1
-        if not accepted:
+        if accepted:
+            links.accepted += 1
+        else:
             links.unmatched_count += 1
             if len(links.unmatched) < MAX_UNMATCHED and url not in links.unmatched:
                 links.unmatched.append(url)
@@ -140,7 +143,7 @@ def blind_reason(source: Source, links: SourceLinks | None) -> str:
     where = _where(source)
     if not links.seen:
         return f"no same-site link at all on {where}"
-    rules = "[" + ", ".join(repr(rule) for rule in source.follow) + "]"
+    rules = "[" + ", ".join(f"'{rule}'" for rule in source.follow) + "]"
     examples = likely_articles(links.unmatched, 3) or links.unmatched[:3]
     shown = ", ".join(_path(url) for url in examples)
     plural = "s" if links.seen != 1 else ""

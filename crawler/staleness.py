@@ -5,13 +5,15 @@ for the first time in that run (also when another source's link to the same
 article was the one fetched: ``crawler.coverage``). Each such run is one
 *arrival* in ``source_arrivals`` (one per run, however many articles came, so
 a first run's backlog counts once). A source's **rhythm** comes from the gaps
-between its arrivals in the 30 days up to its last one (at most the last 50
-gaps, at least 4 to count as learned):
+between its arrivals in the 30 days up to its last one (at least 4 gaps to
+count as learned):
 
-    stale after = max(1 day, 4 × its median gap, 1.5 × its longest gap)
+    stale after = max(1 day, 1.5 × its longest gap in those 30 days)
 
 or 7 days while fewer than 4 gaps are known; ``stale_after = "3d"`` on the
-source replaces all of it. A source that answered in this run (a 304 counts)
+source replaces all of it. The longest gap, not a median, because news has
+weekly and monthly lulls (weekends, long weekends) that a median of a busy
+source's gaps never sees. A source that answered in this run (a 304 counts)
 and has been quiet for longer than that since its last new article (or since
 its first run) is ``stale``. A source that answered but offered no article
 link at all (its feed lists no item; no link on its sections and sitemaps
@@ -55,10 +57,10 @@ class Rule:
     floor: float = DAY  # never stale sooner than this
     unlearned: float = 7 * DAY  # while fewer than min_gaps gaps are known
     window: float = 30 * DAY  # learn from arrivals this close to the last one
-    max_gaps: int = 50
+    max_gaps: int = 3000  # a bound on what is read: 30 days of runs every 15 minutes
     min_gaps: int = 4
-    usual_factor: float = 4.0  # × the median gap
-    long_factor: float = 1.5  # × the longest gap
+    long_factor: float = 1.5  # × the longest gap in the window
+    keep: float = 90 * DAY  # arrivals older than this before a source's last one are dropped
 
 
 RULE = Rule()
@@ -94,12 +96,7 @@ def learn(arrivals: Sequence[datetime], rule: Rule = RULE) -> Rhythm:
     )
     if len(gaps) < rule.min_gaps:
         return Rhythm(gaps, max(rule.unlearned, rule.floor), learned=False)
-    threshold = max(
-        rule.floor,
-        rule.usual_factor * statistics.median(gaps),
-        rule.long_factor * max(gaps),
-    )
-    return Rhythm(gaps, threshold, learned=True)
+    return Rhythm(gaps, max(rule.floor, rule.long_factor * max(gaps)), learned=True)
 
 
 def parse_duration(text: str) -> float:
@@ -117,8 +114,7 @@ def describe_seconds(seconds: float) -> str:
         return f"{max(1, round(seconds / 60))} min"
     if seconds < 2 * DAY:
         return f"{round(seconds / 3600)} h"
-    days = seconds / DAY
-    return f"{days:.0f} days" if days >= 10 or days == int(days) else f"{days:.1f} days"
+    return f"{round(seconds / DAY)} days"
 
 
 @dataclass(frozen=True)
@@ -191,6 +187,10 @@ def judge(
                 db.execute(
                     "INSERT OR IGNORE INTO source_arrivals (source, seen_at) VALUES (?, ?)",
                     [source.name, stamp],
+                )
+                db.execute(
+                    "DELETE FROM source_arrivals WHERE source = ? AND seen_at < ?",
+                    [source.name, clock.iso(moment - timedelta(seconds=RULE.keep))],
                 )
                 last_new = stamp
             rhythm = learn(_arrivals(db, source.name))
@@ -266,8 +266,8 @@ def _verdict(
     elif rhythm.learned and rhythm.usual_gap is not None and rhythm.longest_gap is not None:
         why = (
             f"it usually gives one every {describe_seconds(rhythm.usual_gap)}, at most "
-            f"{describe_seconds(rhythm.longest_gap)} apart in its last {len(rhythm.gaps) + 1} "
-            f"arrivals; stale after {describe_seconds(threshold)}"
+            f"{describe_seconds(rhythm.longest_gap)} apart over the 30 days before its last; "
+            f"stale after {describe_seconds(threshold)}"
         )
     else:
         why = f"its rhythm is not known yet; stale after {describe_seconds(threshold)}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlite_utils
 
@@ -156,3 +157,31 @@ def _notice(
             "since": since,
         },
     )
+
+
+def silent_watches(
+    db: sqlite_utils.Database, config: Config, *, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Watches with ``silence_days`` that have gone that long without a hit (for ``alerts
+    status``): id, name, last hit, days silent."""
+    moment = now or clock.now()
+    found = []
+    for watch in config.watches:
+        if watch.silence_days <= 0:
+            continue
+        last_hit, since = silent_since(db, watch.id)
+        if since is None:
+            continue
+        days = int((moment - clock.parse(since)).total_seconds() // DAY)
+        if days >= watch.silence_days:
+            found.append(
+                {
+                    "watch_id": watch.id,
+                    "watch_name": watch.id if watch.redact else watch.label,
+                    "last_hit_at": last_hit,
+                    "since": since,
+                    "days_silent": days,
+                    "silence_days": watch.silence_days,
+                }
+            )
+    return found

@@ -217,3 +217,52 @@ def _due(db: sqlite_utils.Database, config: Config) -> list[_Change]:
             else:  # no longer stale without a new article (stale_after raised): nothing to tell
                 due.append(_Change("reset", name, url))
     return due
+
+
+def source_status(db: sqlite_utils.Database, config: Config) -> dict[str, Any]:
+    """The configured sources by status, for ``newswatch alerts status``: how many are ok, and
+    the failing and stale ones with why."""
+    names = [source.name for source in config.sources]
+    result: dict[str, Any] = {"ok": 0, "failing": [], "stale": [], "never_run": []}
+    rows = {
+        row[0]: row
+        for row in db.execute(
+            "SELECT name, status, consecutive_failures, last_ok_at, last_error, "
+            "last_new_article_at, stale_since, stale_reason, stale_after_seconds FROM sources"
+        ).fetchall()
+    }
+    for name in names:
+        row = rows.get(name)
+        if row is None:
+            result["never_run"].append(name)
+            continue
+        _, status, failures, last_ok, error, last_new, stale_since, reason, stale_after = row
+        if failures:
+            result["failing"].append(
+                {"source": name, "consecutive_failures": failures, "last_ok_at": last_ok,
+                 "last_error": error}
+            )
+        elif status == "stale":
+            result["stale"].append(
+                {"source": name, "since": stale_since, "last_new_article_at": last_new,
+                 "reason": reason, "stale_after_seconds": stale_after}
+            )
+        else:
+            result["ok"] += 1
+    return result
+
+
+def source_status_lines(data: Mapping[str, Any]) -> list[str]:
+    """``source_status`` as lines for a person."""
+    lines = [
+        f"sources: {data['ok']} ok, {len(data['stale'])} stale, {len(data['failing'])} failing"
+        + (f", {len(data['never_run'])} not run yet" if data["never_run"] else "")
+    ]
+    for item in data["stale"]:
+        lines.append(f"source {item['source']} stale since {item['since']}: {item['reason']}")
+    for item in data["failing"]:
+        lines.append(
+            f"source {item['source']} failing ({item['consecutive_failures']} runs in a row): "
+            f"{item['last_error'] or 'unknown error'}"
+        )
+    return lines

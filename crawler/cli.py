@@ -451,6 +451,8 @@ def cmd_match(args: argparse.Namespace) -> int:
 def cmd_alerts(args: argparse.Namespace) -> int:
     """``newswatch alerts deliver|status|retry``."""
     from alerts.outbox import deliver, retry_dead, status, status_text
+    from alerts.silence import silent_watches
+    from alerts.source_alerts import source_status, source_status_lines
     from alerts.state import enable_channels
 
     from .store import open_database
@@ -465,8 +467,17 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             text = report.summary()
         elif args.action == "status":
             data = status(db)
+            data["sources"] = source_status(db, config)
+            data["silent_watches"] = silent_watches(db, config)
             code = EXIT_OK
-            text = status_text(data)
+            lines = [status_text(data), *source_status_lines(data["sources"])]
+            lines += [
+                f"watch {item['watch_id']} silent for {item['days_silent']} days "
+                f"(silence_days = {item['silence_days']}; "
+                f"last hit {item['last_hit_at'] or 'never'})"
+                for item in data["silent_watches"]
+            ]
+            text = "\n".join(lines)
         else:
             count = retry_dead(db)
             enabled = enable_channels(db)

@@ -3,12 +3,10 @@
 from .apprise_channel import AppriseChannel
 from .channels import CHANNEL_TYPES, ChannelSetupError, make_channel
 from .console import ConsoleChannel
+from .delivery import DeliveryReport, counts_text, deliver
 from .mail import EmailChannel
 from .outbox import (
-    DeliveryReport,
     backoff,
-    counts_text,
-    deliver,
     enqueue,
     idempotency_key,
     is_backfill,

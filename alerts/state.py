@@ -1,15 +1,12 @@
 """Delivery state kept beside the outbox: channel health, first runs, digests, source alerts.
 
-Tables (created by ``migrate``, which ``crawler.store`` runs as one of its
-schema steps)::
+Tables (created by ``crawler.store``'s schema steps)::
 
     alert_batches   one row per digest or flood summary that went out;
                     alerts.batch_id points at the batch that carried a row
     alert_channels  per channel: disabled (HTTP 410, a Slack channel gone, a
                     mail server without STARTTLS) and resting (429 Retry-After)
     alert_watches   when each watch first ran (backfill is judged from it)
-    alert_settings  what the last run configured (backfill_hours), so every
-                    writer of hits decides backfill the same way
     alert_sources   whether the operator was told that a source is failing
 """
 
@@ -26,32 +23,15 @@ import sqlite_utils
 from crawler.config import Channel, Config
 from crawler.db import write_transaction
 
-DEFAULT_BACKFILL_HOURS = 24.0
-
 
 def note_run(db: sqlite_utils.Database, config: Config, now: str) -> None:
-    """At the start of a run: remember each watch's first run and the backfill setting."""
+    """At the start of a run: remember each watch's first run (backfill is judged from it)."""
     with write_transaction(db):
         for watch in config.watches:
             db.execute(
                 "INSERT OR IGNORE INTO alert_watches (watch_id, first_run_at) VALUES (?, ?)",
                 [watch.id, now],
             )
-        db.execute(
-            "INSERT OR REPLACE INTO alert_settings (name, value) VALUES ('backfill_hours', ?)",
-            [json.dumps(float(config.alerts.backfill_hours))],
-        )
-
-
-def backfill_hours(db: sqlite_utils.Database) -> float:
-    """The backfill window the current run configured (24 hours if no run said)."""
-    row = db.execute("SELECT value FROM alert_settings WHERE name = 'backfill_hours'").fetchone()
-    if row is None:
-        return DEFAULT_BACKFILL_HOURS
-    try:
-        return float(json.loads(row[0]))
-    except (TypeError, ValueError):
-        return DEFAULT_BACKFILL_HOURS
 
 
 def watch_first_run(db: sqlite_utils.Database, watch_id: str, now: str) -> str:

@@ -450,7 +450,8 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 def cmd_alerts(args: argparse.Namespace) -> int:
     """``newswatch alerts deliver|status|retry``."""
-    from alerts.outbox import deliver, retry_dead, status, status_text
+    from alerts.delivery import deliver
+    from alerts.outbox import retry_dead, status, status_text
     from alerts.silence import silent_watches
     from alerts.source_alerts import source_status, source_status_lines
     from alerts.state import enable_channels

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from alerts.outbox import DeliveryReport, counts_text, deliver, enqueue, undelivered
+from alerts.delivery import DeliveryReport, counts_text, deliver
+from alerts.outbox import enqueue, undelivered
 from alerts.silence import watch_silence
 from alerts.source_alerts import source_alerts
 from alerts.state import note_run
@@ -189,7 +191,8 @@ def cycle_with(config: Config, fetch: Fetch, *, coverage: Coverage | None = None
             summary.alerts_carried = undelivered(db)
             first_new_id = last_article_id(db)
             matcher = Matcher.compile(config.watches)
-            ingest = Ingest(config, db, matcher, enqueue)
+            backfill = config.alerts.backfill_hours
+            ingest = Ingest(config, db, matcher, partial(enqueue, backfill_hours=backfill))
             health = SourceHealth(config.sources)
             summary.pages_fetched = fetch(ingest, health)
             for source, url, reason in ingest.not_stored:

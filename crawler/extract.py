@@ -141,18 +141,22 @@ _SKIPPED_HREF = ("#", "javascript:", "mailto:", "tel:", "data:", "sms:")
 _HREF_JUNK = re.compile(r"[\t\n\r]")
 
 
+class ExtractionFailed(Exception):
+    """Extraction raised on a page: a bug (bad input returns None), reported, never hidden."""
+
+
 def extract(page: Page) -> Article | None:
     """Turn a fetched page into an Article, or None when it holds no usable article text.
 
     None for index and section pages, pages with fewer than MIN_WORDS words of main text,
-    empty or unparseable HTML. Never raises for bad input.
+    empty or unparseable HTML. Anything else that goes wrong is a bug: it raises
+    ``ExtractionFailed`` (the ingest counts it and names it in the source's health),
+    rather than passing for "not an article".
     """
     try:
         return _extract(page)
-    except Exception:
-        # A bug, not bad input (that returns None): one page must not stop ingest.
-        logger.warning("extraction failed for %s (source %s)", page.url, page.source, exc_info=True)
-        return None
+    except Exception as exc:
+        raise ExtractionFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
 def extract_links(html: str, base_url: str) -> list[str]:

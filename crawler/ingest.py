@@ -17,7 +17,7 @@ import sqlite_utils
 
 from .config import Config
 from .dedup import StoryIndex
-from .extract import extract
+from .extract import ExtractionFailed, extract
 from .matcher import Matcher, hide_names
 from .models import Article, Hit, Page
 from .store import Enqueue, SaveResult, known_url, save_article
@@ -70,7 +70,14 @@ class Ingest:
 
     def process(self, page: Page) -> IngestResult:
         """Run one fetched page through extract, match and store."""
-        article = extract(page)
+        try:
+            article = extract(page)
+        except ExtractionFailed as exc:  # a bug: counted and reported, the cycle goes on
+            log.warning("extraction failed for %s (source %s): %s", page.url, page.source, exc,
+                        exc_info=exc)
+            self.counts["articles_failed"] += 1
+            self.not_stored.append((page.source, page.url, f"article not extracted: {exc}"))
+            return IngestResult("not_stored")
         if article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")

@@ -199,6 +199,25 @@ def _lexicon(persons: Sequence[PersonForms | None]) -> frozenset[str]:
     return frozenset(found)
 
 
+def _entry(entries: dict[str, _Entry], key: str) -> _Entry:
+    """The automaton entry for ``key``, made on first use."""
+    found = entries.get(key)
+    if found is None:
+        found = entries[key] = _Entry(len(key))
+    return found
+
+
+def _automaton(entries: dict[str, _Entry]) -> ahocorasick.Automaton | None:
+    """One Aho-Corasick automaton over every entry's key (None when there is none)."""
+    if not entries:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, value in entries.items():
+        automaton.add_word(key, value)
+    automaton.make_automaton()
+    return automaton
+
+
 def _variant(kinds: Sequence[str], source: str) -> str:
     """The one word for how a mention was found: its weakest variation, or alias/name."""
     if kinds:
@@ -234,55 +253,52 @@ class Matcher:
         self._given: dict[str, dict[int, Form]] = {}  # given form -> {watch: how it was made}
         self._initials: dict[tuple[str, ...], set[int]] = {}
         entries: dict[str, _Entry] = {}
-
-        def entry(key: str) -> _Entry:
-            found = entries.get(key)
-            if found is None:
-                found = entries[key] = _Entry(len(key))
-            return found
-
         for number, (watch, person) in enumerate(zip(self.watches, persons, strict=True)):
             if watch.kind == "case":
                 continue
             if person is None:
-                for key, form in phrase_forms(watch).items():
-                    last = key.rsplit(" ", 1)[-1]
-                    phrase = _Phrase(number, form, kazakh_suffixes(last))
-                    entry(key).phrases += (phrase,)
+                self._add_phrases(entries, number, watch)
+            else:
+                self._add_person(entries, number, watch, person)
+        self._automaton = _automaton(entries)
+
+    @staticmethod
+    def _add_phrases(entries: dict[str, _Entry], number: int, watch: Watch) -> None:
+        """An organisation's names: whole phrases, with Kazakh suffixes on the last word."""
+        for key, form in phrase_forms(watch).items():
+            last = key.rsplit(" ", 1)[-1]
+            _entry(entries, key).phrases += (_Phrase(number, form, kazakh_suffixes(last)),)
+
+    def _add_person(
+        self, entries: dict[str, _Entry], number: int, watch: Watch, person: PersonForms
+    ) -> None:
+        """A person's family-name forms (with typo blockers), given names, initials, typo leads."""
+        for key, form in person.family.items():
+            inflected = "inflection" in form.kinds
+            suffixes = frozenset() if inflected else kazakh_suffixes(key)
+            target = _entry(entries, key)
+            target.family[number] = _Family(number, form, suffixes)
+            if watch.context and sum(c.isalpha() for c in key) >= SURNAME_MIN_LETTERS:
+                target.context += (number,)
+            if inflected:
+                continue  # typos are looked for in the nominative only
+            # A typo of a spelling made there and back is too far from the name.
+            self._typos.add(key, number, target=form.steps < 2)
+            for other in other_gender(key):
+                if other not in person.family:
+                    self._typos.add(other, OTHER_NAME)
+        for key, form in person.given.items():
+            self._given.setdefault(key, {})[number] = form
+        for letters in person.initials:
+            self._initials.setdefault(letters, set()).add(number)
+        firsts = {f[0] for f in person.family}
+        for key, form in person.given.items():
+            if "inflection" in form.kinds or "spelling" in form.kinds:
                 continue
-            for key, form in person.family.items():
-                inflected = "inflection" in form.kinds
-                suffixes = frozenset() if inflected else kazakh_suffixes(key)
-                target = entry(key)
-                target.family[number] = _Family(number, form, suffixes)
-                if watch.context and sum(c.isalpha() for c in key) >= SURNAME_MIN_LETTERS:
-                    target.context += (number,)
-                if inflected:
-                    continue  # typos are looked for in the nominative only
-                # A typo of a spelling made there and back is too far from the name.
-                self._typos.add(key, number, target=form.steps < 2)
-                for other in other_gender(key):
-                    if other not in person.family:
-                        self._typos.add(other, OTHER_NAME)
-            for key, form in person.given.items():
-                self._given.setdefault(key, {})[number] = form
-            for letters in person.initials:
-                self._initials.setdefault(letters, set()).add(number)
-            firsts = {f[0] for f in person.family}
-            for key, form in person.given.items():
-                if "inflection" in form.kinds or "spelling" in form.kinds:
-                    continue
-                cyrillic = is_cyrillic(key)
-                for first in firsts:
-                    if is_cyrillic(first) == cyrillic:
-                        entry(f"{key} {first}").typo_leads += (_TypoLead(number, form),)
-        self._automaton: ahocorasick.Automaton | None = None
-        if entries:
-            automaton = ahocorasick.Automaton()
-            for key, value in entries.items():
-                automaton.add_word(key, value)
-            automaton.make_automaton()
-            self._automaton = automaton
+            cyrillic = is_cyrillic(key)
+            for first in firsts:
+                if is_cyrillic(first) == cyrillic:
+                    _entry(entries, f"{key} {first}").typo_leads += (_TypoLead(number, form),)
 
     @classmethod
     def compile(cls, watches: Sequence[Watch]) -> Matcher:

@@ -283,6 +283,11 @@ def _hits_hidden_title(db: sqlite_utils.Database) -> None:
     db.table("hits").add_column("hidden_title", str)
 
 
+def _no_alert_settings(db: sqlite_utils.Database) -> None:
+    """backfill_hours is handed to the outbox by the run, no longer kept in a table."""
+    db.table("alert_settings").drop(ignore=True)
+
+
 def _runs_articles_failed(db: sqlite_utils.Database) -> None:
     """Articles fetched but not stored (the database stayed locked): counted per run."""
     db.table("runs").add_column("articles_failed", int)
@@ -331,6 +336,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _run_alert_counts,
     _runs_articles_failed,
     _hits_hidden_title,
+    _no_alert_settings,
     _quiet_sources_and_watches,
 ]
 
@@ -389,11 +395,18 @@ def record_source_ok(
     etag: str | None = None,
     last_modified: str | None = None,
     keep_validators: bool = False,
+    note: str = "",
 ) -> None:
-    """Mark a source fetched; store its validators unless it answered 304."""
+    """Mark a source fetched; store its validators unless it answered 304. A ``note`` (some
+    of its articles could not be fetched) becomes its ``last_error``; it stays ok."""
     now = utcnow()
     with write_transaction(db):
         _ensure_source(db, name, url, now)
+        if note:
+            db.execute(
+                "UPDATE sources SET last_error = ?, last_error_at = ? WHERE name = ?",
+                [note[:2000], now, name],
+            )
         if keep_validators:
             db.execute(
                 "UPDATE sources SET url = ?, last_ok_at = ?, consecutive_failures = 0 "

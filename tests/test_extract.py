@@ -386,3 +386,30 @@ def test_extract_links_resolves_against_the_page_url() -> None:
 @pytest.mark.parametrize("raw", ["", "no markup", "<html>", "\x00<a href='/a'>"])
 def test_extract_links_never_raises(raw: str) -> None:
     assert isinstance(extract_links(raw, "https://ex.com/"), list)
+
+
+def test_a_bug_in_extraction_is_reported_not_taken_for_not_an_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real page cannot make the extractor raise; a bug can. Stand one in.
+    from alerts.outbox import enqueue
+    from crawler import extract as extraction
+    from crawler.config import Config
+    from crawler.ingest import Ingest
+    from crawler.matcher import Matcher
+    from crawler.models import Page
+    from crawler.store import open_database
+
+    def broken(page: Page) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(extraction, "_extract", broken)
+    page = Page(source="orda", url="https://orda.kz/a", html="<p>text</p>")
+    with pytest.raises(extraction.ExtractionFailed, match="KeyError: 'a bug'"):
+        extraction.extract(page)
+    config = Config(tmp_path / "nw.toml", tmp_path / "nw.db", (), (), ())
+    ingest = Ingest(config, open_database(config.database), Matcher.compile(()), enqueue)
+    assert ingest.process(page).outcome == "not_stored"
+    assert ingest.counts["articles_failed"] == 1 and ingest.counts["not_article"] == 0
+    assert ingest.not_stored == [("orda", "https://orda.kz/a",
+                                  "article not extracted: KeyError: 'a bug'")]

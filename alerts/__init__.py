@@ -30,6 +30,7 @@ from .payload import (
     redacted,
 )
 from .redaction import add_log_secrets, install_log_redaction, redact
+from .removals import RemovalReport, removal_notices
 from .signing import SignatureError, new_secret, sign, signed_headers, verify
 from .silence import silent_watches, watch_silence
 from .slack import SlackChannel
@@ -54,6 +55,7 @@ __all__ = [
     "Notice",
     "PermanentError",
     "RateLimited",
+    "RemovalReport",
     "RetryableError",
     "Sender",
     "SignatureError",
@@ -74,6 +76,7 @@ __all__ = [
     "note_run",
     "redact",
     "redacted",
+    "removal_notices",
     "retry_dead",
     "sign",
     "signed_headers",

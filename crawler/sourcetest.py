@@ -159,7 +159,7 @@ class _Probing(NewswatchSpider):
     _current: Entry | None = None
 
     def article_request(
-        self, source: Source, url: str, *, title: str = "", published: str = ""
+        self, source: Source, url: str, *, title: str = "", published: str = "", updated: str = ""
     ) -> scrapy.Request | None:
         """The run's decision; remember where the link was found and what the limit left out."""
         canonical = canonicalize(url)
@@ -168,7 +168,9 @@ class _Probing(NewswatchSpider):
             where = (self._current.kind, self._current.url)
             self.probe.found_on.setdefault((source.name, canonical), where)
         over = canonical not in queued and len(queued) >= source.max_articles
-        request = super().article_request(source, url, title=title, published=published)
+        request = super().article_request(
+            source, url, title=title, published=published, updated=updated
+        )
         if over:
             self.probe.more.setdefault(source.name, {}).setdefault(canonical, url)
         return request

@@ -425,6 +425,10 @@ def _sources(check: _Checker, value: object) -> list[Source]:
                     check.problem(f"{where}.{key}[{index}]", "an http(s) URL", url)
         if values.get("feed") and (values.get("sitemaps") or values.get("sections")):
             check.problem(where, "sitemaps and sections only on a site source", "a feed source")
+        stale_after = values.get("stale_after")
+        if stale_after and not DURATION_RE.match(stale_after):
+            check.problem(f"{where}.stale_after", 'a duration such as "36h" or "3d"',
+                          values.pop("stale_after"))
         for index, pattern in enumerate(values.get("follow", ())):
             try:
                 re.compile(pattern)

@@ -30,9 +30,11 @@ from .payload import (
     redacted,
 )
 from .redaction import add_log_secrets, install_log_redaction, redact
+from .removals import RemovalReport, removal_notices
 from .signing import SignatureError, new_secret, sign, signed_headers, verify
+from .silence import silent_watches, watch_silence
 from .slack import SlackChannel
-from .source_alerts import source_alerts
+from .source_alerts import source_alerts, source_status
 from .state import enable_channels, note_run
 from .webhook import HttpChannel, WebhookChannel
 
@@ -53,6 +55,7 @@ __all__ = [
     "Notice",
     "PermanentError",
     "RateLimited",
+    "RemovalReport",
     "RetryableError",
     "Sender",
     "SignatureError",
@@ -73,11 +76,15 @@ __all__ = [
     "note_run",
     "redact",
     "redacted",
+    "removal_notices",
     "retry_dead",
     "sign",
     "signed_headers",
+    "silent_watches",
     "source_alerts",
+    "source_status",
     "status",
     "undelivered",
     "verify",
+    "watch_silence",
 ]

@@ -11,7 +11,9 @@ One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycl
    known URLs that workers check before fetching a link;
 3. seeds one start datum per source (scrapy-redis's JSON form
    ``{"url": ..., "meta": {"source": ..., "etag": ..., "last_modified": ...}}``),
-   which a worker turns into the source's entry requests;
+   which a worker turns into the source's entry requests, and one per stored
+   article due for a revisit (``{"url": ..., "meta": {"source": ..., "revisit":
+   {...}}}``, ``crawler/revisit.py``), which a worker fetches conditionally;
 4. pops items until the crawl has drained (no start data, no queued request, no
    item, no busy worker, for ``SETTLE_SECONDS``) or ``wait`` seconds have passed:
    pages go through ``Ingest`` exactly as in-process, source events through
@@ -24,6 +26,8 @@ so whoever can write to it can run code on the workers.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -35,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from scrapy_redis import connection, defaults
 
-from . import clock
+from . import clock, revisit
 from .config import Config, ConfigError, Source
 from .cycle import RunSummary, cycle_with
 from .health import SourceEvent, SourceHealth
@@ -55,6 +59,9 @@ QUEUE_KEY = PREFIX + ":%(spider)s:requests"  # SCHEDULER_QUEUE_KEY
 DUPEFILTER_KEY = PREFIX + ":%(spider)s:dupefilter"  # SCHEDULER_DUPEFILTER_KEY
 ITEMS_KEY = PREFIX + ":items"  # REDIS_ITEMS_KEY: pages and source events, in one list
 KNOWN_KEY = PREFIX + ":known_urls"  # every URL of a stored article (article_urls)
+# URL -> JSON KnownArticle (id, when last fetched or confirmed, validators): a link whose
+# sitemap lastmod / feed updated date is later is fetched again.
+KNOWN_ARTICLES_KEY = PREFIX + ":known_articles"
 BUSY_KEY = PREFIX + ":busy:%(worker)s"  # set by a worker while it has work in hand
 SPIDERS = (FeedSpider.name, SiteSpider.name)
 
@@ -103,9 +110,13 @@ def spider_for(source: Source) -> str:
 
 
 def encode_item(item: Page | SourceEvent) -> str:
-    """An item as a worker pushes it (scrapy-redis REDIS_ITEMS_SERIALIZER)."""
+    """An item as a worker pushes it (scrapy-redis REDIS_ITEMS_SERIALIZER); a page's raw
+    body travels as base64."""
     kind = "page" if isinstance(item, Page) else "source_event"
-    return json.dumps({"type": kind, "data": asdict(item)}, ensure_ascii=False)
+    data = asdict(item)
+    if isinstance(item, Page):
+        data["body"] = base64.b64encode(item.body).decode("ascii")
+    return json.dumps({"type": kind, "data": data}, ensure_ascii=False)
 
 
 def decode_item(data: bytes | str) -> Page | SourceEvent:
@@ -114,10 +125,12 @@ def decode_item(data: bytes | str) -> Page | SourceEvent:
         envelope = json.loads(data)
         kind, fields = envelope["type"], envelope["data"]
         if kind == "page":
+            fields["body"] = base64.b64decode(fields.get("body") or "")
+            fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
             return Page(**fields)
         if kind == "source_event":
             return SourceEvent(**fields)
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, binascii.Error) as exc:
         raise ValueError(f"not a newswatch item: {exc}") from None
     raise ValueError(f"not a newswatch item: type {kind!r}")
 
@@ -125,6 +138,18 @@ def decode_item(data: bytes | str) -> Page | SourceEvent:
 def is_known(server: redis.Redis, url: str) -> bool:
     """True if the URL, or its canonical form, leads to a stored article (workers ask this)."""
     return any(server.smismember(KNOWN_KEY, [url, canonicalize(url)]))
+
+
+def known_article(server: redis.Redis, url: str) -> revisit.KnownArticle | None:
+    """What the ingest side knows of the stored article a URL leads to (workers ask this)."""
+    for name in dict.fromkeys([url, canonicalize(url)]):
+        data = server.hget(KNOWN_ARTICLES_KEY, name)
+        if data is not None:
+            try:
+                return revisit.KnownArticle.from_data(json.loads(cast(bytes, data)))
+            except (ValueError, KeyError, TypeError):
+                return None
+    return None
 
 
 def _batches(values: Iterable[str], size: int = 10_000) -> Iterator[list[str]]:
@@ -173,7 +198,8 @@ class Consumer:
             self.handle(cast(bytes, data), events=False)
 
     def sync_known_urls(self) -> None:
-        """Mirror ``article_urls`` into the known set (swapped in whole, never half-built)."""
+        """Mirror ``article_urls`` into the known set, and what a worker needs to decide a
+        re-fetch into the known-articles hash (each swapped in whole, never half-built)."""
         staging = KNOWN_KEY + ":staging"
         self.server.delete(staging)
         rows = (row[0] for row in self.ingest.db.execute("SELECT url FROM article_urls"))
@@ -183,10 +209,23 @@ class Consumer:
             self.server.rename(staging, KNOWN_KEY)
         else:
             self.server.delete(KNOWN_KEY)
+        staging = KNOWN_ARTICLES_KEY + ":staging"
+        self.server.delete(staging)
+        known = revisit.known_articles(self.ingest.db)
+        while chunk := list(islice(known, 10_000)):
+            self.server.hset(
+                staging, mapping={url: json.dumps(item.as_data()) for url, item in chunk}
+            )
+        if self.server.exists(staging):
+            self.server.rename(staging, KNOWN_ARTICLES_KEY)
+        else:
+            self.server.delete(KNOWN_ARTICLES_KEY)
 
     def seed(self) -> None:
-        """One start datum per source; feeds carry their stored ETag / Last-Modified."""
+        """One start datum per source (feeds carry their stored ETag / Last-Modified), then
+        one per article due for a revisit (with its own validators)."""
         pipe = self.server.pipeline(transaction=False)
+        sources = {source.name: source for source in self.config.sources}
         for source in self.config.sources:
             meta: dict[str, Any] = {"source": source.name}
             if source.feed:
@@ -194,6 +233,11 @@ class Consumer:
                 meta |= {"etag": state.etag, "last_modified": state.last_modified}
             datum = json.dumps({"url": source.url, "meta": meta})
             pipe.rpush(start_key(spider_for(source)), datum)
+        for due in revisit.due(self.ingest.db, self.config):
+            datum = json.dumps(
+                {"url": due.url, "meta": {"source": due.source, "revisit": due.as_data()}}
+            )
+            pipe.rpush(start_key(spider_for(sources[due.source])), datum)
         pipe.execute()
 
     def consume(self, wait: float) -> bool:
@@ -244,15 +288,20 @@ class Consumer:
         except Exception:  # as in-process, one bad page never stops the cycle
             log.exception("could not ingest %s (source %s)", item.url, item.source)
             return
-        if result.saved is not None and result.saved.article_id is not None:
+        article_id = item.revisit_of or (result.saved.article_id if result.saved else None)
+        if article_id:
             urls = [
                 row[0]
                 for row in self.ingest.db.execute(
-                    "SELECT url FROM article_urls WHERE article_id = ?", [result.saved.article_id]
+                    "SELECT url FROM article_urls WHERE article_id = ?", [article_id]
                 )
             ]
+            known = revisit.known_article(self.ingest.db, urls[:1])
             if urls:
                 self.server.sadd(KNOWN_KEY, *urls)
+            if urls and known is not None:
+                record = json.dumps(known.as_data())
+                self.server.hset(KNOWN_ARTICLES_KEY, mapping=dict.fromkeys(urls, record))
 
 
 def ingest_cycle(config: Config, server: redis.Redis, *, wait: float = DEFAULT_WAIT) -> RunSummary:

@@ -13,9 +13,16 @@ one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoin
     GET  /_fault/redirect?to=URL   302 to URL (?status=301|307|308 for others)
     GET  /_fault/loop              302 to /_fault/loop?back=1, which redirects back here
     GET  /_fault/notfeed           200 HTML where a feed was expected
+    GET  /_fault/gzip/<path>       the gzip file <path> under --root as is, with Content-Encoding:
+                                   gzip and the type of its name without ".gz" (a bomb, say)
     POST /_script/<name>           {"responses": [{"status", "headers", "body", "delay"}, ...]}
     POST /_hook/<name>             record, answer the next scripted response (else 200 "ok")
     GET  /_hook/<name>             JSON list of recorded POSTs: {headers, body, time, path}
+
+A ``_routes.json`` file in --root, re-read on every request, makes static paths answer
+otherwise: ``{"/a.html": {"status": 503}, "/b.html": {"status": 301, "location": "/"}}``
+(``{{BASE}}`` in a location is replaced), so a test can take an article down, move it or
+break it between two runs.
 
 Control endpoints (/_log, /_reset, /_script, GET /_hook) are not themselves logged.
 
@@ -156,10 +163,26 @@ class TestServerHandler(SiteHandler):
             self.hook(path.removeprefix("/_hook/"), method, entry)
         elif path.startswith("/_fault/") and method in ("GET", "HEAD"):
             self.fault(path.removeprefix("/_fault/"), query, head_only=method == "HEAD")
+        elif method in ("GET", "HEAD") and (override := self.override(path)) is not None:
+            status = int(override.get("status", 200))
+            location = str(override.get("location", "")).replace("{{BASE}}", self.base_url)
+            headers = {"Location": location} if location else {}
+            self.send_body(status, f"<h1>{status}</h1>", headers=headers,
+                           head_only=method == "HEAD")
         elif method in ("GET", "HEAD"):
             self.send_static(head_only=method == "HEAD")
         else:
             self.send_body(405, "<h1>405 Method Not Allowed</h1>", headers={"Allow": "GET, HEAD"})
+
+    def override(self, path: str) -> dict[str, Any] | None:
+        """What ``_routes.json`` in the served folder says this path answers, if anything."""
+        routes = Path(self.directory) / "_routes.json"
+        try:
+            table = json.loads(routes.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        found = table.get(path) if isinstance(table, dict) else None
+        return found if isinstance(found, dict) else None
 
     def script(self, name: str, body: str) -> None:
         try:
@@ -231,8 +254,25 @@ class TestServerHandler(SiteHandler):
                 "<body><h1>Welcome</h1><p>This page is HTML, not RSS or Atom.</p></body></html>"
             )
             self.send_body(200, page, head_only=head_only)
+        elif name.startswith("gzip/"):
+            self.send_gzip_encoded(name.removeprefix("gzip/"), head_only)
         else:
             self.send_body(404, "<h1>no such fault</h1>", head_only=head_only)
+
+    def send_gzip_encoded(self, relative: str, head_only: bool) -> None:
+        """Send a gzip file under the root unchanged, declared as Content-Encoding: gzip."""
+        path = Path(self.directory) / relative
+        if ".." in Path(relative).parts or not path.is_file():
+            self.send_body(404, "<h1>404 Not Found</h1>", head_only=head_only)
+            return
+        plain = path.with_suffix("") if path.suffix == ".gz" else path
+        self.send_body(
+            200,
+            path.read_bytes(),
+            self.content_type(plain, b""),
+            headers={"Content-Encoding": "gzip"},
+            head_only=head_only,
+        )
 
     def send_big(self, size: int, head_only: bool) -> None:
         """Stream an HTML page of exactly ``size`` bytes (at least the frame)."""

@@ -139,7 +139,7 @@ def test_malformed_feeds_log_at_most_one_line_each(tmp_path: Path, web: WebServe
     assert not [line for line in lines if "Traceback" in line]
     health = [line for line in lines if " crawler.health: " in line]
     assert len(health) == 1, lines
-    assert f"source html-page: {web.url}/_fault/notfeed: not a feed: " in health[0]
+    assert f"source html-page: {web.url}/_fault/notfeed: not a feed (no entry): " in health[0]
     # javascript:, mailto: and malformed links are skipped one by one, quietly, and the
     # source is ok.
     assert [line for line in lines if line not in health] == [], lines

@@ -394,8 +394,12 @@ def test_summary_counts_a_failed_alert_once(tmp_path: Path, web: WebServer) -> N
     )
     assert accounted == summary["alerts_queued"] + summary["alerts_carried"]
 
-    # The next run finds the failed alert not yet due (backoff): it waits, counted once more
-    # as carried over from the run before, and the run is not a failure.
+    # The next run finds the failed alert not yet due (its backoff, moved far ahead here so
+    # that a slow machine cannot reach it): it waits, counted once more as carried over
+    # from the run before, and the run is not a failure.
+    with sqlite3.connect(json_dir / "nw.db") as conn:
+        conn.execute("UPDATE alerts SET next_attempt_at = '2999-01-01T00:00:00Z' "
+                     "WHERE status = 'failed'")
     again = json.loads(newswatch(config, web, "e2e-counts-json", "run", "--json").stdout)
     assert again["alerts_carried"] == 1 and again["alerts_queued"] == 0
     assert (again["alerts_sent"], again["alerts_failed"], again["alerts_pending"]) == (0, 0, 1)

@@ -218,3 +218,23 @@ def test_articles_that_cannot_be_fetched_are_noted_while_the_source_stays_ok(
         f"{base}/_fault/loop: redirect loop: {base}/_fault/loop?back=1 redirects back to "
         f"{base}/_fault/loop" in note
     )
+
+
+def test_a_broken_feed_without_a_usable_entry_is_a_failed_fetch(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    root.mkdir()
+    # Not well-formed (the channel is never closed, an entity is undefined) and its
+    # items carry no link: nothing in it can be fetched.
+    (root / "stub.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Stub &nbsp; wire</title>'
+        "<item><title>Placeholder one</title></item><item><title>Placeholder two</title>",
+        encoding="utf-8",
+    )
+    with serve_web(root) as web:
+        source = f'[[source]]\nname = "stub"\nfeed = "{web.url}/stub.xml"\nallow_private = true\n'
+        result = run(tmp_path, web, source)
+    assert result.returncode == 1, result.stderr
+    (health,) = rows(tmp_path / "nw.db", "SELECT last_error, consecutive_failures FROM sources")
+    assert "not a feed (no entry with a link)" in health["last_error"]
+    assert health["consecutive_failures"] == 1
+    assert "sources 0 ok" in result.stdout and "1 failed (stub)" in result.stdout

@@ -27,6 +27,13 @@ def _published(entry: Any) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed)
 
 
+def _updated(entry: Any) -> str:
+    """The entry's own updated date (Atom ``<updated>``), which says a stored article changed
+    (feedparser falls back to the published date; that one says nothing of a change)."""
+    parsed = entry.get("updated_parsed") if dict.__contains__(entry, "updated_parsed") else None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed) if parsed else ""
+
+
 class FeedSpider(NewswatchSpider):
     """Fetches every feed source; feedparser parses the body Scrapy downloaded."""
 
@@ -67,9 +74,11 @@ class FeedSpider(NewswatchSpider):
         }
         parsed = feedparser.parse(response.body, response_headers=headers)
         entries = parsed.get("entries", [])
-        if parsed.get("bozo") and not entries:
+        if parsed.get("bozo") and not any(entry.get("link") for entry in entries):
+            # Not well-formed and nothing usable in it: a failed fetch, not "ok, 0 articles".
             problem = parsed.get("bozo_exception")
-            self.health.failed(name, response.url, f"not a feed: {problem}")
+            detail = "no entry with a link" if entries else "no entry"
+            self.health.failed(name, response.url, f"not a feed ({detail}): {problem}")
             return
         if parsed.get("bozo"):
             self.crawler.stats.inc_value("newswatch/feeds_bozo")
@@ -104,5 +113,9 @@ class FeedSpider(NewswatchSpider):
             with contextlib.suppress(ValueError):  # malformed: link_request refuses it
                 link = response.urljoin(link)
         return self.article_request(
-            source, link, title=str(entry.get("title") or ""), published=_published(entry)
+            source,
+            link,
+            title=str(entry.get("title") or ""),
+            published=_published(entry),
+            updated=_updated(entry),
         )

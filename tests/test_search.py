@@ -1,8 +1,9 @@
-"""The review desk's search across scripts and case forms: Kemarova, «Кемаровой», Kemarovanyng."""
+"""The review desk across scripts: search (Kemarova, «Кемаровой», Kemarovanyng), mention counts."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -127,3 +128,21 @@ def test_the_desk_finds_the_same_articles_in_every_script(tmp_path: Path) -> Non
         assert set(re.findall(r'<h3 class="nw-headline"><a href="([^"]+)"', html)) == {
             KEMAROVA[1][0]
         }
+
+
+def test_every_mention_of_the_hit_is_stored_and_counted_in_the_queue(tmp_path: Path) -> None:
+    from crawler.config import Watch
+    from crawler.matcher import Matcher
+    from crawler.review.queries import Filters, load_queue
+
+    watch = Watch(id="aiman-umarova", kind="person", name="Aiman Umarova")
+    text = "Aiman Umarova appealed. Umarova said the court erred. Umarova will go on."
+    hits = Matcher.compile([watch]).match(text)
+    db = open_database(tmp_path / "newswatch.db")
+    item = _article("https://en.example/umarova-appeal", "en", "Appeal", text)
+    save_article(db, item, hits, lambda w: [], lambda *a: 0)
+    count, spans = db.execute("SELECT mention_count, mention_spans FROM hits").fetchone()
+    assert count == 3
+    assert [text[a:b] for a, b in json.loads(spans)] == ["Aiman Umarova", "Umarova", "Umarova"]
+    [group] = load_queue(db.conn, Filters()).groups
+    assert group.hits[0]["mention_count"] == 3

@@ -241,7 +241,8 @@ def load_queue(conn: sqlite3.Connection, filters: Filters, page_size: int = PAGE
         conn,
         f"SELECT {STORY_KEY} AS key, h.id, h.article_id, h.watch_id, h.story_id, h.matched, "
         "h.snippet, h.confidence, h.reason, h.status, h.note, h.created_at, h.reviewed_at, "
-        "h.reviewed_by, a.title, a.url, a.source, a.published_at, a.fetched_at, a.language, "
+        "h.reviewed_by, h.mention_count, a.title, a.url, a.source, a.published_at, "
+        "a.fetched_at, a.language, "
         "h.removed_at, h.article_updated_at, a.updated_at, a.removed_at AS article_removed_at, "
         "a.removed_reason, "
         "(SELECT COUNT(*) FROM article_revisions r WHERE r.article_id = a.id) AS revisions, "

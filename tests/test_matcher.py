@@ -665,3 +665,16 @@ def test_newswatch_match_explains_each_hit(tmp_path: Path) -> None:
     assert first["confidence"] == 0.93
     assert first["snippet"] == "Суд отказал Айман Умаровой."
     assert outputs[2]["hits"][0]["variant"] == "initials"
+
+
+def test_exclude_and_context_terms_match_their_case_forms() -> None:
+    bilash = dataclasses.replace(BILASH, context=("Атажұрт",), surname_alone="context")
+    umarova = dataclasses.replace(UMAROVA, exclude=('"Umarova Fashion"', "Мода"))
+    matcher = Matcher.compile([bilash, umarova])
+    # A capitalised context term without '*' finds «Атажұртта» (locative) and «Атажұрттың».
+    assert [h.watch_id for h in matcher.match("Біләш Атажұртта сөйледі.")] == ["serikzhan-bilash"]
+    assert matcher.match("Біләш сөйледі.") == []
+    # Exclude terms veto in their case forms too: «Моды», "Umarova Fashionda".
+    assert matcher.match("Айман Умарова, основательница Недели моды, пришла.") == []
+    assert matcher.match("Aiman Umarova Fashionda jańa kolleksiia.") == []
+    assert [h.watch_id for h in matcher.match("Айман Умарова пришла.")] == ["aiman-umarova"]

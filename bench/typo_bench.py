@@ -7,7 +7,7 @@ with that given name and initial. This benchmark builds:
 
 - ``--list shared`` (default): ``--people`` people over ``--families`` family
   names (the bench's own Kazakh, Russian and English ones, then the most common
-  surnames of :mod:`crawler.surnames`), dozens of watches per family; and
+  surnames of :mod:`crawler.matching.surnames`), dozens of watches per family; and
   ≈``--mb`` MB of news-like text in English, Russian and Kazakh naming 2-6
   people per article: watched ones (as written, Russian case forms, Kazakh
   suffixes), other people with a watched given name and another family name
@@ -48,11 +48,11 @@ sys.path.insert(1, str(ROOT / "bench"))
 
 import match_bench  # noqa: E402
 
-from crawler import surnames  # noqa: E402
-from crawler.inflect import FEMALE, MALE, kazakh_suffixes, russian_forms  # noqa: E402
-from crawler.namelists import ENGLISH, KAZAKH, RUSSIAN  # noqa: E402
-from crawler.textnorm import fold_key  # noqa: E402
-from crawler.translit import to_cyrillic  # noqa: E402
+from crawler.matching import surnames  # noqa: E402
+from crawler.matching.inflect import FEMALE, MALE, kazakh_suffixes, russian_forms  # noqa: E402
+from crawler.matching.namelists import ENGLISH, KAZAKH, RUSSIAN  # noqa: E402
+from crawler.matching.textnorm import fold_key  # noqa: E402
+from crawler.matching.translit import to_cyrillic  # noqa: E402
 
 Person = tuple[str, str, str, str, str, bool]  # id, Latin name, alias, given, family, female
 
@@ -165,13 +165,21 @@ def load_other(directory: Path) -> ModuleType:
     return package
 
 
+def _module(package: str, name: str) -> ModuleType:
+    """``package``.matching.``name``, or ``package``.``name`` in a checkout before the folders."""
+    try:
+        return importlib.import_module(f"{package}.matching.{name}")
+    except ModuleNotFoundError:
+        return importlib.import_module(f"{package}.{name}")
+
+
 class Version:
     """One checkout's matcher over the benchmark's watchlist."""
 
     def __init__(self, label: str, package: str, people: list[Person], contexts: set[str]) -> None:
         config = importlib.import_module(f"{package}.config")
-        matcher = importlib.import_module(f"{package}.matcher")
-        self.textnorm = importlib.import_module(f"{package}.textnorm")
+        matcher = _module(package, "matcher")
+        self.textnorm = _module(package, "textnorm")
         self.label = label
         watches = [
             config.Watch(

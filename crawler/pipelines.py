@@ -8,8 +8,8 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from .ingest import Ingest
-from .models import Page
+from crawler.models import Page
+from crawler.run.ingest import Ingest
 
 
 class NotAnArticle(DropItem):

@@ -16,7 +16,13 @@ import sqlite_utils
 
 from alerts.outbox import enqueue as outbox_enqueue
 from crawler.config import Watch
-from crawler.dedup import (
+from crawler.extraction.article import content_hash
+from crawler.matching.matcher import Matcher
+from crawler.models import Article
+from crawler.review.queries import Filters, load_queue
+from crawler.run.ingest import matchable_text
+from crawler.storage.store import open_database, save_article, story_versions
+from crawler.storage.stories import (
     CROSS_THRESHOLD,
     CROSS_WINDOW_DAYS,
     Entities,
@@ -24,12 +30,6 @@ from crawler.dedup import (
     cross_similarity,
     entities,
 )
-from crawler.extract import content_hash
-from crawler.ingest import matchable_text
-from crawler.matcher import Matcher
-from crawler.models import Article
-from crawler.review.queries import Filters, load_queue
-from crawler.store import open_database, save_article, story_versions
 
 DATA = tomllib.loads(
     (Path(__file__).parent / "data" / "xlang" / "stories.toml").read_text(encoding="utf-8")

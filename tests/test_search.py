@@ -12,10 +12,10 @@ import pytest
 import sqlite_utils
 
 from crawler.db import write_transaction
+from crawler.matching.searchkey import fts_query, search_key
+from crawler.matching.textnorm import fold_key
 from crawler.models import Article
-from crawler.searchkey import fts_query, search_key
-from crawler.store import MIGRATIONS, migrate, open_database, save_article
-from crawler.textnorm import fold_key
+from crawler.storage.store import MIGRATIONS, migrate, open_database, save_article
 from tests.test_review import PASSWORD, running_desk, write_config
 
 KEMAROVA = [  # (url, language, title, text)
@@ -132,7 +132,7 @@ def test_the_desk_finds_the_same_articles_in_every_script(tmp_path: Path) -> Non
 
 def test_every_mention_of_the_hit_is_stored_and_counted_in_the_queue(tmp_path: Path) -> None:
     from crawler.config import Watch
-    from crawler.matcher import Matcher
+    from crawler.matching.matcher import Matcher
     from crawler.review.queries import Filters, load_queue
 
     watch = Watch(id="aiman-umarova", kind="person", name="Aiman Umarova")

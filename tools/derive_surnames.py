@@ -1,4 +1,4 @@
-"""Derive crawler/surnames.py's frequency list from names-dataset (PyPI), offline.
+"""Derive crawler/matching/surnames.py's frequency list from names-dataset (PyPI), offline.
 
 Run once by hand, with the names-dataset wheel unpacked somewhere:
 
@@ -9,7 +9,7 @@ Run once by hand, with the names-dataset wheel unpacked somewhere:
 It prints, per country, the most frequent last names (``--top`` for KZ and RU,
 ``--top-english`` for GB and US) that are written in one script (Cyrillic or
 Latin letters, a hyphen allowed) and are not patronymics, most frequent first,
-as the blocks crawler/surnames.py holds.
+as the blocks crawler/matching/surnames.py holds.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.inflect import is_patronymic
-from crawler.textnorm import fold_key
+from crawler.matching.inflect import is_patronymic
+from crawler.matching.textnorm import fold_key
 
 _ONE_SCRIPT = re.compile(r"^(?:[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі-]+|[A-Za-z-]+)$")
 

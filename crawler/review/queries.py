@@ -18,10 +18,9 @@ from urllib.parse import urlencode
 import sqlite_utils
 
 from alerts.outbox import status as outbox_status
-
-from ..db import immediate
-from ..searchkey import fts_query, search_key
-from ..textnorm import tokenize
+from crawler.db import immediate
+from crawler.matching.searchkey import fts_query, search_key
+from crawler.matching.textnorm import tokenize
 
 # Verdicts an editor can give; 'new' puts a hit back in the queue.
 STATUSES = ("new", "relevant", "irrelevant", "follow-up")
@@ -531,7 +530,7 @@ def search_articles(
 ) -> list[dict[str, Any]]:
     """Articles whose title or text match ``text`` (FTS5 syntax, else plain words), best first.
 
-    Plain words are looked up by their search keys (``crawler.searchkey``), so "Kemarova"
+    Plain words are looked up by their search keys (``crawler.matching.searchkey``), so "Kemarova"
     also finds «Кемаровой» and "Kemarovanyng"; a query with FTS5 syntax (quotes, ``*``,
     OR, NOT, NEAR, parentheses) searches the words as written. ``title_marked`` and
     ``snippet`` carry MARK_START/MARK_END around the matched words. Each row lists the

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from . import clock
-from .db import BUSY_TIMEOUT_MS, write_transaction
-from .dedup import published_day, save_entities
-from .models import Article, Hit
-from .searchkey import search_words
+from crawler import clock
+from crawler.db import BUSY_TIMEOUT_MS, write_transaction
+from crawler.matching.searchkey import search_words
+from crawler.models import Article, Hit
+from crawler.storage.stories import published_day, save_entities
 
 if TYPE_CHECKING:
-    from .dedup import Entities, Signature, StoryIndex, StoryMatch
+    from crawler.storage.stories import Entities, Signature, StoryIndex, StoryMatch
 
 log = logging.getLogger(__name__)
 
@@ -364,7 +364,7 @@ def _revisits_and_evidence(db: sqlite_utils.Database) -> None:
 
 
 def _quiet_sources_and_watches(db: sqlite_utils.Database) -> None:
-    """Source status and rhythm (``crawler.staleness``), and what quiet watches were told."""
+    """Source status and rhythm (``crawler.run.staleness``), and what quiet watches were told."""
     sources = db.table("sources")
     sources.add_column("status", str)  # ok | failing | stale
     for column in ("last_new_article_at", "stale_since", "stale_reason"):
@@ -407,7 +407,7 @@ def _hits_mentions(db: sqlite_utils.Database) -> None:
 
 def _article_search(db: sqlite_utils.Database) -> None:
     """A search index across scripts and case forms: each article's words as search keys
-    (``crawler.searchkey``: Kemarova, Кемаровой and Kemarovanyng are one key), rowid = id."""
+    (``crawler.matching.searchkey``: Kemarova, Кемаровой, Kemarovanyng are one), rowid = id."""
     db.execute("CREATE VIRTUAL TABLE articles_search USING fts5(words, tokenize='unicode61')")
     last = 0
     while rows := db.execute(
@@ -622,9 +622,9 @@ def save_article(
     an editor marked irrelevant is not queued at all.
 
     The article joins the story of an earlier article with the same text, or, given
-    ``stories``, of the most similar recent one (``crawler.dedup``), or, given its
-    ``entities`` (names, numbers and watched people, ``crawler.dedup.entities``), of its
-    version in another language; else it starts a story. A canonical URL already stored
+    ``stories``, of the most similar recent one (``crawler.storage.stories``), or, given its
+    ``entities`` (names, numbers and watched people, ``crawler.storage.stories.entities``),
+    of its version in another language; else it starts a story. A canonical URL already stored
     (or ``article_id``, for a revisit) is a duplicate. If its text changed, the new text
     replaces the old (kept in ``article_revisions``), a watch found only in the new text
     gets its hit (marked ``article_updated_at``) and, by the same (watch, story) rule,

@@ -1,6 +1,6 @@
 """Distributed mode on scrapy-redis: the Redis keys, the item codec and the ingest consumer.
 
-Crawl workers (``crawler/worker.py``, ``newswatch crawl``) run the feed and site
+Crawl workers (``crawler/distributed/worker.py``, ``newswatch crawl``) run the feed and site
 spiders with scrapy-redis's scheduler and dupefilter, so every worker shares one
 request queue and one "seen" set; they push what they find to one Redis list.
 One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycles:
@@ -13,7 +13,7 @@ One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycl
    ``{"url": ..., "meta": {"source": ..., "etag": ..., "last_modified": ...}}``),
    which a worker turns into the source's entry requests, and one per stored
    article due for a revisit (``{"url": ..., "meta": {"source": ..., "revisit":
-   {...}}}``, ``crawler/revisit.py``), which a worker fetches conditionally;
+   {...}}}``, ``crawler/run/revisit.py``), which a worker fetches conditionally;
 4. pops items until the crawl has drained (no start data, no queued request, no
    item, no busy worker, for ``SETTLE_SECONDS``) or ``wait`` seconds have passed:
    pages go through ``Ingest`` exactly as in-process, source events through
@@ -39,16 +39,17 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from scrapy_redis import connection, defaults
 
-from . import clock, revisit
-from .config import Config, ConfigError, Source
-from .cycle import RunSummary, cycle_with
-from .health import SourceEvent, SourceHealth
-from .ingest import Ingest
-from .models import Page
-from .spiders.feeds import FeedSpider
-from .spiders.sites import SiteSpider
-from .store import source_state
-from .urls import canonicalize
+from crawler import clock
+from crawler.config import Config, ConfigError, Source
+from crawler.extraction.urls import canonicalize
+from crawler.models import Page
+from crawler.run import revisit
+from crawler.run.cycle import RunSummary, cycle_with
+from crawler.run.health import SourceEvent, SourceHealth
+from crawler.run.ingest import Ingest
+from crawler.spiders.feeds import FeedSpider
+from crawler.spiders.sites import SiteSpider
+from crawler.storage.store import source_state
 
 log = logging.getLogger(__name__)
 

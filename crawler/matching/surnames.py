@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .inflect import other_gender
-from .textnorm import fold_key
+from crawler.matching.inflect import other_gender
+from crawler.matching.textnorm import fold_key
 
 KAZAKHSTAN_2014 = """
 Ахметов Омаров Ким Оспанов Иванов Алиев Сулейменов Искаков Абдрахманов Ибрагимов Калиев

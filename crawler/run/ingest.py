@@ -15,15 +15,17 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from . import clock, evidence, revisit
-from .config import Config
-from .db import write_transaction
-from .dedup import StoryIndex, entities
-from .extract import ExtractionFailed, extract
-from .matcher import Matcher, hide_names
-from .models import Article, Hit, Page
-from .store import AfterSave, Enqueue, SaveResult, known_url, save_article
-from .urls import canonicalize
+from crawler import clock
+from crawler.config import Config
+from crawler.db import write_transaction
+from crawler.extraction.article import ExtractionFailed, extract
+from crawler.extraction.urls import canonicalize
+from crawler.matching.matcher import Matcher, hide_names
+from crawler.models import Article, Hit, Page
+from crawler.run import revisit
+from crawler.storage import evidence
+from crawler.storage.store import AfterSave, Enqueue, SaveResult, known_url, save_article
+from crawler.storage.stories import StoryIndex, entities
 
 log = logging.getLogger(__name__)
 

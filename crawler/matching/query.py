@@ -9,10 +9,10 @@ Grammar, binding tightest first (NEAR, NOT, AND, OR)::
     primary  := term | "phrase" | "(" query ")"
 
 A term or a phrase word may end in ``*`` to match any word it begins. Terms fold
-like names (:mod:`crawler.textnorm`); operators are upper case, so a lower-case
+like names (:mod:`crawler.matching.textnorm`); operators are upper case, so a lower-case
 ``and`` is a term. A term that folds to several words (``Umarova's``,
 ``Sayragul-Sauytbay``) is a phrase. A capitalised term and every word of a quoted
-phrase also match their case forms, as names do (:func:`crawler.inflect.term_forms`):
+phrase also match their case forms, as names do (:func:`crawler.matching.inflect.term_forms`):
 ``"Русафа"`` finds «Русафе», «Русафы» and the Kazakh «Русафада» (Russian forms on
 every Cyrillic word, Kazakh suffixes on the last word); a lower-case bare term
 matches exactly, or as a prefix with ``*``.
@@ -27,8 +27,8 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from .inflect import noun_forms, term_suffixes
-from .textnorm import Tokens, fold, is_word_char, words_between
+from crawler.matching.inflect import noun_forms, term_suffixes
+from crawler.matching.textnorm import Tokens, fold, is_word_char, words_between
 
 Span = tuple[int, int]  # token positions [first, stop)
 

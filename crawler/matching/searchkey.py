@@ -5,12 +5,12 @@ instead of the words, and a search looks its words up by the same keys, so an
 editor who types "Kemarova" finds «Кемарова», «Кемаровой» and "Kemarovanyng",
 ranked by FTS5's bm25. A key is made with the matcher's own pieces:
 
-1. the word folded as the matcher folds text (:mod:`crawler.textnorm`);
+1. the word folded as the matcher folds text (:mod:`crawler.matching.textnorm`);
 2. a Kazakh case suffix the word's last sound takes, then a Russian case ending,
-   cut off (:func:`crawler.inflect.strip_kazakh_suffix`; the endings of
-   :mod:`crawler.inflect`), leaving at least four letters;
+   cut off (:func:`crawler.matching.inflect.strip_kazakh_suffix`; the endings of
+   :mod:`crawler.matching.inflect`), leaving at least four letters;
 3. a Cyrillic word spelled in Latin by the first of the matcher's romanisations
-   (:data:`crawler.translit.RUSSIAN_SCHEMAS`, Kazakh letters read as Russian);
+   (:data:`crawler.matching.translit.RUSSIAN_SCHEMAS`, Kazakh letters read as Russian);
 4. the spellings the romanisations disagree on made one (kh/h, zh/j, y/i, ng/n,
    doubled letters, the y of "Tokayev"), so Tokaev and Tokayev meet too.
 """
@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .inflect import strip_kazakh_suffix
-from .textnorm import Folded, fold, tokenize
-from .translit import RUSSIAN_SCHEMAS, is_cyrillic, russian_reading
+from crawler.matching.inflect import strip_kazakh_suffix
+from crawler.matching.textnorm import Folded, fold, tokenize
+from crawler.matching.translit import RUSSIAN_SCHEMAS, is_cyrillic, russian_reading
 
 __all__ = ["fts_query", "search_key", "search_keys", "search_words"]
 

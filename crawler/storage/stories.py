@@ -34,12 +34,12 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
-from . import clock
-from .clock import iso
-from .db import write_transaction
-from .models import Article, Hit
-from .searchkey import search_key
-from .textnorm import fold, tokenize
+from crawler import clock
+from crawler.clock import iso
+from crawler.db import write_transaction
+from crawler.matching.searchkey import search_key
+from crawler.matching.textnorm import fold, tokenize
+from crawler.models import Article, Hit
 
 __all__ = [
     "CROSS_THRESHOLD",
@@ -405,8 +405,8 @@ def _recompute_other_schemes(db: sqlite_utils.Database) -> None:
 #
 # A translation or a retelling shares almost no 4-word shingle with its original, but it
 # names the same people, places and organisations and repeats the same numbers. Those are
-# compared instead: the search keys (crawler.searchkey: one key for a word in any script and
-# case form) of an article's capitalised words and its numbers, leaving out the watched
+# compared instead: the search keys (crawler.matching.searchkey: one key for a word in any
+# script and case form) of an article's capitalised words and its numbers, leaving out the watched
 # people's own names, which every story about them shares. Two articles in different
 # languages join one story when they name the same watched person, were published within
 # CROSS_WINDOW_DAYS of each other, share at least CROSS_MIN_SHARED such words and their

@@ -23,7 +23,9 @@ from .lock import RunLock
 from .matcher import Matcher
 from .spiders.feeds import FeedSpider
 from .spiders.sites import SiteSpider
+from .spiders.telegram import TelegramSpider
 from .store import finish_run, open_database, source_state, start_run, utcnow
+from .telegram_state import load_progress
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +116,8 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> Setting
 
 
 def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) -> int:
-    """Run the feed and site spiders together until both finish; return pages fetched."""
+    """Run the feed, site and Telegram spiders together until all finish; return pages
+    fetched."""
     process = CrawlerProcess(scrapy_settings(config.crawl, log_level))
     feeds = tuple(source for source in config.sources if source.feed)
     sites = tuple(source for source in config.sources if source.site)
@@ -127,6 +130,20 @@ def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) 
     if sites:
         crawler = process.create_crawler(SiteSpider)
         process.crawl(crawler, sources=sites, health=health, ingest=ingest)
+        crawlers.append(crawler)
+    channels = tuple(source for source in config.sources if source.telegram)
+    if channels:
+        progress = {s.name: load_progress(ingest.db, s.name, s.telegram) for s in channels}
+        crawler = process.create_crawler(TelegramSpider)
+        process.crawl(
+            crawler,
+            sources=channels,
+            health=health,
+            ingest=ingest,
+            progress=progress,
+            base=config.crawl.telegram_base,
+            delay=config.crawl.telegram_delay,
+        )
         crawlers.append(crawler)
     if crawlers:
         process.start()

@@ -21,6 +21,13 @@ from .extract import ExtractionFailed, extract
 from .matcher import Matcher, hide_names
 from .models import Article, Hit, Page
 from .store import Enqueue, SaveResult, known_url, save_article
+from .telegram import Post, Progress, post_article
+from .telegram_state import (
+    save_post,
+    save_progress,
+    story_linked_by_post,
+    story_of_linked_article,
+)
 from .urls import canonicalize
 
 log = logging.getLogger(__name__)
@@ -81,14 +88,56 @@ class Ingest:
         if article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
+        # An article a stored Telegram post links is part of the post's story.
+        linked = story_linked_by_post(self.db, (article.url, article.canonical_url,
+                                                *article.other_urls))
+        return self._store(article, page.url, linked)
+
+    def process_post(self, post: Post) -> IngestResult:
+        """Run one Telegram post through match and store, as an article of its channel.
+
+        A post that links a stored article joins that article's story; a post without
+        text (a photo alone) is not an article.
+        """
+        article = post_article(post)
+        if article is None:
+            self.counts["not_article"] += 1
+            return IngestResult("not_article")
+        result = self._store(article, post.url, story_of_linked_article(self.db, post.links))
+        if result.outcome == "stored" and result.saved is not None and result.saved.article_id:
+            try:
+                save_post(self.db, result.saved.article_id, post)
+            except sqlite3.OperationalError as exc:
+                log.warning("post %s stored without its details: %s", post.url, exc)
+        return result
+
+    def record_progress(self, progress: Progress) -> None:
+        """Remember how far a channel was read, unless one of its posts could not be stored
+        in this cycle (then the next run reads them again)."""
+        if any(source == progress.source for source, _, _ in self.not_stored):
+            log.info("channel %s: progress not saved (posts not stored)", progress.channel)
+            return
+        try:
+            save_progress(self.db, progress)
+        except sqlite3.OperationalError as exc:  # the next run reads the same posts again
+            log.warning("channel %s: progress not saved: %s", progress.channel, exc)
+
+    def _store(self, article: Article, url: str, join_story: int | None) -> IngestResult:
+        """Match an article and store it with its hits and alerts."""
         hits = tuple(self._with_hidden_titles(article, self.matcher.match(matchable_text(article))))
         try:
             saved = save_article(
-                self.db, article, hits, self._route, self.enqueue, stories=self.stories
+                self.db,
+                article,
+                hits,
+                self._route,
+                self.enqueue,
+                stories=self.stories,
+                join_story=join_story,
             )
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
             self.counts["articles_failed"] += 1
-            self.not_stored.append((page.source, page.url, f"article not stored: {exc}"))
+            self.not_stored.append((article.source, url, f"article not stored: {exc}"))
             return IngestResult("not_stored", article, hits)
         if saved.duplicate:
             self.counts["articles_duplicate"] += 1

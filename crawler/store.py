@@ -293,6 +293,36 @@ def _runs_articles_failed(db: sqlite_utils.Database) -> None:
     db.table("runs").add_column("articles_failed", int)
 
 
+def _telegram(db: sqlite_utils.Database) -> None:
+    """Telegram channels: how far each is read, what each stored post was, what it links."""
+    db.table("telegram_channels").create(
+        {"source": str, "channel": str, "newest_post_id": int, "gaps": str, "updated_at": str},
+        pk="source",
+        not_null={"channel"},
+    )
+    db.table("telegram_posts").create(
+        {
+            "article_id": int,
+            "channel": str,
+            "post_id": int,
+            "forwarded_from": str,
+            "forwarded_url": str,
+            "links": str,  # JSON list of the post's http(s) links
+        },
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"channel", "post_id"},
+    )
+    db.table("telegram_posts").create_index(["channel", "post_id"])
+    # A stored post's links (canonical URLs): an article fetched later under one of them
+    # joins the post's story.
+    db.table("post_links").create(
+        {"url": str, "article_id": int},
+        pk=("url", "article_id"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
@@ -302,6 +332,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _runs_articles_failed,
     _hits_hidden_title,
     _no_alert_settings,
+    _telegram,
 ]
 
 
@@ -437,6 +468,7 @@ def save_article(
     enqueue: Enqueue,
     *,
     stories: StoryIndex | None = None,
+    join_story: int | None = None,
 ) -> SaveResult:
     """Store an article, its hits and their outbox rows in one transaction.
 
@@ -448,8 +480,10 @@ def save_article(
 
     The article joins the story of an earlier article with the same text, or, given
     ``stories``, of the most similar recent one (``crawler.dedup``); else it starts a
-    story. A canonical URL already stored is a duplicate; if its text changed, the
-    new text replaces the old (kept in ``article_revisions``) without any alert.
+    story. ``join_story`` names a story it belongs to whatever its text (a post and
+    the article it links). A canonical URL already stored is a duplicate; if its text
+    changed, the new text replaces the old (kept in ``article_revisions``) without any
+    alert.
     """
     now = utcnow()
     result = SaveResult()
@@ -474,7 +508,7 @@ def save_article(
                 if stories is not None and sig is not None:
                     stories.store(db, article_id, sig, now)
         else:
-            story_id, result.similarity = _story_for(db, article, sig, stories)
+            story_id, result.similarity = _story_for(db, article, sig, stories, join_story)
             if story_id is None:
                 story_id = _insert(
                     db,
@@ -560,13 +594,22 @@ def _insert_hits(
 
 
 def _story_for(
-    db: sqlite_utils.Database, article: Article, sig: Signature | None, stories: StoryIndex | None
+    db: sqlite_utils.Database,
+    article: Article,
+    sig: Signature | None,
+    stories: StoryIndex | None,
+    join_story: int | None = None,
 ) -> tuple[int | None, float | None]:
     """The story an article joins, and how similar it is to it; (None, None) for a new story.
 
-    First an earlier article with the same normalised text (at any age), then the most
-    similar article of the last ``window_days`` at or above the index's threshold.
+    First the story it was told to join, then an earlier article with the same
+    normalised text (at any age), then the most similar article of the last
+    ``window_days`` at or above the index's threshold.
     """
+    if join_story is not None:
+        found = db.execute("SELECT 1 FROM stories WHERE id = ?", [join_story]).fetchone()
+        if found is not None:
+            return join_story, None
     if article.content_hash:
         row = db.execute(
             "SELECT story_id FROM articles WHERE content_hash = ? AND story_id IS NOT NULL "

@@ -1,7 +1,7 @@
 """Distributed mode on scrapy-redis: the Redis keys, the item codec and the ingest consumer.
 
-Crawl workers (``crawler/worker.py``, ``newswatch crawl``) run the feed and site
-spiders with scrapy-redis's scheduler and dupefilter, so every worker shares one
+Crawl workers (``crawler/worker.py``, ``newswatch crawl``) run the feed, site and
+Telegram spiders with scrapy-redis's scheduler and dupefilter, so every worker shares one
 request queue and one "seen" set; they push what they find to one Redis list.
 One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycles:
 
@@ -10,12 +10,13 @@ One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycl
    pages left in the item list, and mirrors ``article_urls`` into the Redis set of
    known URLs that workers check before fetching a link;
 3. seeds one start datum per source (scrapy-redis's JSON form
-   ``{"url": ..., "meta": {"source": ..., "etag": ..., "last_modified": ...}}``),
-   which a worker turns into the source's entry requests;
+   ``{"url": ..., "meta": {"source": ..., "etag": ..., "last_modified": ...}}``; a
+   Telegram channel's carries how far it is read, ``"progress"``), which a worker
+   turns into the source's entry requests;
 4. pops items until the crawl has drained (no start data, no queued request, no
    item, no busy worker, for ``SETTLE_SECONDS``) or ``wait`` seconds have passed:
-   pages go through ``Ingest`` exactly as in-process, source events through
-   ``SourceHealth``;
+   pages and Telegram posts go through ``Ingest`` exactly as in-process (so does a
+   channel's progress), source events through ``SourceHealth``;
 5. hands back to the cycle, which writes source health, delivers and records the run.
 
 Redis must be private to newswatch: scrapy-redis stores queued requests pickled,
@@ -43,7 +44,10 @@ from .ingest import Ingest
 from .models import Page
 from .spiders.feeds import FeedSpider
 from .spiders.sites import SiteSpider
+from .spiders.telegram import TelegramSpider
 from .store import source_state
+from .telegram import Post, Progress
+from .telegram_state import load_progress
 from .urls import canonicalize
 
 log = logging.getLogger(__name__)
@@ -56,7 +60,7 @@ DUPEFILTER_KEY = PREFIX + ":%(spider)s:dupefilter"  # SCHEDULER_DUPEFILTER_KEY
 ITEMS_KEY = PREFIX + ":items"  # REDIS_ITEMS_KEY: pages and source events, in one list
 KNOWN_KEY = PREFIX + ":known_urls"  # every URL of a stored article (article_urls)
 BUSY_KEY = PREFIX + ":busy:%(worker)s"  # set by a worker while it has work in hand
-SPIDERS = (FeedSpider.name, SiteSpider.name)
+SPIDERS = (FeedSpider.name, SiteSpider.name, TelegramSpider.name)
 
 POLL_SECONDS = 0.5  # how long one wait for an item blocks
 SETTLE_SECONDS = 2.0  # how long the crawl must look drained before the cycle ends
@@ -99,22 +103,36 @@ def start_key(spider: str) -> str:
 
 def spider_for(source: Source) -> str:
     """Which spider crawls a source."""
+    if source.telegram:
+        return TelegramSpider.name
     return FeedSpider.name if source.feed else SiteSpider.name
 
 
-def encode_item(item: Page | SourceEvent) -> str:
+Item = Page | Post | Progress | SourceEvent
+_KINDS: dict[type[Any], str] = {
+    Page: "page",
+    Post: "post",
+    Progress: "telegram_progress",
+    SourceEvent: "source_event",
+}
+
+
+def encode_item(item: Item) -> str:
     """An item as a worker pushes it (scrapy-redis REDIS_ITEMS_SERIALIZER)."""
-    kind = "page" if isinstance(item, Page) else "source_event"
-    return json.dumps({"type": kind, "data": asdict(item)}, ensure_ascii=False)
+    return json.dumps({"type": _KINDS[type(item)], "data": asdict(item)}, ensure_ascii=False)
 
 
-def decode_item(data: bytes | str) -> Page | SourceEvent:
+def decode_item(data: bytes | str) -> Item:
     """The item ``encode_item`` wrote; ValueError if it is not one."""
     try:
         envelope = json.loads(data)
         kind, fields = envelope["type"], envelope["data"]
         if kind == "page":
             return Page(**fields)
+        if kind == "post":
+            return Post(**{**fields, "links": tuple(fields.get("links") or ())})
+        if kind == "telegram_progress":
+            return Progress.from_data(fields)
         if kind == "source_event":
             return SourceEvent(**fields)
     except (KeyError, TypeError) as exc:
@@ -185,13 +203,17 @@ class Consumer:
             self.server.delete(KNOWN_KEY)
 
     def seed(self) -> None:
-        """One start datum per source; feeds carry their stored ETag / Last-Modified."""
+        """One start datum per source; feeds carry their stored ETag / Last-Modified, and
+        Telegram channels how far they are read."""
         pipe = self.server.pipeline(transaction=False)
         for source in self.config.sources:
             meta: dict[str, Any] = {"source": source.name}
             if source.feed:
                 state = source_state(self.ingest.db, source.name)
                 meta |= {"etag": state.etag, "last_modified": state.last_modified}
+            if source.telegram:
+                progress = load_progress(self.ingest.db, source.name, source.telegram)
+                meta["progress"] = asdict(progress)
             datum = json.dumps({"url": source.url, "meta": meta})
             pipe.rpush(start_key(spider_for(source)), datum)
         pipe.execute()
@@ -238,9 +260,15 @@ class Consumer:
             if events:
                 self.health.record(item)
             return
+        if isinstance(item, Progress):
+            self.ingest.record_progress(item)
+            return
         self.pages += 1
         try:
-            result = self.ingest.process(item)
+            if isinstance(item, Post):
+                result = self.ingest.process_post(item)
+            else:
+                result = self.ingest.process(item)
         except Exception:  # as in-process, one bad page never stops the cycle
             log.exception("could not ingest %s (source %s)", item.url, item.source)
             return

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -89,7 +89,6 @@ class TelegramSpider(NewswatchSpider):
         self.progress = dict(progress or {})
         self.base = base.rstrip("/")
         self.delay = delay
-        self.readers: dict[str, ChannelReader] = {}
         self.rules = {
             source.name: [re.compile(pattern) for pattern in source.follow]
             for source in self.sources
@@ -113,12 +112,15 @@ class TelegramSpider(NewswatchSpider):
     def entry_requests(self, source: Source) -> Iterator[scrapy.Request]:
         """The channel's newest page; the rest follows from what each page shows."""
         progress = self.progress.get(source.name) or Progress(source.name, source.telegram)
-        self.readers[source.name] = ChannelReader(progress, source.max_articles)
-        yield self._page_request(source, None)
+        yield self._page_request(source, ChannelReader(progress, source.max_articles))
 
-    def _page_request(self, source: Source, before: int | None, waits: int = 0) -> scrapy.Request:
+    def _page_request(
+        self, source: Source, reader: ChannelReader, waits: int = 0
+    ) -> scrapy.Request:
+        # The reader travels with the request: a crawl worker may read the next page of a
+        # channel whose previous page another worker read.
         return scrapy.Request(
-            preview_url(self.base, source.telegram, before),
+            preview_url(self.base, source.telegram, reader.before),
             callback=self.parse_preview,
             errback=self.preview_failed,
             dont_filter=True,
@@ -127,19 +129,26 @@ class TelegramSpider(NewswatchSpider):
                 "download_slot": SLOT,
                 "autothrottle_dont_adjust_delay": True,
                 "handle_httpstatus_list": [429],
-                "telegram_before": before,
+                "telegram_reader": reader,
                 "telegram_waits": waits,
             },
         )
 
-    def parse_preview(self, response: Response) -> Iterator[Any]:
+    async def parse_preview(self, response: Response) -> AsyncIterator[Any]:
         """Yield the page's new posts (and the articles they link), then the next page,
         or the channel's progress when its run is done."""
         source = self._source(response.meta["source"])
-        reader = self.readers[source.name]
+        reader: ChannelReader = response.meta["telegram_reader"]
         if response.status == 429:
-            yield from self._rate_limited(response, source, reader)
+            async for item in self._rate_limited(response, source, reader):
+                yield item
             return
+        for item in self._read_page(response, source, reader):
+            yield item
+
+    def _read_page(
+        self, response: Response, source: Source, reader: ChannelReader
+    ) -> Iterator[Any]:
         page = None
         if hasattr(response, "text") and "/s/" in response.url:
             page = parse_preview(
@@ -175,7 +184,7 @@ class TelegramSpider(NewswatchSpider):
             if source.follow_links:
                 yield from self._linked_articles(source, post.links)
         if before is not None:
-            yield self._page_request(source, before)
+            yield self._page_request(source, reader)
         else:
             yield reader.progress()
 
@@ -188,12 +197,11 @@ class TelegramSpider(NewswatchSpider):
             if request is not None:
                 yield request
 
-    def _rate_limited(
+    async def _rate_limited(
         self, response: Response, source: Source, reader: ChannelReader
-    ) -> Iterator[Any]:
+    ) -> AsyncIterator[Any]:
         """Ask the page again after a short Retry-After; otherwise end the channel's run."""
-        header = response.headers.get("Retry-After")
-        wait = retry_after(header)
+        wait = retry_after(response.headers.get("Retry-After"))
         waits = int(response.meta.get("telegram_waits", 0))
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("newswatch/telegram_429")
@@ -205,8 +213,11 @@ class TelegramSpider(NewswatchSpider):
                 response.url,
                 effective,
             )
-            self._pause(effective)
-            yield self._page_request(source, response.meta.get("telegram_before"), waits + 1)
+            # The other channels' pages wait too (the slot), and this one waits here, so
+            # that no crawl worker asks for it again before its time.
+            self._pause_slot(effective)
+            await clock.pause(effective)
+            yield self._page_request(source, reader, waits + 1)
             return
         if waits >= MAX_WAITS:
             why = f"{waits + 1} times in a row"
@@ -220,7 +231,7 @@ class TelegramSpider(NewswatchSpider):
         reader.failed()
         yield reader.progress()
 
-    def _pause(self, seconds: float) -> None:
+    def _pause_slot(self, seconds: float) -> None:
         """Send nothing to the preview host for ``seconds``: the slot's last request is
         moved into the future, so its delay runs from there."""
         engine = getattr(self.crawler, "engine", None)
@@ -231,8 +242,7 @@ class TelegramSpider(NewswatchSpider):
     def preview_failed(self, failure: Failure) -> Iterator[Any]:
         """Errback of a preview request: the source fails; what is read so far is kept."""
         request = failure.request  # type: ignore[attr-defined]
-        name = request.meta["source"]
-        self.health.failed(name, request.url, describe_failure(failure))
-        reader = self.readers[name]
+        self.health.failed(request.meta["source"], request.url, describe_failure(failure))
+        reader: ChannelReader = request.meta["telegram_reader"]
         reader.failed()
         yield reader.progress()

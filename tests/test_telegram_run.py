@@ -22,6 +22,7 @@ from alerts.signing import verify
 from crawler.review.queries import Filters, load_queue
 from tests.conftest import WEB_ROOT, WebServer, serve_web
 from tests.telegram_pages import TgPost, write_channel
+from tests.test_distributed import redis_server, redis_url  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
 
@@ -235,7 +236,7 @@ def test_a_429_waits_when_short_and_ends_the_run_when_long(tmp_path: Path) -> No
         assert pages == [index(), index(20), index(15)]
         assert second["articles_new"] == 10  # posts 15 to 24; 13 and 14 wait
         reason = (
-            f"HTTP 429 Too Many Requests, asked to wait 3600 s (Retry-After); "
+            "HTTP 429 Too Many Requests, asked to wait 3600 s (Retry-After); "
             "the next run reads on from here"
         )
         assert f"source {CHANNEL}: {web.url}{index(15)}: {reason}" in stderr
@@ -321,3 +322,54 @@ def test_a_channel_without_a_public_preview_fails_with_a_reason(tmp_path: Path) 
         summary, pages, stderr = run(config, web)
     assert summary["exit_code"] == 1 and pages == [index()]
     assert "no public preview of this channel" in stderr
+
+
+def test_crawl_workers_read_channels_for_the_ingest_side(
+    tmp_path: Path, redis_url: str  # noqa: F811 (the fixture)
+) -> None:
+    root = tmp_path / "web"
+    (root / Path(ARTICLE).parent.relative_to("/")).mkdir(parents=True)
+    shutil.copy(WEB_ROOT / ARTICLE.lstrip("/"), root / ARTICLE.lstrip("/"))
+    link = f'<a href="{{{{BASE}}}}{ARTICLE}">репортаж</a>'
+    channel = [*posts(2, 12), post(1, text=f"Суд над Айгерим Тулегеновой: {link}")]
+    write_channel(root, CHANNEL, channel)
+    with serve_web(root) as web:
+        config = make_config(tmp_path, web, "follow_links = true")
+        env = {**os.environ, "NEWSWATCH_NOW": NOW}
+        command = [
+            sys.executable, "-m", "crawler.cli", "crawl", "--redis", redis_url, "-c", str(config)
+        ]
+        logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
+        workers = []
+        for log in logs:
+            with log.open("w") as out:
+                workers.append(
+                    subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+                )
+        try:
+            first = newswatch(config, web, "ingest", "--redis", redis_url, "--json")
+            assert first.returncode == 0, first.stderr
+            assert json.loads(first.stdout)["articles_new"] == 12  # eleven posts, one article
+            pages = Counter(e["path"] for e in web.log("/s/"))
+            assert pages == {index(): 1, index(8): 1, index(3): 1}  # each page by one worker
+            db = tmp_path / "nw.db"
+            articles = {a["canonical_url"]: a for a in rows(db, "SELECT * FROM articles")}
+            assert set(articles) == text_posts(1, 12) | {f"{web.url}{ARTICLE}"}
+            assert articles[f"{web.url}{ARTICLE}"]["story_id"] == (
+                articles[f"https://t.me/{CHANNEL}/1"]["story_id"]
+            )
+            assert rows(db, "SELECT newest_post_id FROM telegram_channels") == [
+                {"newest_post_id": 12}
+            ]
+            again = newswatch(config, web, "ingest", "--redis", redis_url, "--json")
+            assert again.returncode == 0, again.stderr
+            assert json.loads(again.stdout)["articles_new"] == 0
+            assert Counter(e["path"] for e in web.log("/s/"))[index()] == 2
+            assert sum(Counter(e["path"] for e in web.log("/s/")).values()) == 4
+        finally:
+            for worker in workers:
+                worker.terminate()
+        for worker, log in zip(workers, logs, strict=True):
+            assert worker.wait(timeout=30) == 0
+            text = log.read_text()
+            assert "Traceback" not in text and "Deprecat" not in text, text

@@ -180,7 +180,9 @@ def write_config(directory: Path, base: str, feeds: int) -> Path:
         "",
     ]
     for index in range(feeds):
-        lines += ["[[source]]", f'name = "feed{index}"', f'feed = "{base}/f/{index}.xml"', ""]
+        # The bench site is local (127.0.0.1): a private address the source must allow.
+        lines += ["[[source]]", f'name = "feed{index}"', f'feed = "{base}/f/{index}.xml"']
+        lines += ["allow_private = true", ""]
     lines += ["[[channel]]", 'id = "log"', 'type = "console"', ""]
     for number, (given, family) in enumerate((g, f) for g in GIVEN for f in FAMILY):
         lines += ["[[watch]]", f'id = "p{number}"', f'name = "{given} {family}"', ""]

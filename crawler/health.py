@@ -19,7 +19,7 @@ class SourceEvent:
     """How one entry request of a source went; JSON-ready, so a crawl worker can report it."""
 
     source: str
-    outcome: str  # "ok", "not_modified" or "failed"
+    outcome: str  # "ok", "not_modified", "failed", or "article_failed" (an article's fetch)
     url: str = ""
     error: str = ""
     etag: str | None = None
@@ -31,6 +31,7 @@ class _Outcome:
     ok: int = 0
     not_modified: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    articles: list[tuple[str, str]] = field(default_factory=list)  # articles not fetched
     etag: str | None = None
     last_modified: str | None = None
 
@@ -65,11 +66,18 @@ class SourceHealth:
         """An entry request of this source failed, for a one-line reason (logged at the end)."""
         self.record(SourceEvent(name, "failed", url=url, error=error))
 
+    def article_failed(self, name: str, url: str, error: str) -> None:
+        """An article of this source could not be fetched (or was not the source's): a note
+        in the source's ``last_error``, which alone does not make the source fail."""
+        self.record(SourceEvent(name, "article_failed", url=url, error=error))
+
     def record(self, event: SourceEvent) -> None:
-        """Count one entry request's outcome, seen here or reported by a crawl worker."""
+        """Count one request's outcome, seen here or reported by a crawl worker."""
         outcome = self.outcomes.get(event.source)
         if outcome is None:  # a crawl worker with another config reported it
             log.warning("ignoring a report on source %s, which is not configured", event.source)
+        elif event.outcome == "article_failed":
+            outcome.articles.append((event.url, event.error))
         elif event.outcome == "failed":
             outcome.failures.append((event.url, event.error))
         elif event.outcome == "not_modified":
@@ -86,17 +94,23 @@ class SourceHealth:
             source = self.sources[name]
             if not outcome.failures and not outcome.ok and not outcome.not_modified:
                 outcome.failures.append((source.url, "no response (crawl stopped early?)"))
+            note = articles_note(outcome.articles)
             if outcome.failures:
                 errors = "; ".join(f"{url}: {reason}" for url, reason in outcome.failures)
-                record_source_failure(db, name, source.url, errors)
+                record_source_failure(db, name, source.url, "; ".join(filter(None, [errors, note])))
                 counts[1] += 1
             elif outcome.ok:
                 record_source_ok(
-                    db, name, source.url, etag=outcome.etag, last_modified=outcome.last_modified
+                    db,
+                    name,
+                    source.url,
+                    etag=outcome.etag,
+                    last_modified=outcome.last_modified,
+                    note=note,
                 )
                 counts[0] += 1
             else:
-                record_source_ok(db, name, source.url, keep_validators=True)
+                record_source_ok(db, name, source.url, keep_validators=True, note=note)
                 counts[0] += 1
                 counts[2] += 1
         for line in self.failure_lines():
@@ -130,6 +144,24 @@ class SourceHealth:
     def failed_names(self) -> list[str]:
         """Sources with at least one failed entry request."""
         return [name for name, outcome in self.outcomes.items() if outcome.failures]
+
+
+MAX_NOTED_ARTICLES = 5  # articles named in a note; the rest are counted
+
+
+def articles_note(failures: list[tuple[str, str]]) -> str:
+    """``N articles not fetched: URL: REASON; URL, URL: REASON`` (articles failing for one
+    reason share it; the first few are named, the rest counted), or ""."""
+    unique = list(dict.fromkeys(failures))
+    if not unique:
+        return ""
+    by_reason: dict[str, list[str]] = {}
+    for url, reason in unique[:MAX_NOTED_ARTICLES]:
+        by_reason.setdefault(reason, []).append(url)
+    named = "; ".join(f"{', '.join(urls)}: {reason}" for reason, urls in by_reason.items())
+    more = len(unique) - MAX_NOTED_ARTICLES
+    count = f"{len(unique)} article{'s' if len(unique) > 1 else ''} not fetched"
+    return f"{count}: {named}" + (f"; and {more} more" if more > 0 else "")
 
 
 def _host_port(url: str) -> str:

@@ -23,8 +23,33 @@ AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 
 COOKIES_ENABLED = False
-TELNETCONSOLE_ENABLED = False
 HTTPCACHE_ENABLED = False
+
+# Only http(s) is fetched: a feed item may link file:///etc/passwd or s3://, and what
+# a download handler reads would be stored and sent out in an alert. The spiders skip
+# such links and PrivateAddressMiddleware refuses them too; no handler remains for them.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
+# PrivateAddressMiddleware comes before RobotsTxtMiddleware (100), so a refused request
+# never fetches a robots.txt first; every redirect, retry and meta refresh is a new
+# request and passes it again. RedirectLoopMiddleware sees responses just before
+# RedirectMiddleware (600) does, so a loop fails its request instead of vanishing.
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.downloadermiddlewares.private.PrivateAddressMiddleware": 80,
+    "crawler.downloadermiddlewares.redirectloop.RedirectLoopMiddleware": 650,
+}
+
+# No extension that listens on a port, in any mode: Scrapy's telnet console and its
+# remote-control HTTP server (2.19: runs Python code sent to it, and writes its port and
+# token to a file in the user's state directory). The flags cover a settings layer that
+# replaces EXTENSIONS (the crawl worker adds its own); None covers one that sets a flag.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+
 LOG_LEVEL = "WARNING"
 
 ITEM_PIPELINES = {"crawler.pipelines.IngestPipeline": 300}

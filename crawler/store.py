@@ -390,11 +390,18 @@ def record_source_ok(
     etag: str | None = None,
     last_modified: str | None = None,
     keep_validators: bool = False,
+    note: str = "",
 ) -> None:
-    """Mark a source fetched; store its validators unless it answered 304."""
+    """Mark a source fetched; store its validators unless it answered 304. A ``note`` (some
+    of its articles could not be fetched) becomes its ``last_error``; it stays ok."""
     now = utcnow()
     with write_transaction(db):
         _ensure_source(db, name, url, now)
+        if note:
+            db.execute(
+                "UPDATE sources SET last_error = ?, last_error_at = ? WHERE name = ?",
+                [note[:2000], now, name],
+            )
         if keep_validators:
             db.execute(
                 "UPDATE sources SET url = ?, last_ok_at = ?, consecutive_failures = 0 "

@@ -73,7 +73,12 @@ def worker_settings(config: Config, redis_url: str, idle_exit: int, log_level: s
             "REDIS_ITEMS_KEY": ITEMS_KEY,
             "REDIS_ITEMS_SERIALIZER": "crawler.distributed.encode_item",
             "ITEM_PIPELINES": {"crawler.worker.ItemsToRedis": 300},
-            "EXTENSIONS": {"crawler.worker.WorkerHeartbeat": 500},
+            # Added to, not instead of, crawler/settings.py's (which turns off the
+            # extensions that listen on a port).
+            "EXTENSIONS": {
+                **settings.getdict("EXTENSIONS"),
+                "crawler.worker.WorkerHeartbeat": 500,
+            },
             "MAX_IDLE_TIME_BEFORE_CLOSE": idle_exit,
         },
         priority="cmdline",

@@ -8,12 +8,14 @@ import email.policy
 import functools
 import hashlib
 import ipaddress
+import os
 import queue
 import socket
 import ssl
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +28,9 @@ import pytest
 from alerts.payload import AlertMessage
 
 TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+# The webhook signing secret the tests share (Standard Webhooks' own example format).
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 DATA = TESTS / "data"
 WEB_ROOT = DATA / "web"
 STARTUP_TIMEOUT = 20.0
@@ -39,7 +44,8 @@ class WebServer:
         self.client = httpx.Client(base_url=self.url, timeout=10.0)
 
     def log(self, prefix: str = "") -> list[dict[str, Any]]:
-        """Recorded requests (method, path, headers, body, time) whose path starts with prefix."""
+        """Recorded requests (method, path, host, headers, body, time) whose path starts with
+        prefix."""
         response = self.client.get("/_log", params={"path": prefix} if prefix else None)
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
@@ -126,6 +132,27 @@ def serve_web(root: Path) -> Iterator[WebServer]:
         if server is not None:
             server.close()
         stop_process(process, timeout=5)
+
+
+def listening_ports(pid: int) -> list[int]:
+    """The TCP ports process ``pid`` listens on: its socket inodes (``/proc/PID/fd``) looked
+    up in its network namespace's TCP tables (``/proc/PID/net/tcp``, ``tcp6``)."""
+    inodes: set[str] = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):  # closed meanwhile
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target.removeprefix("socket:[").rstrip("]"))
+    ports = []
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                ports.append(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 # --- a real SMTP server (aiosmtpd) with TLS from a CA the tests generate ---------------------
@@ -346,8 +373,11 @@ def save_hit(
     return save_article(db, article, [hit], lambda _: channels, queue)
 
 
-def config_for(tmp_path: Path, channels: Any, watches: Any) -> Any:
-    """A ``Config`` with these channels and watches, its database in ``tmp_path``."""
+def config_for(tmp_path: Path, channels: Any, watches: Any, **settings: Any) -> Any:
+    """A ``Config`` with these channels and watches, its database in ``tmp_path``.
+
+    ``settings`` sets other fields (``alerts=AlertSettings(max_attempts=3)``).
+    """
     from crawler.config import Config
 
     return Config(
@@ -356,7 +386,30 @@ def config_for(tmp_path: Path, channels: Any, watches: Any) -> Any:
         sources=(),
         watches=tuple(watches),
         channels=tuple(channels),
+        **settings,
     )
+
+
+def unique(prefix: str) -> str:
+    """A name of its own for each test (a webhook receiver: the server lives all session)."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def webhook_channel(
+    channel_id: str, url: str, secret: str | None = SECRET, **options: Any
+) -> Any:
+    """A webhook ``Channel`` posting to ``url``, signed with ``secret`` unless it is None."""
+    from crawler.config import Channel
+
+    secrets = {"url": url} | ({"secret": secret} if secret else {})
+    return Channel(id=channel_id, type="webhook", options=options, secrets=secrets)
+
+
+def slack_channel(channel_id: str, url: str, **options: Any) -> Any:
+    """A Slack ``Channel`` posting to ``url``."""
+    from crawler.config import Channel
+
+    return Channel(id=channel_id, type="slack", options=options, secrets={"url": url})
 
 
 def alert_message(**fields: Any) -> AlertMessage:

@@ -11,6 +11,7 @@ one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoin
     GET  /_fault/truncated-feed    RSS 2.0 cut mid-item (?dataloss=1: Content-Length too long)
     GET  /_fault/big?bytes=N       an HTML page of exactly N bytes, streamed
     GET  /_fault/redirect?to=URL   302 to URL (?status=301|307|308 for others)
+    GET  /_fault/loop              302 to /_fault/loop?back=1, which redirects back here
     GET  /_fault/notfeed           200 HTML where a feed was expected
     GET  /s/<channel>[?before=N]   a Telegram-like channel preview: s/<channel>/index.html, or
                                    s/<channel>/before-N.html, under --root
@@ -20,6 +21,10 @@ one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoin
     GET  /_hook/<name>             JSON list of recorded POSTs: {headers, body, time, path}
 
 Control endpoints (/_log, /_reset, /_script, GET /_hook) are not themselves logged.
+
+A request in absolute form (``GET http://203.0.113.9/feed.xml``, as a client sends it to a
+proxy) is served as its path, and logged with its ``host``: with ``http_proxy`` set to this
+server, a crawl reaches it under any host name or address, a public one included.
 """
 
 from __future__ import annotations
@@ -120,11 +125,17 @@ class TestServerHandler(SiteHandler):
 
     def route(self, method: str) -> None:
         parts = urlsplit(self.path)
+        host = self.headers.get("Host", "")
+        if parts.scheme in ("http", "https") and parts.netloc:  # sent to us as a proxy
+            host = parts.netloc
+            self.path = parts.path + (f"?{parts.query}" if parts.query else "")
+            parts = urlsplit(self.path)
         path = parts.path
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         entry: dict[str, Any] = {
             "method": method,
             "path": self.path,
+            "host": host,
             "headers": {name.lower(): value for name, value in self.headers.items()},
             "body": self.read_body().decode("utf-8", "replace"),
             "time": time.time(),
@@ -246,6 +257,9 @@ class TestServerHandler(SiteHandler):
         elif name == "redirect":
             status = int(query.get("status", "302"))
             self.send_body(status, "", headers={"Location": query.get("to", "/")})
+        elif name == "loop":
+            target = "/_fault/loop" if query.get("back") else "/_fault/loop?back=1"
+            self.send_body(302, "", headers={"Location": target})
         elif name == "notfeed":
             page = (
                 '<!DOCTYPE html><html lang="en"><head><title>Not a feed</title></head>'

@@ -122,6 +122,7 @@ retries = 0
 [[source]]
 name = "rss20"
 feed = "{base}/feeds/rss20.xml"
+allow_private = true
 
 [[channel]]
 id = "hook"

@@ -31,25 +31,24 @@ from alerts.slack import SECTION_LIMIT
 from crawler.clock import FakeClock, using
 from crawler.config import Channel, Config, Watch
 from crawler.store import open_database
-from tests.conftest import MailServers, TlsFiles, WebServer, config_for, free_port, save_hit
+from tests.conftest import (
+    SECRET,
+    MailServers,
+    TlsFiles,
+    WebServer,
+    config_for,
+    free_port,
+    save_hit,
+    slack_channel,
+    unique,
+    webhook_channel,
+)
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 REPO = Path(__file__).resolve().parents[1]
 WATCH = Watch(id="aiman-umarova", kind="person", name="Aiman Umarova")
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def webhook(channel_id: str, url: str, **options: Any) -> Channel:
-    return Channel(
-        id=channel_id, type="webhook", options=options, secrets={"url": url, "secret": SECRET}
-    )
-
-
-def slack(channel_id: str, url: str, **options: Any) -> Channel:
-    return Channel(id=channel_id, type="slack", options=options, secrets={"url": url})
+webhook, slack = webhook_channel, slack_channel
 
 
 def make_config(tmp_path: Path, channels: Iterable[Channel], watch: Watch = WATCH) -> Config:

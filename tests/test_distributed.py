@@ -23,10 +23,10 @@ from crawler.distributed import ITEMS_KEY, KNOWN_KEY, decode_item, encode_item, 
 from crawler.health import SourceEvent
 from crawler.lock import RunLock
 from crawler.models import Page
-from tests.conftest import WebServer, free_port
-from tests.test_run import FEEDS, SECRET, SITE, make_config, rows
+from tests.conftest import WebServer, free_port, listening_ports
+from tests.test_run import FEEDS, RSS20, SECRET, SITE, make_config, rows
 
-BROKEN = '\n[[source]]\nname = "broken"\nfeed = "BASE/_fault/status/500"\n'
+BROKEN = '\n[[source]]\nname = "broken"\nfeed = "BASE/_fault/status/500"\nallow_private = true\n'
 _databases = itertools.count(1)
 
 
@@ -229,12 +229,36 @@ def test_two_workers_and_one_ingest_do_what_a_single_run_does(
 
 
 @pytest.mark.e2e
+def test_a_worker_refuses_private_addresses_and_listens_on_no_port(
+    tmp_path: Path, web: WebServer, redis_url: str
+) -> None:
+    # The test server is on 127.0.0.1: without allow_private a source cannot reach it.
+    inward = '\n[[source]]\nname = "inward"\nfeed = "BASE/feeds/atom.xml"\n'
+    config = make_config(tmp_path, web, "dist-private", RSS20 + inward)
+    worker = cli(
+        config, web, "dist-private", "crawl", "--redis", redis_url, wait=False,
+        log=tmp_path / "worker.log",
+    )
+    try:
+        result = cli(config, web, "dist-private", "ingest", "--redis", redis_url, "--json")
+        assert result.returncode == 1, result.stderr
+        summary = json.loads(result.stdout)
+        assert summary["failed_sources"] == ["inward"] and summary["articles_new"] > 0
+        assert result.stderr.strip().endswith(
+            f"source inward: {web.url}/feeds/atom.xml: refused: 127.0.0.1 is a private "
+            "address (set allow_private = true on the source to allow it)"
+        )
+        assert worker.poll() is None and listening_ports(worker.pid) == []
+    finally:
+        worker.terminate()
+    assert worker.wait(timeout=30) == 0
+
+
+@pytest.mark.e2e
 def test_ingest_without_workers_gives_up_after_wait(
     tmp_path: Path, web: WebServer, redis_url: str
 ) -> None:
-    config = make_config(
-        tmp_path, web, "dist-alone", '\n[[source]]\nname = "rss20"\nfeed = "BASE/feeds/rss20.xml"\n'
-    )
+    config = make_config(tmp_path, web, "dist-alone", RSS20)
     result = cli(config, web, "dist-alone", "ingest", "--redis", redis_url, "--wait", "1")
     assert result.returncode == 1
     assert "1 failed (rss20)" in result.stdout

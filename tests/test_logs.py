@@ -13,6 +13,7 @@ import pytest
 from crawler.config import Source
 from crawler.health import SourceEvent, SourceHealth
 from crawler.logs import OneLineFormatter
+from crawler.store import open_database
 from tests.conftest import WebServer, free_port
 
 WATCH = """
@@ -45,11 +46,15 @@ def run(tmp_path: Path, sources: str, *args: str, crawl: str = "") -> tuple[int,
 
 
 def feed(name: str, url: str) -> str:
-    return f'\n[[source]]\nname = "{name}"\nfeed = "{url}"\n'
+    # The test server is on 127.0.0.1, a private address: every source here allows them.
+    return f'\n[[source]]\nname = "{name}"\nfeed = "{url}"\nallow_private = true\n'
 
 
 def site(name: str, home: str, section: str) -> str:
-    return f'\n[[source]]\nname = "{name}"\nsite = "{home}"\nsections = ["{section}"]\n'
+    return (
+        f'\n[[source]]\nname = "{name}"\nsite = "{home}"\nsections = ["{section}"]\n'
+        "allow_private = true\n"
+    )
 
 
 def last_errors(tmp_path: Path) -> dict[str, str]:
@@ -134,15 +139,18 @@ def test_malformed_feeds_log_at_most_one_line_each(tmp_path: Path, web: WebServe
     assert not [line for line in lines if "Traceback" in line]
     health = [line for line in lines if " crawler.health: " in line]
     assert len(health) == 1, lines
-    assert f"source html-page: {web.url}/_fault/notfeed: not a feed: " in health[0]
-    # A javascript: link makes Scrapy's Request raise inside the feed callback: that is
-    # one line naming the source and the feed (none once such links are skipped).
-    rest = [line for line in lines if line not in health]
-    assert len(rest) <= 1, lines
-    for line in rest:
-        assert "source bad-links: Spider error processing" in line
-        assert f"<GET {web.url}/feeds/badlinks.xml>" in line
-        assert line.endswith("ValueError: Missing scheme in request url: javascript:void(0)")
+    assert f"source html-page: {web.url}/_fault/notfeed: not a feed (no entry): " in health[0]
+    # javascript:, mailto: and malformed links are skipped one by one, quietly, and the
+    # source is ok.
+    assert [line for line in lines if line not in health] == [], lines
+    assert last_errors(tmp_path)["bad-links"] is None
+    # The good entry after them is stored (alone: the truncated feed links it too).
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    assert run(alone, feed("bad-links", f"{web.url}/feeds/badlinks.xml")) == (0, [])
+    with sqlite3.connect(alone / "nw.db") as db:
+        stored = [row[0] for row in db.execute("SELECT url FROM articles")]
+    assert stored == [f"{web.url}/feeds/articles/city-budget.html"]
 
 
 @pytest.mark.e2e
@@ -186,6 +194,25 @@ def test_failure_lines_group_by_host_and_reason_only() -> None:
         "source d: http://h.example:8080/d: connection refused",
         "source e: https://x.example/e1 and 1 more: HTTP 404",
     ]
+
+
+def test_articles_not_fetched_are_a_note_not_a_failure(tmp_path: Path) -> None:
+    health = SourceHealth((Source("wire", feed="http://h.example/rss"),))
+    health.ok("wire")
+    for n in range(7):
+        reason = "HTTP 404" if n < 3 else f"timed out after {n} s"
+        health.article_failed("wire", f"http://h.example/{n}", reason)
+    health.article_failed("wire", "http://h.example/0", "HTTP 404")  # retried: once
+    db = open_database(tmp_path / "nw.db")
+    assert health.finish(db) == (1, 0, 0)
+    assert health.failure_lines() == []  # nothing to warn about
+    row = db.execute("SELECT last_error, consecutive_failures FROM sources").fetchone()
+    assert row == (
+        "7 articles not fetched: http://h.example/0, http://h.example/1, http://h.example/2: "
+        "HTTP 404; http://h.example/3: timed out after 3 s; http://h.example/4: timed out "
+        "after 4 s; and 2 more",
+        0,
+    )
 
 
 def test_one_line_formatter_folds_messages_and_tracebacks() -> None:

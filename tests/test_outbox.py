@@ -7,7 +7,6 @@ import io
 import json
 import logging
 import socket
-import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,9 +44,8 @@ from crawler.store import (
     record_source_failure,
     record_source_ok,
 )
-from tests.conftest import save_hit
+from tests.conftest import SECRET, config_for, save_hit, unique, webhook_channel
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 # Every test here runs on a fake clock: rows are queued a minute before START, and the
 # tests deliver at START and later by passing ``now`` (or moving the clock).
 START = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
@@ -63,13 +61,10 @@ def fake_clock() -> Iterable[FakeClock]:
 
 
 def hook_name() -> str:
-    """A receiver name of its own for each test (the server lives for the whole session)."""
-    return "outbox-" + uuid.uuid4().hex[:12]
+    return unique("outbox")
 
 
-def webhook(channel_id: str, url: str, secret: str | None = SECRET, **options: Any) -> Channel:
-    secrets = {"url": url} | ({"secret": secret} if secret else {})
-    return Channel(id=channel_id, type="webhook", options=options, secrets=secrets)
+webhook = webhook_channel
 
 
 def make_config(
@@ -82,14 +77,7 @@ def make_config(
         aliases=("Айман Умарова",),
         channels=tuple(routes),
     )
-    return Config(
-        path=tmp_path / "newswatch.toml",
-        database=tmp_path / "newswatch.db",
-        sources=(),
-        watches=(watch,),
-        channels=tuple(channels),
-        alerts=AlertSettings(max_attempts=max_attempts),
-    )
+    return config_for(tmp_path, channels, [watch], alerts=AlertSettings(max_attempts=max_attempts))
 
 
 def store(

@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 
 from alerts.signing import verify
-from tests.conftest import WebServer
+from tests.conftest import SECRET, WebServer
 
 pytestmark = pytest.mark.e2e
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 WATCHLIST = """
 [[watch]]
@@ -65,13 +64,15 @@ secret_env = "NW_HOOK_SECRET"
 
 
 FEEDS = "".join(
-    f'\n[[source]]\nname = "{name}"\nfeed = "BASE/feeds/{name}.xml"\n'
+    f'\n[[source]]\nname = "{name}"\nfeed = "BASE/feeds/{name}.xml"\nallow_private = true\n'
     for name in ("rss20", "atom", "rss091", "rss10")
 )
+RSS20 = '\n[[source]]\nname = "rss20"\nfeed = "BASE/feeds/rss20.xml"\nallow_private = true\n'
 SITE = """
 [[source]]
 name = "news1"
 site = "BASE/news1/"
+allow_private = true
 sitemaps = ["BASE/news1/sitemap.xml"]
 sections = ["BASE/news1/news/"]
 follow = ['/news1/news/\\d{4}/']
@@ -183,30 +184,37 @@ def test_broken_sources_fail_alone_and_exit_1(tmp_path: Path, web: WebServer) ->
 [[source]]
 name = "good"
 feed = "BASE/feeds/rss20.xml"
+allow_private = true
 
 [[source]]
 name = "server-error"
 feed = "BASE/_fault/status/500"
+allow_private = true
 
 [[source]]
 name = "not-a-feed"
 feed = "BASE/_fault/notfeed"
+allow_private = true
 
 [[source]]
 name = "truncated"
 feed = "BASE/_fault/truncated-feed"
+allow_private = true
 
 [[source]]
 name = "too-big"
 feed = "BASE/_fault/big?bytes=300000"
+allow_private = true
 
 [[source]]
 name = "slow"
 feed = "BASE/_fault/slow?seconds=4"
+allow_private = true
 
 [[source]]
 name = "no-server"
 feed = "http://127.0.0.1:9/feed.xml"
+allow_private = true
 """
     config = make_config(tmp_path, web, "e2e-broken", sources,
                          extra="max_page_bytes = 200000\ndownload_timeout = 1.5")
@@ -240,8 +248,7 @@ def test_failed_webhook_stays_pending_and_is_retried_with_the_same_id(
     tmp_path: Path, web: WebServer
 ) -> None:
     web.script("e2e-retry", [{"status": 503}, {"status": 503}])
-    config = make_config(tmp_path, web, "e2e-retry",
-                         '\n[[source]]\nname = "rss20"\nfeed = "BASE/feeds/rss20.xml"\n')
+    config = make_config(tmp_path, web, "e2e-retry", RSS20)
     result = newswatch(config, web, "e2e-retry", "run", "-vv")
     assert result.returncode == 1
     # Secrets (the signing secret and the webhook URL) never reach a log, even at -vv.
@@ -267,8 +274,10 @@ def test_failed_webhook_stays_pending_and_is_retried_with_the_same_id(
 
 
 def test_overlapping_run_exits_75_at_once(tmp_path: Path, web: WebServer) -> None:
-    config = make_config(tmp_path, web, "e2e-lock",
-                         '\n[[source]]\nname = "slow"\nfeed = "BASE/_fault/slow?seconds=3"\n')
+    config = make_config(
+        tmp_path, web, "e2e-lock",
+        '\n[[source]]\nname = "slow"\nfeed = "BASE/_fault/slow?seconds=3"\nallow_private = true\n',
+    )
     env = {**os.environ, "NW_HOOK_URL": web.hook_url("e2e-lock"), "NW_HOOK_SECRET": SECRET}
     first = subprocess.Popen([sys.executable, "-m", "crawler.cli", "run", "-c", str(config)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -354,9 +363,6 @@ def test_match_lines_json(tmp_path: Path, web: WebServer) -> None:
     assert lines[0]["hits"][0]["matched"] == "Aigerim Tulegenova"
 
 
-RSS20 = '\n[[source]]\nname = "rss20"\nfeed = "BASE/feeds/rss20.xml"\n'
-
-
 def test_summary_counts_a_failed_alert_once(tmp_path: Path, web: WebServer) -> None:
     # rss20 has two Tulegenova stories: two alerts; the first is accepted, the second gets 500.
     text_dir, json_dir = tmp_path / "text", tmp_path / "json"
@@ -388,8 +394,12 @@ def test_summary_counts_a_failed_alert_once(tmp_path: Path, web: WebServer) -> N
     )
     assert accounted == summary["alerts_queued"] + summary["alerts_carried"]
 
-    # The next run finds the failed alert not yet due (backoff): it waits, counted once more
-    # as carried over from the run before, and the run is not a failure.
+    # The next run finds the failed alert not yet due (its backoff, moved far ahead here so
+    # that a slow machine cannot reach it): it waits, counted once more as carried over
+    # from the run before, and the run is not a failure.
+    with sqlite3.connect(json_dir / "nw.db") as conn:
+        conn.execute("UPDATE alerts SET next_attempt_at = '2999-01-01T00:00:00Z' "
+                     "WHERE status = 'failed'")
     again = json.loads(newswatch(config, web, "e2e-counts-json", "run", "--json").stdout)
     assert again["alerts_carried"] == 1 and again["alerts_queued"] == 0
     assert (again["alerts_sent"], again["alerts_failed"], again["alerts_pending"]) == (0, 0, 1)

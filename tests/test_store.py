@@ -101,6 +101,7 @@ concurrency_per_domain = 8
 [[source]]
 name = "wire"
 feed = "{web.url}/wire/feed.xml"
+allow_private = true
 max_articles = {ARTICLES}
 [[watch]]
 id = "aigerim-tulegenova"

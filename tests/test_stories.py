@@ -68,20 +68,24 @@ secret_env = "NW_HOOK_SECRET"
 [[source]]
 name = "steppe-wire"
 feed = "{web}/syndication/wire/feed.xml"
+allow_private = true
 
 [[source]]
 name = "dala-times"
 feed = "{web}/syndication/dala/feed.xml"
+allow_private = true
 
 [[source]]
 name = "qala-post"
 site = "{web}/syndication/qala/"
+allow_private = true
 sections = ["{web}/syndication/qala/news/"]
 follow = ['/syndication/qala/news/\\d{{4}}/']
 
 [[source]]
 name = "steppe-digest"
 feed = "{later}/later/feed.xml"
+allow_private = true
 """
 
 

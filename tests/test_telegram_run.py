@@ -20,14 +20,13 @@ import pytest
 
 from alerts.signing import verify
 from crawler.review.queries import Filters, load_queue
-from tests.conftest import WEB_ROOT, WebServer, serve_web
+from tests.conftest import SECRET, WEB_ROOT, WebServer, serve_web
 from tests.telegram_pages import TgPost, write_channel
 from tests.test_distributed import redis_server, redis_url  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
 
 CHANNEL = "steppe_rights"
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 NOW = "2026-11-20T12:00:00Z"
 ARTICLE = "/news1/news/2026/11/tulegenova-trial-opens.html"
 

@@ -29,9 +29,8 @@ from alerts.webhook import parse_retry_after
 from crawler.config import Channel, Config, Watch
 from crawler.models import Article, Hit
 from crawler.store import open_database, save_article
-from tests.conftest import alert_message
+from tests.conftest import SECRET, alert_message
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 # Stored articles are an hour old: news, not backfill.
 PUBLISHED = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 

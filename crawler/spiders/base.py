@@ -22,6 +22,7 @@ from twisted.web.error import SchemeNotSupported
 from twisted.web.http import PotentialDataLoss
 
 from ..config import Source
+from ..downloadermiddlewares.private import FETCHED_SCHEMES, RequestRefused
 from ..health import SourceHealth
 from ..ingest import Ingest
 from ..logs import exception_line, fold
@@ -46,6 +47,8 @@ def describe_error(error: BaseException, request: scrapy.Request | None = None) 
     """The reason ``describe_failure`` gives for a download exception (``request`` adds detail)."""
     if isinstance(error, HttpError):
         return f"HTTP {error.response.status}"
+    if isinstance(error, RequestRefused):
+        return fold(str(error))
     if isinstance(error, IgnoreRequest):
         text = fold(str(error))
         return "forbidden by robots.txt" if "robots" in text.lower() else f"ignored: {text}"
@@ -206,20 +209,41 @@ class NewswatchSpider(scrapy.Spider):
         self.health.failed(request.meta["source"], request.url, describe_failure(failure))
 
     def article_failed(self, failure: Failure) -> None:
-        """Errback of an article request: counted and logged, the source carries on."""
+        """Errback of an article request: counted, logged and noted in the source's health
+        (the source carries on, and stays ok if its entry requests worked)."""
         request = failure.request  # type: ignore[attr-defined]
         self.crawler.stats.inc_value("newswatch/article_errors")
-        log.info(
-            "article %s of source %s failed: %s",
-            request.url,
-            request.meta["source"],
-            describe_failure(failure),
-        )
+        reason = describe_failure(failure)
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # the link, before hops
+        log.info("article %s of source %s failed: %s", url, request.meta["source"], reason)
+        if reason != "forbidden by robots.txt":  # the site's wish, not a failure
+            self.health.article_failed(request.meta["source"], url, reason)
+
+    def link_request(self, source: str, url: str, **kwargs: Any) -> scrapy.Request | None:
+        """A request for a link found in a feed, sitemap or page, or None (counted as
+        ``newswatch/links_refused``) when it is not an http(s) URL Scrapy can request:
+        ``javascript:``, ``mailto:``, ``file:``, or malformed like ``http://[::1``."""
+        scheme = url.partition(":")[0].strip().lower() if ":" in url else ""
+        problem = ""
+        if scheme not in FETCHED_SCHEMES:
+            problem = f"not an http(s) URL ({scheme or 'no'} scheme)"
+        else:
+            try:
+                if not urlsplit(url).hostname:
+                    problem = "no host"
+                else:
+                    return scrapy.Request(url, **kwargs)
+            except ValueError as exc:  # bad IPv6 literal, port out of range...
+                problem = f"malformed: {fold(str(exc))}"
+        self.crawler.stats.inc_value("newswatch/links_refused")
+        log.info("source %s: skipping link %.200r: %s", source, url, problem)
+        return None
 
     def article_request(
         self, source: Source, url: str, *, title: str = "", published: str = ""
     ) -> scrapy.Request | None:
-        """A request for an article link, or None if it is known, queued or over the limit."""
+        """A request for an article link, or None if it is known, queued, over the limit
+        or not a link to fetch (see ``link_request``)."""
         canonical = canonicalize(url)
         queued = self.queued[source.name]
         if canonical in queued or len(queued) >= source.max_articles:
@@ -227,8 +251,8 @@ class NewswatchSpider(scrapy.Spider):
         if self.is_known(url):
             self.crawler.stats.inc_value("newswatch/articles_known")
             return None
-        queued.add(canonical)
-        return scrapy.Request(
+        request = self.link_request(
+            source.name,
             url,
             callback=self.parse_article,
             errback=self.article_failed,
@@ -239,13 +263,28 @@ class NewswatchSpider(scrapy.Spider):
                 "language": source.language,
             },
         )
+        if request is not None:
+            queued.add(canonical)
+        return request
+
+    def final_url_problem(self, source: str, url: str) -> str:
+        """Why an article that ended up at ``url`` (after redirects) is not to be stored, or
+        "" (feed articles may land anywhere the fetch allowed; site spiders check more)."""
+        return ""
 
     def parse_article(self, response: Response) -> Any:
         """Hand the article page to the ingest pipeline as a ``Page`` item."""
+        meta = response.meta
+        problem = self.final_url_problem(meta["source"], response.url)
+        if problem:
+            self.crawler.stats.inc_value("newswatch/articles_offsite")
+            requested = (meta.get("redirect_urls") or [response.url])[0]
+            log.info("article %s of source %s not stored: %s", requested, meta["source"], problem)
+            self.health.article_failed(meta["source"], requested, problem)
+            return
         if not hasattr(response, "text"):
             self.crawler.stats.inc_value("newswatch/not_html")
             return
-        meta = response.meta
         yield Page(
             source=meta["source"],
             url=response.url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import scrapy
 from scrapy.http import Response
 
 from ..config import Source
+from ..logs import exception_line
 from ..store import SourceState
 from .base import NewswatchSpider
 
@@ -65,9 +67,11 @@ class FeedSpider(NewswatchSpider):
         }
         parsed = feedparser.parse(response.body, response_headers=headers)
         entries = parsed.get("entries", [])
-        if parsed.get("bozo") and not entries:
+        if parsed.get("bozo") and not any(entry.get("link") for entry in entries):
+            # Not well-formed and nothing usable in it: a failed fetch, not "ok, 0 articles".
             problem = parsed.get("bozo_exception")
-            self.health.failed(name, response.url, f"not a feed: {problem}")
+            detail = "no entry with a link" if entries else "no entry"
+            self.health.failed(name, response.url, f"not a feed ({detail}): {problem}")
             return
         if parsed.get("bozo"):
             self.crawler.stats.inc_value("newswatch/feeds_bozo")
@@ -79,13 +83,28 @@ class FeedSpider(NewswatchSpider):
             )
         self.health.ok(name, etag=headers.get("etag"), last_modified=headers.get("last-modified"))
         for entry in entries:
-            link = entry.get("link") or ""
-            if not link.startswith(("http://", "https://")):
-                link = response.urljoin(link) if link else ""
-            if not link:
+            # One entry, however odd, never costs the feed the entries after it.
+            try:
+                request = self.entry_article(source, response, entry)
+            except Exception as exc:  # counted and logged; the feed goes on
+                self.crawler.stats.inc_value("newswatch/entries_skipped")
+                log.info(
+                    "feed %s (%s): skipping an entry: %s", name, response.url, exception_line(exc)
+                )
                 continue
-            request = self.article_request(
-                source, link, title=entry.get("title", ""), published=_published(entry)
-            )
             if request is not None:
                 yield request
+
+    def entry_article(
+        self, source: Source, response: Response, entry: Any
+    ) -> scrapy.Request | None:
+        """The article request of one feed entry, or None (no link, known, not a web link)."""
+        link = str(entry.get("link") or "").strip()
+        if not link:
+            return None
+        if not link.startswith(("http://", "https://")):
+            with contextlib.suppress(ValueError):  # malformed: link_request refuses it
+                link = response.urljoin(link)
+        return self.article_request(
+            source, link, title=str(entry.get("title") or ""), published=_published(entry)
+        )

@@ -73,6 +73,14 @@ def parse_sitemap(body: bytes) -> tuple[str, list[dict[str, str]]]:
     return kind, entries
 
 
+def _join(response: Response, loc: str) -> str:
+    """``loc`` made absolute; a malformed one as it is (``link_request`` refuses it)."""
+    try:
+        return response.urljoin(loc)
+    except ValueError:
+        return loc
+
+
 class SiteSpider(NewswatchSpider):
     """Crawls site sources: sitemaps first, then section pages, following only article links."""
 
@@ -113,6 +121,14 @@ class SiteSpider(NewswatchSpider):
             return any(rule.search(url) for rule in rules)
         return True
 
+    def final_url_problem(self, source: str, url: str) -> str:
+        """An article that redirected off the site, or to a URL the follow rules reject,
+        is not the source's article."""
+        found = next(s for s in self.sources if s.name == source)
+        if self.is_article_link(found, url):
+            return ""
+        return f"redirected to {url}, outside the source's site or follow rules"
+
     def parse_sitemap_response(self, response: Response) -> Iterator[Any]:
         """Queue article links from a sitemap; follow a sitemap index a few levels down."""
         source = self._source(response)
@@ -128,16 +144,19 @@ class SiteSpider(NewswatchSpider):
             # Newest child sitemaps first: news sites keep years of monthly maps.
             entries.sort(key=lambda entry: entry.get("lastmod", ""), reverse=True)
             for entry in entries:
-                yield scrapy.Request(
-                    response.urljoin(entry["loc"]),
+                request = self.link_request(
+                    source.name,
+                    _join(response, entry["loc"]),
                     callback=self.parse_sitemap_response,
                     errback=self.entry_failed,
                     meta={"source": source.name, "entry": True, "depth_sitemap": depth},
                 )
+                if request is not None:
+                    yield request
             return
         entries.sort(key=lambda e: e.get("published") or e.get("lastmod", ""), reverse=True)
         for entry in entries:
-            url = response.urljoin(entry["loc"])
+            url = _join(response, entry["loc"])
             if not self.is_article_link(source, url):
                 continue
             request = self.article_request(

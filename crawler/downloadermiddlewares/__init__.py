@@ -1,0 +1,20 @@
+"""newswatch's Scrapy downloader middlewares (enabled in ``crawler/settings.py``)."""
+
+from .private import (
+    PrivateAddressMiddleware,
+    PrivateAddressRefused,
+    RequestRefused,
+    SchemeRefused,
+    is_private,
+)
+from .redirectloop import RedirectLoop, RedirectLoopMiddleware
+
+__all__ = [
+    "PrivateAddressMiddleware",
+    "PrivateAddressRefused",
+    "RedirectLoop",
+    "RedirectLoopMiddleware",
+    "RequestRefused",
+    "SchemeRefused",
+    "is_private",
+]

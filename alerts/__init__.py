@@ -30,6 +30,7 @@ from .payload import (
     redacted,
 )
 from .redaction import add_log_secrets, install_log_redaction, redact
+from .removals import RemovalReport, removal_notices
 from .signing import SignatureError, new_secret, sign, signed_headers, verify
 from .slack import SlackChannel
 from .source_alerts import source_alerts
@@ -53,6 +54,7 @@ __all__ = [
     "Notice",
     "PermanentError",
     "RateLimited",
+    "RemovalReport",
     "RetryableError",
     "Sender",
     "SignatureError",
@@ -73,6 +75,7 @@ __all__ = [
     "note_run",
     "redact",
     "redacted",
+    "removal_notices",
     "retry_dead",
     "sign",
     "signed_headers",

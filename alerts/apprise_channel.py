@@ -43,7 +43,8 @@ def _clip(text: str, limit: int) -> str:
 
 def render(message: AlertMessage) -> tuple[str, str]:
     """``(title, body)`` in plain text for one alert."""
-    title = _clip(f"newswatch: {message.watch_name}", 250)
+    updated = " (updated article)" if message.updated_at else ""
+    title = _clip(f"newswatch: {message.watch_name}{updated}", 250)
     link = web_link(message.url)  # a service may linkify it: web links only
     lines = [_clip(message.title or link or "(untitled)", 500), *([link] if link else [])]
     origin = " · ".join(p for p in (message.source, (message.published_at or "")[:10]) if p)

@@ -26,6 +26,8 @@ def render(message: AlertMessage) -> str:
         ("url", _clean(message.url)),
         ("source", _clean(message.source)),
         ("date", _clean(message.published_at)),
+        ("updated", f"updated article, changed {_clean(message.updated_at)}"
+         if message.updated_at else ""),
         ("matched", _clean(message.matched)),
         ("snippet", _clean(message.snippet)),
     ]

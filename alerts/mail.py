@@ -91,7 +91,8 @@ class EmailChannel:
     def send(self, message: AlertMessage) -> None:
         """Mail one alert."""
         text, html = self.templates.render("alert", message_context(message))
-        subject = f"newswatch: {message.watch_name} - {message.title or message.url}"
+        updated = "updated article: " if message.updated_at else ""
+        subject = f"newswatch: {message.watch_name} - {updated}{message.title or message.url}"
         if message.priority == "urgent":
             subject = "[urgent] " + subject
         self._deliver(self.message(subject, message.id, text, html))

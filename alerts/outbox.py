@@ -123,7 +123,9 @@ def is_backfill(
 ) -> bool:
     """True if the hit's article was published over ``backfill_hours`` before a first run.
 
-    The first run that counts is the later of the source's
+    A hit found only in a changed text counts from the change
+    (``hits.article_updated_at``), not from the publication. The first run that
+    counts is the later of the source's
     (``sources.first_run_at``; a source not yet recorded is in its first run
     now) and the watch's (``alert_watches``). An article without a date is
     never backfill. ``backfill_hours = 0`` turns this off.
@@ -132,7 +134,9 @@ def is_backfill(
     if hours <= 0:
         return False
     row = db.execute(
-        "SELECT articles.published_at, sources.first_run_at FROM hits "
+        # A hit found in a changed text is news from when the text changed.
+        "SELECT COALESCE(hits.article_updated_at, articles.published_at), "
+        "sources.first_run_at FROM hits "
         "JOIN articles ON articles.id = hits.article_id "
         "LEFT JOIN sources ON sources.name = articles.source WHERE hits.id = ?",
         [hit_id],

@@ -90,10 +90,13 @@ class AlertMessage:
     also_reported_by: tuple[str, ...] = ()
     review_url: str = ""  # the review desk, for channels that link to it
     priority: str = "normal"
+    # Set when the watch was found only in a changed text of the article: when it changed.
+    updated_at: str | None = None
 
     def payload(self) -> dict[str, Any]:
-        """The webhook body, exactly as the contract in SPEC.md names it."""
-        return {
+        """The webhook body, exactly as the contract in SPEC.md names it (``article`` has
+        ``updated_at`` too when the hit was found in a changed text)."""
+        body = {
             "type": EVENT_TYPE,
             "timestamp": self.timestamp,
             "data": {
@@ -113,18 +116,24 @@ class AlertMessage:
                 "also_reported_by": list(self.also_reported_by),
             },
         }
+        if self.updated_at:
+            body["data"]["article"]["updated_at"] = self.updated_at  # type: ignore[index]
+        return body
 
 
 @dataclass(frozen=True)
 class Notice:
-    """A message that is not one alert: a flood summary, a source failing or recovering.
+    """A message that is not one alert: a flood summary, a source failing or recovering, an
+    article taken down or a mention gone from it (``alerts.removals``).
 
     ``id`` is stable across retries (the webhook-id, the Message-ID); ``title``
     and ``text`` are plain text, which each channel escapes for itself.
     """
 
     id: str
-    type: str  # "alerts.summary" | "source.failing" | "source.recovered"
+    # "alerts.summary" | "source.failing" | "source.recovered" | "article.removed" |
+    # "mention.removed"
+    type: str
     timestamp: str
     title: str
     text: str
@@ -186,20 +195,21 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
     hit = None
     if alert.get("hit_id") is not None:
         hit = db.execute(
-            "SELECT article_id, matched, snippet, confidence, created_at, hidden_title "
-            "FROM hits WHERE id = ?",
+            "SELECT article_id, matched, snippet, confidence, created_at, hidden_title, "
+            "article_updated_at FROM hits WHERE id = ?",
             [alert["hit_id"]],
         ).fetchone()
     if hit is None:
         # A row queued without hit_id (or whose hit was removed): the story's first hit.
         hit = db.execute(
-            "SELECT article_id, matched, snippet, confidence, created_at, hidden_title "
-            "FROM hits WHERE watch_id = ? AND story_id IS ? ORDER BY id LIMIT 1",
+            "SELECT article_id, matched, snippet, confidence, created_at, hidden_title, "
+            "article_updated_at FROM hits WHERE watch_id = ? AND story_id IS ? "
+            "ORDER BY id LIMIT 1",
             [alert["watch_id"], alert["story_id"]],
         ).fetchone()
     if hit is None:
         raise MissingAlertData("the hit behind this alert is no longer in the database")
-    article_id, matched, snippet, confidence, hit_created_at, hidden_title = hit
+    article_id, matched, snippet, confidence, hit_created_at, hidden_title, updated_at = hit
     article = db.execute(
         "SELECT url, canonical_url, title, source, published_at, language, story_id "
         "FROM articles WHERE id = ?",
@@ -239,6 +249,7 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
         also_reported_by=tuple(others),
         review_url=config.review_url,
         priority=watch.priority if watch is not None else "normal",
+        updated_at=updated_at,
     )
     if watch is not None and watch.redact:
         return redacted(message, watch, hidden_title or "")

@@ -80,7 +80,8 @@ def render(message: AlertMessage) -> dict[str, Any]:
     watch = _escaped(message.watch_name, 200)
     when = (message.published_at or "")[:10]
     origin = " · ".join(part for part in (_escaped(message.source, 200), when) if part)
-    headline = f"*{watch}*\n{_link(message.url, message.title)}"
+    updated = " in an updated article" if message.updated_at else ""
+    headline = f"*{watch}*{updated}\n{_link(message.url, message.title)}"
     if origin:
         headline += f"\n{origin}"
     snippet = _escaped(message.snippet, SECTION_LIMIT - 2) or "(no snippet)"
@@ -91,7 +92,8 @@ def render(message: AlertMessage) -> dict[str, Any]:
     if others:
         context += f" · also reported by {others} other article{'s' if others != 1 else ''}"
     fallback = _escaped(
-        f"newswatch: {message.watch_name} in {message.title or web_link(message.url)}",
+        f"newswatch: {message.watch_name} in {'updated article: ' if updated else ''}"
+        f"{message.title or web_link(message.url)}",
         FALLBACK_LIMIT,
     )
     return {

@@ -24,8 +24,10 @@ log = logging.getLogger(__name__)
 SNIPPET_LIMIT = 1000  # characters of a snippet shown in a mail
 
 _ALERT_TXT = """\
-{{ watch_name }} was mentioned{% if source %} in {{ source }}{% endif %}\
-{% if date %} ({{ date }}){% endif %}.
+{{ watch_name }} was mentioned{% if updated_at %} in an updated article\
+{% if source %} from {{ source }}{% endif %}{% elif source %} in {{ source }}{% endif %}\
+{% if date %} ({{ date }}){% endif %}.{% if updated_at %} It changed at {{ updated_at }}.\
+{% endif %}
 
 {{ title }}
 {{ url }}
@@ -42,8 +44,10 @@ Review desk: {{ review_url }}
 _ALERT_HTML = """\
 <!DOCTYPE html>
 <html><body style="font-family: sans-serif">
-<p><strong>{{ watch_name }}</strong> was mentioned{% if source %} in {{ source }}{% endif %}\
-{% if date %} ({{ date }}){% endif %}.</p>
+<p><strong>{{ watch_name }}</strong> was mentioned{% if updated_at %} in an updated article\
+{% if source %} from {{ source }}{% endif %}{% elif source %} in {{ source }}{% endif %}\
+{% if date %} ({{ date }}){% endif %}.{% if updated_at %} It changed at {{ updated_at }}.\
+{% endif %}</p>
 <p><a href="{{ url }}">{{ title or url }}</a></p>
 {% if snippet %}<blockquote>{{ snippet }}</blockquote>{% endif %}
 <p style="color: #555">matched: {{ matched }}\
@@ -57,7 +61,7 @@ _ALERT_HTML = """\
 _DIGEST_TXT = """\
 {{ total }} alert{{ "s" if total != 1 }} from newswatch.
 {% for item in items %}
-* {{ item.watch_name }}: {{ item.title }}
+* {{ item.watch_name }}: {% if item.updated_at %}(updated article) {% endif %}{{ item.title }}
   {{ item.source }}{% if item.date %}, {{ item.date }}{% endif %}
   {{ item.url }}
 {% if item.snippet %}  "{{ item.snippet }}"
@@ -72,7 +76,8 @@ _DIGEST_HTML = """\
 <html><body style="font-family: sans-serif">
 <p>{{ total }} alert{{ "s" if total != 1 }} from newswatch.</p>
 <ul>
-{% for item in items %}<li><strong>{{ item.watch_name }}</strong>:
+{% for item in items %}<li><strong>{{ item.watch_name }}</strong>:\
+{% if item.updated_at %} (updated article){% endif %}
 <a href="{{ item.url }}">{{ item.title or item.url }}</a>
 <span style="color: #555">({{ item.source }}{% if item.date %}, {{ item.date }}{% endif %})</span>
 {% if item.snippet %}<br><em>{{ item.snippet }}</em>{% endif %}</li>
@@ -143,6 +148,7 @@ def message_context(message: AlertMessage) -> dict[str, Any]:
         "also_reported_by": list(message.also_reported_by),
         "review_url": web_link(message.review_url),
         "priority": message.priority,
+        "updated_at": message.updated_at,
     }
 
 

@@ -125,6 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
         sub = command(action, help_text, actions, description=description)
         sub.add_argument("--json", action="store_true", help="print the result as JSON")
 
+    evidence = command("evidence", "check the kept raw responses (WARC records) of articles")
+    evidence_actions = evidence.add_subparsers(dest="action", metavar="ACTION", required=True)
+    verify = command(
+        "verify",
+        "re-hash every evidence record against the evidence table",
+        evidence_actions,
+        description="Read every WARC record the evidence table names, hash its body and "
+        "compare with the table (sha256, record id, URL); print each mismatch and exit 1 "
+        "if there is any, or if a file is missing.",
+    )
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+
     review = command("review", "serve the review desk (Datasette) over the database")
     review.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
@@ -413,9 +425,16 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             code = EXIT_OK if report.ok else EXIT_PARTIAL
             text = report.summary()
         elif args.action == "status":
+            from . import evidence
+
             data = status(db)
+            data["evidence"] = evidence.usage(evidence.evidence_dir(config.database), db.conn)
             code = EXIT_OK
-            text = status_text(data)
+            used = data["evidence"]
+            text = status_text(data) + (
+                f"\nevidence: {used['records']} records of {used['articles']} articles in "
+                f"{used['files']} WARC files, {_megabytes(used['bytes'])} in {used['directory']}"
+            )
         else:
             count = retry_dead(db)
             enabled = enable_channels(db)
@@ -431,6 +450,51 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     else:
         print(text)
     return code
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1024 / 1024:.1f} MB"
+
+
+def cmd_evidence(args: argparse.Namespace) -> int:
+    """``newswatch evidence verify``: every record re-read and re-hashed against the table."""
+    from . import evidence
+    from .store import open_database
+
+    config = _load(args, need_secrets=False)
+    if not config.database.exists():
+        print(f"newswatch: {config.database}: no database yet", file=sys.stderr)
+        return EXIT_CONFIG
+    db = open_database(config.database)
+    try:
+        checked, mismatches = evidence.verify(db.conn, config.database.parent)
+    finally:
+        db.close()
+    if args.json:
+        _print_json(
+            {
+                "checked": checked,
+                "ok": not mismatches,
+                "mismatches": [
+                    {
+                        "evidence_id": item.evidence_id,
+                        "article_id": item.article_id,
+                        "warc_file": item.warc_file,
+                        "warc_offset": item.warc_offset,
+                        "problem": item.problem,
+                    }
+                    for item in mismatches
+                ],
+            }
+        )
+    else:
+        for item in mismatches:
+            print(f"newswatch: {item.line()}", file=sys.stderr)
+        print(
+            f"evidence: {checked} records checked, {len(mismatches)} "
+            f"mismatch{'es' if len(mismatches) != 1 else ''}"
+        )
+    return EXIT_PARTIAL if mismatches else EXIT_OK
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -512,6 +576,7 @@ COMMANDS = {
     "match": cmd_match,
     "alerts": cmd_alerts,
     "review": cmd_review,
+    "evidence": cmd_evidence,
     "demo": cmd_demo,
     "init": cmd_init,
     "secret": cmd_secret,

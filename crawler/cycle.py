@@ -13,9 +13,11 @@ from scrapy.settings import Settings
 
 from alerts.delivery import DeliveryReport, counts_text, deliver
 from alerts.outbox import enqueue, undelivered
+from alerts.removals import removal_notices
 from alerts.source_alerts import source_alerts
 from alerts.state import note_run
 
+from . import evidence, revisit
 from .config import Config, CrawlSettings
 from .health import SourceHealth
 from .ingest import Ingest
@@ -56,6 +58,9 @@ class RunSummary:
     articles_new: int = 0
     articles_duplicate: int = 0
     articles_failed: int = 0  # fetched but not stored (the database stayed locked)
+    articles_revisited: int = 0  # stored articles fetched again (scheduled, or dated later)
+    articles_changed: int = 0  # ... whose text had changed (the old one kept as a revision)
+    articles_removed: int = 0  # ... found gone: 404, 410, a redirect to a non-article
     hits: int = 0
     stories_new: int = 0
     alerts_queued: int = 0
@@ -67,12 +72,15 @@ class RunSummary:
     alerts_dead: int = 0
     alerts_withdrawn: int = 0
     alerts_pending: int = 0
+    removals_notified: int = 0  # article.removed / mention.removed notices sent
+    removals_failed: int = 0  # ... that could not be sent (tried again next run)
     failed_sources: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         """0 when everything worked; 1 when a source or a delivery failed (the rest was done)."""
-        return 1 if self.sources_failed or self.alerts_failed or self.articles_failed else 0
+        failed = self.sources_failed or self.alerts_failed or self.articles_failed
+        return 1 if failed or self.removals_failed else 0
 
     def line(self) -> str:
         """The one summary line a run ends with."""
@@ -89,7 +97,9 @@ class RunSummary:
         return (
             f"newswatch run {self.run_id}: sources {self.sources_ok} ok "
             f"({self.sources_not_modified} not modified), {self.sources_failed} failed{failed}; "
-            f"articles {self.articles_new} new{not_stored}; hits {self.hits}; "
+            f"articles {self.articles_new} new{not_stored}, {self.articles_revisited} revisited "
+            f"({self.articles_changed} changed, {self.articles_removed} removed); "
+            f"hits {self.hits}; "
             f"stories {self.stories_new} new; "
             f"alerts {alerts}"
         )
@@ -121,15 +131,18 @@ def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) 
     process = CrawlerProcess(scrapy_settings(config.crawl, log_level))
     feeds = tuple(source for source in config.sources if source.feed)
     sites = tuple(source for source in config.sources if source.site)
+    due = tuple(revisit.due(ingest.db, config))  # each spider takes those of its sources
     crawlers = []
     if feeds:
         states = {source.name: source_state(ingest.db, source.name) for source in feeds}
         crawler = process.create_crawler(FeedSpider)
-        process.crawl(crawler, sources=feeds, health=health, ingest=ingest, states=states)
+        process.crawl(
+            crawler, sources=feeds, health=health, ingest=ingest, states=states, revisits=due
+        )
         crawlers.append(crawler)
     if sites:
         crawler = process.create_crawler(SiteSpider)
-        process.crawl(crawler, sources=sites, health=health, ingest=ingest)
+        process.crawl(crawler, sources=sites, health=health, ingest=ingest, revisits=due)
         crawlers.append(crawler)
     channels = tuple(source for source in config.sources if source.telegram)
     if channels:
@@ -163,6 +176,23 @@ def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
     return cycle_with(config, lambda ingest, health: crawl(config, ingest, health, log_level))
 
 
+def _warn_evidence_size(config: Config) -> None:
+    """One warning line when the WARC files together exceed ``[evidence] warn_total_mb``."""
+    limit = config.evidence.warn_total_mb
+    if not limit:
+        return
+    used = evidence.usage(evidence.evidence_dir(config.database))
+    if used["bytes"] > limit * 1024 * 1024:
+        log.warning(
+            "evidence: %d WARC files take %.0f MB in %s, over warn_total_mb = %d "
+            "(archive the older files: see the README)",
+            used["files"],
+            used["bytes"] / 1024 / 1024,
+            used["directory"],
+            limit,
+        )
+
+
 def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
     """One cycle around a fetch stage (in-process Scrapy, or the Redis consumer).
 
@@ -191,6 +221,9 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
                 "articles_new",
                 "articles_duplicate",
                 "articles_failed",
+                "articles_revisited",
+                "articles_changed",
+                "articles_removed",
                 "hits",
                 "stories_new",
                 "alerts_queued",
@@ -205,6 +238,9 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
             summary.alerts_withdrawn = report.withdrawn
             summary.alerts_pending = report.pending
             source_alerts(db, config)  # tell the operator about sources failing or recovered
+            removals = removal_notices(db, config)  # watches with notify_removals = true
+            summary.removals_notified, summary.removals_failed = removals.sent, removals.failed
+            _warn_evidence_size(config)
             status = "ok" if summary.exit_code == 0 else "partial"
         finally:
             counts = summary.as_dict()

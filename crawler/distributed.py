@@ -12,7 +12,9 @@ One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycl
 3. seeds one start datum per source (scrapy-redis's JSON form
    ``{"url": ..., "meta": {"source": ..., "etag": ..., "last_modified": ...}}``; a
    Telegram channel's carries how far it is read, ``"progress"``), which a worker
-   turns into the source's entry requests;
+   turns into the source's entry requests, and one per stored article due for a
+   revisit (``{"url": ..., "meta": {"source": ..., "revisit": {...}}}``,
+   ``crawler/revisit.py``), which a worker fetches conditionally;
 4. pops items until the crawl has drained (no start data, no queued request, no
    item, no busy worker, for ``SETTLE_SECONDS``) or ``wait`` seconds have passed:
    pages and Telegram posts go through ``Ingest`` exactly as in-process (so does a
@@ -25,6 +27,8 @@ so whoever can write to it can run code on the workers.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from collections.abc import Iterable, Iterator
@@ -36,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from scrapy_redis import connection, defaults
 
-from . import clock
+from . import clock, revisit
 from .config import Config, ConfigError, Source
 from .cycle import RunSummary, cycle_with
 from .health import SourceEvent, SourceHealth
@@ -59,6 +63,9 @@ QUEUE_KEY = PREFIX + ":%(spider)s:requests"  # SCHEDULER_QUEUE_KEY
 DUPEFILTER_KEY = PREFIX + ":%(spider)s:dupefilter"  # SCHEDULER_DUPEFILTER_KEY
 ITEMS_KEY = PREFIX + ":items"  # REDIS_ITEMS_KEY: pages and source events, in one list
 KNOWN_KEY = PREFIX + ":known_urls"  # every URL of a stored article (article_urls)
+# URL -> JSON KnownArticle (id, when last fetched or confirmed, validators): a link whose
+# sitemap lastmod / feed updated date is later is fetched again.
+KNOWN_ARTICLES_KEY = PREFIX + ":known_articles"
 BUSY_KEY = PREFIX + ":busy:%(worker)s"  # set by a worker while it has work in hand
 SPIDERS = (FeedSpider.name, SiteSpider.name, TelegramSpider.name)
 
@@ -118,8 +125,12 @@ _KINDS: dict[type[Any], str] = {
 
 
 def encode_item(item: Item) -> str:
-    """An item as a worker pushes it (scrapy-redis REDIS_ITEMS_SERIALIZER)."""
-    return json.dumps({"type": _KINDS[type(item)], "data": asdict(item)}, ensure_ascii=False)
+    """An item as a worker pushes it (scrapy-redis REDIS_ITEMS_SERIALIZER); the raw body of
+    a page (or of the preview a post was read from) travels as base64."""
+    data = asdict(item)
+    if isinstance(item, Page | Post):
+        data["body"] = base64.b64encode(item.body).decode("ascii")
+    return json.dumps({"type": _KINDS[type(item)], "data": data}, ensure_ascii=False)
 
 
 def decode_item(data: bytes | str) -> Item:
@@ -128,14 +139,18 @@ def decode_item(data: bytes | str) -> Item:
         envelope = json.loads(data)
         kind, fields = envelope["type"], envelope["data"]
         if kind == "page":
+            fields["body"] = base64.b64decode(fields.get("body") or "")
+            fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
             return Page(**fields)
         if kind == "post":
+            fields["body"] = base64.b64decode(fields.get("body") or "")
+            fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
             return Post(**{**fields, "links": tuple(fields.get("links") or ())})
         if kind == "telegram_progress":
             return Progress.from_data(fields)
         if kind == "source_event":
             return SourceEvent(**fields)
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, binascii.Error) as exc:
         raise ValueError(f"not a newswatch item: {exc}") from None
     raise ValueError(f"not a newswatch item: type {kind!r}")
 
@@ -143,6 +158,18 @@ def decode_item(data: bytes | str) -> Item:
 def is_known(server: redis.Redis, url: str) -> bool:
     """True if the URL, or its canonical form, leads to a stored article (workers ask this)."""
     return any(server.smismember(KNOWN_KEY, [url, canonicalize(url)]))
+
+
+def known_article(server: redis.Redis, url: str) -> revisit.KnownArticle | None:
+    """What the ingest side knows of the stored article a URL leads to (workers ask this)."""
+    for name in dict.fromkeys([url, canonicalize(url)]):
+        data = server.hget(KNOWN_ARTICLES_KEY, name)
+        if data is not None:
+            try:
+                return revisit.KnownArticle.from_data(json.loads(cast(bytes, data)))
+            except (ValueError, KeyError, TypeError):
+                return None
+    return None
 
 
 def _batches(values: Iterable[str], size: int = 10_000) -> Iterator[list[str]]:
@@ -191,7 +218,8 @@ class Consumer:
             self.handle(cast(bytes, data), events=False)
 
     def sync_known_urls(self) -> None:
-        """Mirror ``article_urls`` into the known set (swapped in whole, never half-built)."""
+        """Mirror ``article_urls`` into the known set, and what a worker needs to decide a
+        re-fetch into the known-articles hash (each swapped in whole, never half-built)."""
         staging = KNOWN_KEY + ":staging"
         self.server.delete(staging)
         rows = (row[0] for row in self.ingest.db.execute("SELECT url FROM article_urls"))
@@ -201,11 +229,24 @@ class Consumer:
             self.server.rename(staging, KNOWN_KEY)
         else:
             self.server.delete(KNOWN_KEY)
+        staging = KNOWN_ARTICLES_KEY + ":staging"
+        self.server.delete(staging)
+        known = revisit.known_articles(self.ingest.db)
+        while chunk := list(islice(known, 10_000)):
+            self.server.hset(
+                staging, mapping={url: json.dumps(item.as_data()) for url, item in chunk}
+            )
+        if self.server.exists(staging):
+            self.server.rename(staging, KNOWN_ARTICLES_KEY)
+        else:
+            self.server.delete(KNOWN_ARTICLES_KEY)
 
     def seed(self) -> None:
-        """One start datum per source; feeds carry their stored ETag / Last-Modified, and
-        Telegram channels how far they are read."""
+        """One start datum per source (feeds carry their stored ETag / Last-Modified,
+        Telegram channels how far they are read), then one per article due for a revisit
+        (with its own validators)."""
         pipe = self.server.pipeline(transaction=False)
+        sources = {source.name: source for source in self.config.sources}
         for source in self.config.sources:
             meta: dict[str, Any] = {"source": source.name}
             if source.feed:
@@ -216,6 +257,11 @@ class Consumer:
                 meta["progress"] = asdict(progress)
             datum = json.dumps({"url": source.url, "meta": meta})
             pipe.rpush(start_key(spider_for(source)), datum)
+        for due in revisit.due(self.ingest.db, self.config):
+            datum = json.dumps(
+                {"url": due.url, "meta": {"source": due.source, "revisit": due.as_data()}}
+            )
+            pipe.rpush(start_key(spider_for(sources[due.source])), datum)
         pipe.execute()
 
     def consume(self, wait: float) -> bool:
@@ -272,15 +318,21 @@ class Consumer:
         except Exception:  # as in-process, one bad page never stops the cycle
             log.exception("could not ingest %s (source %s)", item.url, item.source)
             return
-        if result.saved is not None and result.saved.article_id is not None:
+        revisit_of = item.revisit_of if isinstance(item, Page) else 0
+        article_id = revisit_of or (result.saved.article_id if result.saved else None)
+        if article_id:
             urls = [
                 row[0]
                 for row in self.ingest.db.execute(
-                    "SELECT url FROM article_urls WHERE article_id = ?", [result.saved.article_id]
+                    "SELECT url FROM article_urls WHERE article_id = ?", [article_id]
                 )
             ]
+            known = revisit.known_article(self.ingest.db, urls[:1])
             if urls:
                 self.server.sadd(KNOWN_KEY, *urls)
+            if urls and known is not None:
+                record = json.dumps(known.as_data())
+                self.server.hset(KNOWN_ARTICLES_KEY, mapping=dict.fromkeys(urls, record))
 
 
 def ingest_cycle(config: Config, server: redis.Redis, *, wait: float = DEFAULT_WAIT) -> RunSummary:

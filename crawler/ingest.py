@@ -15,15 +15,17 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from . import clock, evidence, revisit
 from .config import Config
+from .db import write_transaction
 from .dedup import StoryIndex
 from .extract import ExtractionFailed, extract
 from .matcher import Matcher, hide_names
 from .models import Article, Hit, Page
-from .store import Enqueue, SaveResult, known_url, save_article
+from .store import AfterSave, Enqueue, SaveResult, known_url, save_article
 from .telegram import Post, Progress, post_article
 from .telegram_state import (
-    save_post,
+    record_post,
     save_progress,
     story_linked_by_post,
     story_of_linked_article,
@@ -37,7 +39,9 @@ log = logging.getLogger(__name__)
 class IngestResult:
     """What one page became."""
 
-    outcome: str  # "stored", "duplicate", "not_article", "not_stored"
+    # "stored", "duplicate", "not_article", "not_stored"; for a revisit also
+    # "not_modified", "removed", "failed" (for now), "gone" (the article was deleted)
+    outcome: str
     article: Article | None = None
     hits: tuple[Hit, ...] = ()
     saved: SaveResult | None = None
@@ -70,46 +74,56 @@ class Ingest:
         self.stories = StoryIndex.load(
             db, threshold=config.dedup.threshold, window_days=config.dedup.window_days
         )
+        self._sources = {source.name: source for source in config.sources}
+        self.evidence = (
+            evidence.EvidenceWriter(
+                config.database, max_file_bytes=config.evidence.max_file_mb * 1024 * 1024
+            )
+            if config.evidence.enabled
+            else None
+        )
 
     def is_known(self, url: str) -> bool:
         """True if the URL, or its canonical form, already leads to a stored article."""
         return known_url(self.db, url) or known_url(self.db, canonicalize(url))
 
+    def known_article(self, url: str) -> revisit.KnownArticle | None:
+        """The stored article the URL (or its canonical form) leads to, for re-fetch checks."""
+        return revisit.known_article(self.db, dict.fromkeys([url, canonicalize(url)]))
+
     def process(self, page: Page) -> IngestResult:
         """Run one fetched page through extract, match and store."""
+        if page.revisit_of:
+            try:
+                return self._revisit(page)
+            except sqlite3.OperationalError as exc:
+                self.counts["articles_failed"] += 1
+                self.not_stored.append((page.source, page.url, f"revisit not stored: {exc}"))
+                return IngestResult("not_stored")
         try:
             article = extract(page)
-        except ExtractionFailed as exc:  # a bug: counted and reported, the cycle goes on
-            log.warning("extraction failed for %s (source %s): %s", page.url, page.source, exc,
-                        exc_info=exc)
-            self.counts["articles_failed"] += 1
-            self.not_stored.append((page.source, page.url, f"article not extracted: {exc}"))
-            return IngestResult("not_stored")
+        except ExtractionFailed as exc:
+            return self._not_extracted(page, exc)
         if article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
         # An article a stored Telegram post links is part of the post's story.
-        linked = story_linked_by_post(self.db, (article.url, article.canonical_url,
-                                                *article.other_urls))
-        return self._store(article, page.url, linked)
+        urls = (article.url, article.canonical_url, *article.other_urls)
+        return self._store(page, article, join_story=story_linked_by_post(self.db, urls))
 
     def process_post(self, post: Post) -> IngestResult:
         """Run one Telegram post through match and store, as an article of its channel.
 
         A post that links a stored article joins that article's story; a post without
-        text (a photo alone) is not an article.
+        text (a photo alone) is not an article. The preview page it was read from is its
+        raw response, kept as evidence when it has a hit.
         """
         article = post_article(post)
         if article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
-        result = self._store(article, post.url, story_of_linked_article(self.db, post.links))
-        if result.outcome == "stored" and result.saved is not None and result.saved.article_id:
-            try:
-                save_post(self.db, result.saved.article_id, post)
-            except sqlite3.OperationalError as exc:
-                log.warning("post %s stored without its details: %s", post.url, exc)
-        return result
+        join = story_of_linked_article(self.db, post.links)
+        return self._store(post.raw_page(), article, join_story=join, post=post)
 
     def record_progress(self, progress: Progress) -> None:
         """Remember how far a channel was read, unless one of its posts could not be stored
@@ -122,8 +136,21 @@ class Ingest:
         except sqlite3.OperationalError as exc:  # the next run reads the same posts again
             log.warning("channel %s: progress not saved: %s", progress.channel, exc)
 
-    def _store(self, article: Article, url: str, join_story: int | None) -> IngestResult:
-        """Match an article and store it with its hits and alerts."""
+    def _store(
+        self,
+        page: Page,
+        article: Article,
+        article_id: int | None = None,
+        *,
+        join_story: int | None = None,
+        post: Post | None = None,
+    ) -> IngestResult:
+        """Match and store an extracted article (``article_id``: the stored one it is;
+        ``join_story``: the story it belongs to; ``post``: the Telegram post it is)."""
+        if post is None:  # a post's page is the channel's preview: not its validators
+            article = dataclasses.replace(
+                article, etag=page.header("etag"), last_modified=page.header("last-modified")
+            )
         hits = tuple(self._with_hidden_titles(article, self.matcher.match(matchable_text(article))))
         try:
             saved = save_article(
@@ -133,15 +160,24 @@ class Ingest:
                 self._route,
                 self.enqueue,
                 stories=self.stories,
+                article_id=article_id,
+                after=self._after_save(page, post),
                 join_story=join_story,
             )
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
             self.counts["articles_failed"] += 1
+            url = post.url if post is not None else page.url
             self.not_stored.append((article.source, url, f"article not stored: {exc}"))
             return IngestResult("not_stored", article, hits)
         if saved.duplicate:
             self.counts["articles_duplicate"] += 1
-            self.counts["articles_updated"] += int(saved.updated)
+            self.counts["articles_changed"] += int(saved.updated)
+            self.counts["mentions_removed"] += saved.mentions_removed
+            self.counts["hits"] += len(saved.hit_ids)
+            self.counts["alerts_queued"] += saved.alerts_queued
+            self.counts["alerts_suppressed"] += saved.alerts_suppressed
+            for hit_id in saved.hit_ids:
+                log.info("hit %d in the changed text of %s", hit_id, article.canonical_url)
             return IngestResult("duplicate", article, hits, saved)
         self.counts["articles_new"] += 1
         self.counts["hits"] += len(saved.hit_ids)
@@ -151,6 +187,101 @@ class Ingest:
         for hit in hits:
             log.info("hit %s in %s: %r", hit.watch_id, article.canonical_url, hit.matched)
         return IngestResult("stored", article, hits, saved)
+
+    def _not_extracted(self, page: Page, exc: ExtractionFailed) -> IngestResult:
+        """A bug in extraction: counted and reported, the cycle goes on."""
+        log.warning("extraction failed for %s (source %s): %s", page.url, page.source, exc,
+                    exc_info=exc)
+        self.counts["articles_failed"] += 1
+        self.not_stored.append((page.source, page.url, f"article not extracted: {exc}"))
+        return IngestResult("not_stored")
+
+    def _after_save(self, page: Page, post: Post | None = None) -> AfterSave:
+        """What happens in the save's transaction: the next revisit, the evidence, and
+        what a Telegram post was (its channel, id, origin and links)."""
+
+        def after(db: sqlite_utils.Database, article_id: int, result: SaveResult) -> None:
+            if post is not None:
+                record_post(db, article_id, post)
+            revisit.reschedule(db, article_id, self.config.revisit, clock.now())
+            self._keep_evidence(db, article_id, page)
+
+        return after
+
+    def _keep_evidence(self, db: sqlite_utils.Database, article_id: int, page: Page) -> None:
+        """Keep the page's raw response as a WARC record if the article has a hit."""
+        if self.evidence is None or not evidence.has_raw_response(page):
+            return
+        if not evidence.article_has_hits(db.conn, article_id):
+            return
+        try:
+            record = self.evidence.write(page)
+        except OSError as exc:  # disk full, permissions: the article is still stored
+            self.counts["evidence_failed"] += 1
+            log.warning("evidence of %s not kept: %s", page.url, exc)
+            return
+        evidence.link(db.conn, record, article_id, page)
+        self.counts["evidence_kept"] += 1
+
+    # --- revisits ---------------------------------------------------------------------------
+
+    def _revisit(self, page: Page) -> IngestResult:
+        """What a fetch of a stored article found: a changed text, the same, or nothing there."""
+        article_id = page.revisit_of
+        self.counts["articles_revisited"] += 1
+        settings = self.config.revisit
+        exists = self.db.execute("SELECT 1 FROM articles WHERE id = ?", [article_id]).fetchone()
+        if exists is None:
+            return IngestResult("gone")
+        if page.error:
+            revisit.record_failed(self.db, article_id, page.error, settings)
+            return IngestResult("failed")
+        if page.status == 304:
+            with write_transaction(self.db):
+                revisit.record_checked(self.db, article_id, page, settings)
+                self._keep_evidence(self.db, article_id, page)
+            return IngestResult("not_modified")
+        if page.status in (404, 410):
+            return self._removed(page, f"HTTP {page.status}")
+        if page.status != 200:
+            revisit.record_failed(self.db, article_id, f"HTTP {page.status}", settings)
+            return IngestResult("failed")
+        redirected = bool(page.requested_url) and (
+            canonicalize(page.requested_url) != canonicalize(page.url)
+        )
+        if redirected and self._is_front_page(page):
+            return self._removed(page, f"redirected to {page.url}, not an article")
+        try:
+            article = extract(page) if page.html else None
+        except ExtractionFailed as exc:
+            revisit.record_failed(self.db, article_id, "extraction failed", settings)
+            return self._not_extracted(page, exc)
+        if article is None:
+            if redirected:
+                return self._removed(page, f"redirected to {page.url}, not an article")
+            self.counts["not_article"] += 1
+            revisit.record_failed(self.db, article_id, "no article text at the URL", settings)
+            return IngestResult("failed")
+        return self._store(page, article, article_id)
+
+    def _removed(self, page: Page, reason: str) -> IngestResult:
+        with write_transaction(self.db):
+            newly = revisit.record_removed(self.db, page.revisit_of, reason, self.config.revisit)
+            self._keep_evidence(self.db, page.revisit_of, page)
+        if newly:
+            self.counts["articles_removed"] += 1
+            log.info("article %s is gone: %s", page.requested_url or page.url, reason)
+        return IngestResult("removed")
+
+    def _is_front_page(self, page: Page) -> bool:
+        """The page is the site's home page or one of the source's section pages."""
+        final = canonicalize(page.url).rstrip("/")
+        source = self._sources.get(page.source)
+        fronts = {canonicalize(url).rstrip("/") for url in (source.sections if source else ())}
+        if source is not None and source.site:
+            fronts.add(canonicalize(source.site).rstrip("/"))
+        path = final.split("://", 1)[-1].partition("/")[2]
+        return final in fronts or path == ""
 
     def _with_hidden_titles(self, article: Article, hits: Iterable[Hit]) -> Iterator[Hit]:
         """Hits of redacted watches carry the title with the name hidden, for the channels."""

@@ -18,6 +18,20 @@ class Page:
     feed_title: str = ""
     feed_published: str = ""
     language_hint: str = ""
+    # The raw response, kept as evidence (a WARC record) when the article has a hit.
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()  # (name, value) pairs as received
+    body: bytes = b""
+    # A fetch of a stored article (a revisit): its id, and what became of the request. A
+    # revisit answered 304, 404 or 410 comes with that status and no html; one that failed
+    # for now (5xx, a timeout) with ``error`` set.
+    revisit_of: int = 0
+    error: str = ""
+
+    def header(self, name: str) -> str:
+        """The first value of a response header ('' if absent); names compare case-blind."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), "")
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,9 @@ class Article:
     fetched_at: str = ""
     content_hash: str = ""
     other_urls: tuple[str, ...] = field(default=())
+    # The response's validators, sent back when the article is fetched again.
+    etag: str = ""
+    last_modified: str = ""
 
 
 @dataclass(frozen=True)

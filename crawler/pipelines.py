@@ -25,6 +25,10 @@ class NotStored(DropItem):
     """The article could not be written (the database stayed locked); its source fails."""
 
 
+class Revisited(DropItem):
+    """A stored article fetched again: unchanged (304), removed, or failed for now."""
+
+
 class IngestPipeline:
     """Runs every fetched page through the spider's ``Ingest`` in the crawling process."""
 
@@ -63,6 +67,8 @@ class IngestPipeline:
             raise NotStored(f"not stored: {item.url}", log_level="DEBUG")
         if result.outcome == "duplicate":
             raise DuplicateArticle(f"already stored: {item.url}", log_level="DEBUG")
+        if result.outcome in ("not_modified", "removed", "failed", "gone"):
+            raise Revisited(f"revisit of {item.url}: {result.outcome}", log_level="DEBUG")
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("newswatch/articles_new")

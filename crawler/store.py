@@ -293,6 +293,73 @@ def _runs_articles_failed(db: sqlite_utils.Database) -> None:
     db.table("runs").add_column("articles_failed", int)
 
 
+def _revisits_and_evidence(db: sqlite_utils.Database) -> None:
+    """Articles fetched again (validators, schedule, removal), hits gone from a text, and
+    the evidence table linking each kept raw response (a WARC record) to its article."""
+    articles = db.table("articles")
+    for column in (
+        "etag",  # the validators of the last response, sent back on the next fetch
+        "last_modified",
+        "first_fetched_at",  # revisits are counted from here
+        "checked_at",  # when the site last confirmed the stored text (200 or 304)
+        "next_revisit_at",
+        "removed_at",  # a revisit found it gone (404, 410, a redirect to a non-article)
+        "removed_reason",
+    ):
+        articles.add_column(column, str)
+    db.execute("UPDATE articles SET first_fetched_at = fetched_at, checked_at = fetched_at")
+    articles.create_index(["next_revisit_at"])
+    hits = db.table("hits")
+    hits.add_column("removed_at", str)  # the mention is gone from the article's current text
+    hits.add_column("article_updated_at", str)  # found only in a changed text, at this time
+    db.table("evidence").create(
+        {
+            "id": int,
+            "article_id": int,
+            "fetched_at": str,
+            "url": str,
+            "requested_url": str,
+            "status": int,
+            "sha256": str,  # of the body as the crawler received it (after decompression)
+            "body_bytes": int,
+            "warc_file": str,  # relative to the database's folder
+            "warc_offset": int,
+            "warc_length": int,
+            "warc_record_id": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"article_id", "fetched_at", "sha256", "warc_file", "warc_offset"},
+    )
+    db.table("evidence").create_index(["article_id"])
+    db.table("removal_notices").create(
+        {
+            "key": str,  # the notice's idempotency key: its webhook-id and Message-ID
+            "kind": str,  # article.removed | mention.removed
+            "article_id": int,
+            "hit_id": int,
+            "watch_id": str,
+            "channel": str,
+            "status": str,  # sent | failed | dead
+            "attempts": int,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="key",
+        not_null={"kind", "watch_id", "channel", "status"},
+    )
+    runs = db.table("runs")
+    for column in (
+        "articles_revisited",
+        "articles_changed",
+        "articles_removed",
+        "removals_notified",
+        "removals_failed",
+    ):
+        runs.add_column(column, int)
+
+
 def _telegram(db: sqlite_utils.Database) -> None:
     """Telegram channels: how far each is read, what each stored post was, what it links."""
     db.table("telegram_channels").create(
@@ -332,6 +399,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _runs_articles_failed,
     _hits_hidden_title,
     _no_alert_settings,
+    _revisits_and_evidence,
     _telegram,
 ]
 
@@ -450,12 +518,19 @@ class SaveResult:
     article_id: int | None = None
     story_id: int | None = None
     duplicate: bool = False  # the canonical URL was already stored
-    updated: bool = False  # ... and its text had changed: recorded, no alert
+    updated: bool = False  # ... and its text had changed (the old one kept as a revision)
+    restored: bool = False  # ... and it had been marked removed
+    mentions_removed: int = 0  # hits whose watch the changed text no longer mentions
     new_story: bool = False
     similarity: float | None = None  # how it joined its story: 1.0 same text, else estimated
     hit_ids: list[int] = field(default_factory=list)
     alerts_queued: int = 0
     alerts_suppressed: int = 0  # hits in stories an editor marked irrelevant for the watch
+
+
+# Called inside the save's transaction once the article and its hits are written:
+# ``after(db, article_id, result)`` (the ingest schedules the next revisit and keeps evidence).
+AfterSave = Callable[[sqlite_utils.Database, int, "SaveResult"], None]
 
 
 # Given a watch id, the channels its alerts go to.
@@ -475,6 +550,8 @@ def save_article(
     enqueue: Enqueue,
     *,
     stories: StoryIndex | None = None,
+    article_id: int | None = None,
+    after: AfterSave | None = None,
     join_story: int | None = None,
 ) -> SaveResult:
     """Store an article, its hits and their outbox rows in one transaction.
@@ -487,33 +564,51 @@ def save_article(
 
     The article joins the story of an earlier article with the same text, or, given
     ``stories``, of the most similar recent one (``crawler.dedup``); else it starts a
-    story. ``join_story`` names a story it belongs to whatever its text (a post and
-    the article it links). A canonical URL already stored is a duplicate; if its text
-    changed, the new text replaces the old (kept in ``article_revisions``) without any
-    alert.
+    story. A canonical URL already stored (or ``article_id``, for a revisit) is a
+    duplicate. If its text changed, the new text replaces the old (kept in
+    ``article_revisions``), a watch found only in the new text gets its hit (marked
+    ``article_updated_at``) and, by the same (watch, story) rule, its alert; a
+    stored hit whose watch the new text no longer mentions gets ``removed_at``.
+    ``after`` runs last, in the same transaction.
+    ``join_story`` names a story a new article belongs to whatever its text (a post
+    and the article it links).
     """
     now = utcnow()
     result = SaveResult()
     hits = tuple(hits)
     sig = stories.signature(article.text) if stories is not None else None
     with write_transaction(db):
-        existing = db.execute(
-            "SELECT id, story_id, content_hash FROM articles WHERE canonical_url = ?",
-            [article.canonical_url],
-        ).fetchone()
+        if article_id is not None:
+            existing = db.execute(
+                "SELECT id, story_id, content_hash, removed_at FROM articles WHERE id = ?",
+                [article_id],
+            ).fetchone()
+        else:
+            existing = db.execute(
+                "SELECT id, story_id, content_hash, removed_at FROM articles "
+                "WHERE canonical_url = ?",
+                [article.canonical_url],
+            ).fetchone()
         if existing is not None:
-            article_id, story_id, old_hash = existing
+            article_id, story_id, old_hash, removed_at = existing
             result.duplicate = True
             result.article_id, result.story_id = article_id, story_id
             _remember_urls(db, article, article_id)
             if old_hash != article.content_hash:
                 result.updated = True
                 _record_update(db, article, article_id, now)
-                result.hit_ids = [
-                    hit_id for _, hit_id in _insert_hits(db, article_id, story_id, hits, now)
-                ]
+                inserted = _insert_hits(db, article_id, story_id, hits, now, updated_at=now)
+                _queue_alerts(db, inserted, story_id, route, enqueue, now, result)
+                result.mentions_removed = _mark_mentions(db, article_id, hits, now)
                 if stories is not None and sig is not None:
                     stories.store(db, article_id, sig, now)
+            _record_fetch(db, article, article_id, now)
+            if removed_at is not None:
+                result.restored = True
+                db.execute(
+                    "UPDATE articles SET removed_at = NULL, removed_reason = NULL WHERE id = ?",
+                    [article_id],
+                )
         else:
             story_id, result.similarity = _story_for(db, article, sig, stories, join_story)
             if story_id is None:
@@ -533,6 +628,7 @@ def save_article(
                 "WHERE id = ?",
                 [now, story_id],
             )
+            fetched_at = article.fetched_at or now
             article_id = _insert(
                 db,
                 "articles",
@@ -542,28 +638,79 @@ def save_article(
                     "source": article.source,
                     "title": article.title,
                     "published_at": article.published_at,
-                    "fetched_at": article.fetched_at or now,
+                    "fetched_at": fetched_at,
+                    "first_fetched_at": fetched_at,
+                    "checked_at": fetched_at,
                     "language": article.language,
                     "text": article.text,
                     "content_hash": article.content_hash,
                     "story_id": story_id,
                     "story_similarity": result.similarity,
+                    "etag": article.etag or None,
+                    "last_modified": article.last_modified or None,
                 },
             )
             _remember_urls(db, article, article_id)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
             result.article_id, result.story_id = article_id, story_id
-            for hit, hit_id in _insert_hits(db, article_id, story_id, hits, now):
-                result.hit_ids.append(hit_id)
-                if _marked_irrelevant(db, hit.watch_id, story_id):
-                    result.alerts_suppressed += 1
-                    continue
-                result.alerts_queued += enqueue(db, hit, hit_id, story_id, route(hit.watch_id), now)
+            inserted = _insert_hits(db, article_id, story_id, hits, now)
+            _queue_alerts(db, inserted, story_id, route, enqueue, now, result)
+        if after is not None:
+            after(db, int(article_id), result)
     # Only a committed article may be found by the next one.
     if stories is not None and sig is not None and (result.updated or not result.duplicate):
         stories.add(int(result.article_id or 0), int(result.story_id or 0), sig)
     return result
+
+
+def _queue_alerts(
+    db: sqlite_utils.Database,
+    inserted: list[tuple[Hit, int]],
+    story_id: int,
+    route: ChannelRouter,
+    enqueue: Enqueue,
+    now: str,
+    result: SaveResult,
+) -> None:
+    """Queue the alerts of newly stored hits, unless an editor dismissed the watch's story."""
+    for hit, hit_id in inserted:
+        result.hit_ids.append(hit_id)
+        if _marked_irrelevant(db, hit.watch_id, story_id):
+            result.alerts_suppressed += 1
+            continue
+        result.alerts_queued += enqueue(db, hit, hit_id, story_id, route(hit.watch_id), now)
+
+
+def _mark_mentions(
+    db: sqlite_utils.Database, article_id: int, hits: tuple[Hit, ...], now: str
+) -> int:
+    """After a text changed: hits of watches it no longer mentions are removed (``removed_at``),
+    those it mentions again are not; return how many were newly removed."""
+    found = sorted({hit.watch_id for hit in hits})
+    marks = ", ".join("?" * len(found))
+    not_found = f"AND watch_id NOT IN ({marks})" if found else ""
+    removed = db.execute(
+        f"UPDATE hits SET removed_at = ? WHERE article_id = ? AND removed_at IS NULL {not_found}",
+        [now, article_id, *found],
+    ).rowcount
+    if found:
+        db.execute(
+            "UPDATE hits SET removed_at = NULL WHERE article_id = ? AND removed_at IS NOT NULL "
+            f"AND watch_id IN ({marks})",
+            [article_id, *found],
+        )
+    return max(removed, 0)
+
+
+def _record_fetch(db: sqlite_utils.Database, article: Article, article_id: int, now: str) -> None:
+    """A stored article was fetched again: when, and the validators to send next time."""
+    fetched_at = article.fetched_at or now
+    db.execute(
+        "UPDATE articles SET fetched_at = ?, checked_at = ?, etag = ?, last_modified = ? "
+        "WHERE id = ?",
+        [fetched_at, fetched_at, article.etag or None, article.last_modified or None, article_id],
+    )
 
 
 def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
@@ -572,15 +719,24 @@ def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
 
 
 def _insert_hits(
-    db: sqlite_utils.Database, article_id: int, story_id: int, hits: Iterable[Hit], now: str
+    db: sqlite_utils.Database,
+    article_id: int,
+    story_id: int,
+    hits: Iterable[Hit],
+    now: str,
+    *,
+    updated_at: str | None = None,
 ) -> list[tuple[Hit, int]]:
-    """Insert the article's hits not already stored; return them with their new ids."""
+    """Insert the article's hits not already stored; return them with their new ids.
+
+    ``updated_at``: the hits were found in a changed text, at that time.
+    """
     inserted = []
     for hit in hits:
         cursor = db.execute(
             "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
-            "span_end, snippet, confidence, reason, hidden_title, status, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
+            "span_end, snippet, confidence, reason, hidden_title, status, created_at, "
+            "article_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
             [
                 article_id,
                 hit.watch_id,
@@ -593,6 +749,7 @@ def _insert_hits(
                 hit.reason,
                 hit.hidden_title or None,
                 now,
+                updated_at,
             ],
         )
         if cursor.rowcount == 1:

@@ -26,7 +26,7 @@ import lxml.html
 from lxml import etree
 
 from .extract import content_hash, detect_language, normalize_date
-from .models import Article
+from .models import Article, Page
 
 __all__ = [
     "MAX_GAPS",
@@ -91,6 +91,25 @@ class Post:
     preview_site: str = ""
     fetched_at: str = ""
     language_hint: str = ""
+    # The preview page the post was read from, as received: its evidence.
+    page_url: str = ""
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+    def raw_page(self) -> Page:
+        """The preview page the post was read from, as a ``Page`` without text (for the
+        evidence of a post with a hit)."""
+        return Page(
+            source=self.source,
+            url=self.page_url or self.url,
+            html="",
+            requested_url=self.page_url or self.url,
+            fetched_at=self.fetched_at,
+            status=self.status,
+            headers=self.headers,
+            body=self.body,
+        )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from .urls import canonicalize
 
 __all__ = [
     "load_progress",
-    "save_post",
+    "record_post",
     "save_progress",
     "story_linked_by_post",
     "story_of_linked_article",
@@ -61,26 +61,25 @@ def save_progress(db: sqlite_utils.Database, progress: Progress) -> None:
         )
 
 
-def save_post(db: sqlite_utils.Database, article_id: int, post: Post) -> None:
-    """Record what a stored post was (channel, id, origin of a forward) and what it links."""
-    with write_transaction(db):
+def record_post(db: sqlite_utils.Database, article_id: int, post: Post) -> None:
+    """Record what a stored post is (channel, id, origin of a forward) and what it links;
+    call inside the transaction that stores the post's article."""
+    db.execute(
+        "INSERT OR REPLACE INTO telegram_posts (article_id, channel, post_id, forwarded_from,"
+        " forwarded_url, links) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            article_id,
+            post.channel,
+            post.id,
+            post.forwarded_from or None,
+            post.forwarded_url or None,
+            json.dumps(list(post.links)),
+        ],
+    )
+    for url in _canonical(post.links):
         db.execute(
-            "INSERT OR REPLACE INTO telegram_posts (article_id, channel, post_id, forwarded_from,"
-            " forwarded_url, links) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                article_id,
-                post.channel,
-                post.id,
-                post.forwarded_from or None,
-                post.forwarded_url or None,
-                json.dumps(list(post.links)),
-            ],
+            "INSERT OR IGNORE INTO post_links (url, article_id) VALUES (?, ?)", [url, article_id]
         )
-        for url in _canonical(post.links):
-            db.execute(
-                "INSERT OR IGNORE INTO post_links (url, article_id) VALUES (?, ?)",
-                [url, article_id],
-            )
 
 
 def story_of_linked_article(db: sqlite_utils.Database, links: Iterable[str]) -> int | None:

@@ -42,8 +42,10 @@ from .distributed import (
     START_URLS_KEY,
     encode_item,
     is_known,
+    known_article,
 )
 from .health import SourceEvent, SourceHealth
+from .revisit import Revisit
 from .spiders.feeds import FeedSpider
 from .spiders.sites import SiteSpider
 from .spiders.telegram import TelegramSpider
@@ -124,7 +126,8 @@ class RedisEntries(RedisSpider):  # type: ignore[misc]  # scrapy-redis has no ty
 
     scrapy-redis pops the start data (``make_request_from_data``); the spider's own
     ``entry_requests`` builds the requests, exactly as in-process. Each start datum
-    begins a new cycle for its source: the per-source article count starts over.
+    begins a new cycle for its source: the per-source article count starts over. A
+    datum with a ``revisit`` in its meta is one stored article to fetch again.
     """
 
     sources: tuple[Source, ...]
@@ -142,6 +145,7 @@ class RedisEntries(RedisSpider):  # type: ignore[misc]  # scrapy-redis has no ty
         server: redis.Redis = self.server
         self.health = ReportingHealth(self.sources, server)
         self.is_known = lambda url: is_known(server, url)
+        self.known_article = lambda url: known_article(server, url)
 
     def make_request_from_data(self, data: bytes) -> list[scrapy.Request]:
         """The entry requests of the source named in ``{"url": ..., "meta": {"source": ...}}``."""
@@ -156,6 +160,12 @@ class RedisEntries(RedisSpider):  # type: ignore[misc]  # scrapy-redis has no ty
         if source is None:
             self.health.failed(name, str(datum.get("url", "")), "not in the crawl worker's config")
             return []
+        if meta.get("revisit"):
+            try:
+                return [self.revisit_request(Revisit.from_data(meta["revisit"]))]
+            except (KeyError, TypeError, ValueError):
+                log.warning("ignoring a revisit that names no article: %r", data[:200])
+                return []
         self.begin_cycle(source, meta)
         return list(self.entry_requests(source))
 

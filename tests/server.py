@@ -20,6 +20,11 @@ one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoin
     POST /_hook/<name>             record, answer the next scripted response (else 200 "ok")
     GET  /_hook/<name>             JSON list of recorded POSTs: {headers, body, time, path}
 
+A ``_routes.json`` file in --root, re-read on every request, makes static paths answer
+otherwise: ``{"/a.html": {"status": 503}, "/b.html": {"status": 301, "location": "/"}}``
+(``{{BASE}}`` in a location is replaced), so a test can take an article down, move it or
+break it between two runs.
+
 Control endpoints (/_log, /_reset, /_script, GET /_hook) are not themselves logged.
 
 A request in absolute form (``GET http://203.0.113.9/feed.xml``, as a client sends it to a
@@ -163,10 +168,26 @@ class TestServerHandler(SiteHandler):
             self.fault(path.removeprefix("/_fault/"), query, head_only=method == "HEAD")
         elif path.startswith("/s/") and method in ("GET", "HEAD"):
             self.preview(path.removeprefix("/s/"), query, head_only=method == "HEAD")
+        elif method in ("GET", "HEAD") and (override := self.override(path)) is not None:
+            status = int(override.get("status", 200))
+            location = str(override.get("location", "")).replace("{{BASE}}", self.base_url)
+            headers = {"Location": location} if location else {}
+            self.send_body(status, f"<h1>{status}</h1>", headers=headers,
+                           head_only=method == "HEAD")
         elif method in ("GET", "HEAD"):
             self.send_static(head_only=method == "HEAD")
         else:
             self.send_body(405, "<h1>405 Method Not Allowed</h1>", headers={"Allow": "GET, HEAD"})
+
+    def override(self, path: str) -> dict[str, Any] | None:
+        """What ``_routes.json`` in the served folder says this path answers, if anything."""
+        routes = Path(self.directory) / "_routes.json"
+        try:
+            table = json.loads(routes.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        found = table.get(path) if isinstance(table, dict) else None
+        return found if isinstance(found, dict) else None
 
     def script(self, name: str, body: str) -> None:
         try:

@@ -291,7 +291,7 @@ def test_an_article_without_words_still_stores(db: sqlite_utils.Database) -> Non
 # --- updates and editors' verdicts ------------------------------------------------------------
 
 
-def test_changed_text_under_the_same_url_is_an_update_without_alert(
+def test_changed_text_under_the_same_url_is_an_update_alerting_only_new_watches(
     db: sqlite_utils.Database,
 ) -> None:
     stories = fresh_index(db)
@@ -305,16 +305,33 @@ def test_changed_text_under_the_same_url_is_an_update_without_alert(
     updated = save(db, stories, url, changed, watches=("aigerim-tulegenova", "zhanna-umirova"))
     assert updated.duplicate and updated.updated
     assert updated.article_id == first.article_id and updated.story_id == first.story_id
-    assert updated.alerts_queued == 0
-    assert len(updated.hit_ids) == 1  # the new watch's hit is recorded, not alerted
+    # The watch found only in the new text gets its hit and its alert, marked as found in
+    # an update; the watch already alerted for the story gets nothing more (issue 13).
+    assert updated.alerts_queued == 1
+    assert len(updated.hit_ids) == 1
     row = db.execute("SELECT text, content_hash, updated_at FROM articles").fetchone()
     assert row[0] == changed and row[1] == content_hash(changed) and row[2]
+    assert db.execute(
+        "SELECT watch_id, article_updated_at FROM hits WHERE id = ?", updated.hit_ids
+    ).fetchone() == ("zhanna-umirova", row[2])
     assert db.execute("SELECT content_hash FROM article_revisions").fetchall() == [
         (content_hash(text_of("notice-1")),)
     ]
-    assert db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
+    assert db.execute("SELECT watch_id FROM alerts ORDER BY id").fetchall() == [
+        ("aigerim-tulegenova",),
+        ("zhanna-umirova",),
+    ]
     assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
     assert db.execute("SELECT article_count FROM stories").fetchone() == (1,)
+    # A text that drops a watch's name marks its hit removed, and restores it when it is back.
+    dropped = save(db, stories, url, text_of("notice-2"), watches=("aigerim-tulegenova",))
+    assert dropped.mentions_removed == 1 and dropped.alerts_queued == 0
+    assert db.execute(
+        "SELECT watch_id FROM hits WHERE removed_at IS NOT NULL"
+    ).fetchall() == [("zhanna-umirova",)]
+    back = save(db, stories, url, changed, watches=("aigerim-tulegenova", "zhanna-umirova"))
+    assert back.alerts_queued == 0 and not back.hit_ids
+    assert db.execute("SELECT COUNT(*) FROM hits WHERE removed_at IS NOT NULL").fetchone() == (0,)
     # The new text is what later copies are compared with.
     copy = save(db, stories, "https://copy.example/h", changed + "\nSource: court press service.")
     assert copy.story_id == first.story_id

@@ -56,14 +56,17 @@ def test_every_config_key_is_in_the_readme() -> None:
         AlertSettings,
         CrawlSettings,
         DedupSettings,
+        EvidenceSettings,
         ReviewSettings,
+        RevisitSettings,
         Source,
         Watch,
         keys,
     )
 
     tables = {"source": Source, "watch": Watch, "crawl": CrawlSettings, "alerts": AlertSettings,
-              "review": ReviewSettings, "dedup": DedupSettings}
+              "review": ReviewSettings, "dedup": DedupSettings, "revisit": RevisitSettings,
+              "evidence": EvidenceSettings}
     tables |= {f"channel ({kind})": cls for kind, cls in CHANNEL_OPTIONS.items()}
     missing = [
         f"{table}.{key.name}"

@@ -717,3 +717,54 @@ def test_queue_pages_through_stories(newsroom: tuple[Path, dict[str, int]]) -> N
         page=2
     )
     assert Filters(watch="a b", page=3).query(page=4) == "watch=a+b&page=4"
+
+
+def test_article_history_and_removed_pages_escape_scraped_text(
+    newsroom: tuple[Path, dict[str, int]],
+) -> None:
+    path, ids = newsroom
+    db = open_database(path)
+    article_id = db.execute("SELECT article_id FROM hits WHERE id = ?", [ids["evil"]]).fetchone()[0]
+    changed = "A changed text <img src=x onerror=alert(3)> with Aigerim Tulegenova & more."
+    save_article(
+        db,
+        article(4, EVIL, url="javascript:alert(1)", text=changed),
+        [hit()],
+        lambda watch: [],
+        lambda *args: 0,
+        article_id=article_id,
+    )
+    db.execute(
+        "UPDATE articles SET removed_at = '2026-11-20T10:00:00Z', "
+        "removed_reason = 'redirected to <b>home</b>, not an article' WHERE id = ?",
+        [article_id],
+    )
+    db.execute(
+        "UPDATE hits SET removed_at = '2026-11-20T09:00:00Z' WHERE id = ?", [ids["russian"]]
+    )
+    db.conn.commit()
+    db.close()
+    client = Client(desk(path))
+    try:
+        history = client.get(f"/-/newswatch/article/{article_id}")
+        removed = client.get("/-/newswatch/removed")
+        canned = client.get("/newswatch/removed_articles.json?_shape=array").json()
+        queue = client.get("/-/newswatch/?status=all").text
+        pack = client.get(f"/-/newswatch/evidence/{ids['evil']}.zip")
+        assert client.get("/-/newswatch/article/999").status_code == 404
+        assert client.get("/-/newswatch/evidence/999.zip").status_code == 404
+    finally:
+        client.close()
+    assert history.status_code == removed.status_code == 200
+    for html in (history.text, removed.text, queue):
+        assert "<img src=x" not in html and "<script>alert" not in html and "<b>home" not in html
+        assert 'href="javascript:' not in html  # shown as text, never a link
+    assert "<ins>" in history.text and "&lt;img src=x onerror=alert(3)&gt;" in history.text
+    assert "redirected to &lt;b&gt;home&lt;/b&gt;, not an article" in history.text
+    assert removed.text.count('class="nw-removed-article"') == 1
+    assert removed.text.count('class="nw-removed-mention"') == 1
+    assert sorted(row["what"] for row in canned) == ["article", "mention"]
+    assert "article removed 2026-11-20 10:00" in queue
+    assert "mention removed 2026-11-20 09:00" in queue
+    assert pack.status_code == 200 and pack.headers["content-type"] == "application/zip"
+    assert "attachment" in pack.headers["content-disposition"]

@@ -117,3 +117,111 @@ def test_log_in_and_triage_with_the_keyboard(tmp_path: Path, browser_page: Any) 
         page.reload()
         assert page.inner_text("#nw-count") == "3 hits in 3 stories"
         assert page.locator(f"#hit-{ids['evil']}").count() == 0
+
+
+def add_history(database: Path, hit_id: int) -> tuple[bytes, str]:
+    """Give the hit's article a changed text and a kept raw response, as revisits would.
+
+    Returns the body kept as evidence and the sentence the change added.
+    """
+    import dataclasses
+
+    from alerts import enqueue
+    from crawler import evidence
+    from crawler.db import write_transaction
+    from crawler.models import Page
+    from crawler.store import open_database, save_article
+    from tests.test_review import article, hit
+
+    db = open_database(database)
+    row = db.execute(
+        "SELECT a.id, a.url, a.text FROM hits h JOIN articles a ON a.id = h.article_id "
+        "WHERE h.id = ?",
+        [hit_id],
+    ).fetchone()
+    added = "The appeal will be heard by the regional court in January."
+    body = f"<html><body><p>{row[2]} {added}</p></body></html>".encode()
+    page = Page(
+        source="test-wire",
+        url=row[1],
+        html=body.decode(),
+        status=200,
+        headers=(("Content-Type", "text/html; charset=utf-8"), ("ETag", '"v2"')),
+        body=body,
+        fetched_at="2026-11-20T09:00:00Z",
+    )
+    changed = dataclasses.replace(
+        article(1, "Tulegenova trial opens in Almaty"), text=f"{row[2]}\n{added}", content_hash="v2"
+    )
+    save_article(db, changed, [hit()], lambda watch: [], enqueue, article_id=row[0])
+    record = evidence.EvidenceWriter(database).write(page)
+    with write_transaction(db):
+        evidence.link(db.conn, record, row[0], page)
+    db.close()
+    return body, added
+
+
+def test_an_evidence_pack_and_the_changes_of_an_article(tmp_path: Path, browser_page: Any) -> None:
+    import hashlib
+    import io
+    import json
+    import zipfile
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    database = tmp_path / "newswatch.db"
+    ids = build_database(database)
+    body, added = add_history(database, ids["trial"])
+    config = write_config(tmp_path)
+    page = browser_page
+    with running_desk(config, {}) as url:
+        page.goto(url)  # this machine reads without logging in
+        card = page.locator(f"#hit-{ids['trial']}")
+        assert "see what changed" in card.locator(".nw-flag-updated").inner_text()
+        link = card.locator("a.nw-evidence")
+        assert link.inner_text() == "evidence pack (1 record)"
+        with page.expect_download() as download:
+            link.click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert saved.name == f"newswatch-evidence-hit-{ids['trial']}.zip"
+        with zipfile.ZipFile(saved) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+            warc = archive.read("records.warc.gz")
+        assert manifest["hit"]["id"] == ids["trial"]
+        assert manifest["hit"]["matched_text"] == "Aigerim Tulegenova"
+        [record] = manifest["records"]
+        assert record["sha256"] == hashlib.sha256(body).hexdigest()
+        assert record["status"] == 200 and record["fetched_at"] == "2026-11-20T09:00:00Z"
+        responses = [
+            (r.rec_headers.get_header("WARC-Record-ID"), r.content_stream().read())
+            for r in ArchiveIterator(io.BytesIO(warc))
+            if r.rec_type == "response"
+        ]
+        assert responses == [(record["warc_record_id"], body)]
+
+        # The article's history: what the change added, with the old text kept.
+        card.locator(".nw-flag-updated").click()
+        page.wait_for_selector("#nw-article")
+        assert page.locator(".nw-diff .nw-added").inner_text() == added
+        assert added in page.locator(".nw-version").first.inner_text()
+        assert page.locator("details.nw-version-box").count() == 2
+        assert page.locator(".nw-evidence-table tr").count() == 2  # header + one record
+
+        # A takedown shows in the queue and on the Removed page.
+        import sqlite3
+
+        with sqlite3.connect(database) as conn:
+            conn.execute(
+                "UPDATE articles SET removed_at = '2026-11-21T10:00:00Z', removed_reason = "
+                "'HTTP 404' WHERE id = (SELECT article_id FROM hits WHERE id = ?)",
+                [ids["trial"]],
+            )
+        conn.close()
+        page.goto(url)
+        flag = page.locator(f"#hit-{ids['trial']} .nw-flag-removed")
+        assert flag.inner_text() == "article removed 2026-11-21 10:00 (HTTP 404)"
+        page.click("nav.nw-nav >> text=Removed")
+        page.wait_for_selector("#nw-removed-list")
+        assert page.locator(".nw-removed-article").count() == 1
+        assert "HTTP 404" in page.locator(".nw-removed-article").inner_text()

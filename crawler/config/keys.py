@@ -149,6 +149,9 @@ class Watch:
         choices=("normal", "urgent"),
     )
     redact: bool = setting(False, "channels get the id, never the name or a snippet")
+    notify_removals: bool = setting(
+        False, "tell its channels when an article with its hit is taken down or edited to drop it"
+    )
     origin: str = ""  # "watchlist.toml: watch[2]", for messages about this watch
 
     @property
@@ -233,6 +236,43 @@ class DedupSettings:
     )
     window_days: int = setting(
         30, "join only stories with an article seen this recently", low=1, high=3650
+    )
+
+
+@dataclass(frozen=True)
+class RevisitSettings:
+    """Fetching stored articles again, to see them change or vanish (``[revisit]``)."""
+
+    enabled: bool = setting(True, "revisit stored articles on a schedule (false: never)")
+    # Offsets from an article's first fetch; each run revisits what is due, oldest first.
+    intervals: tuple[str, ...] = setting(
+        ("1h", "6h", "24h", "72h", "7d"),
+        "when an article with a hit is fetched again, counted from its first fetch",
+    )
+    recent_intervals: tuple[str, ...] = setting(
+        ("6h", "24h"), "when a recent article without a hit is fetched again"
+    )
+    recent_days: float = setting(
+        2.0, "an article published this recently (in days) at its first fetch is recent",
+        low=0, high=365,
+    )
+    budget: int = setting(
+        500, "scheduled revisits per run at most, the longest overdue first", low=0, high=1_000_000
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """WARC records of every fetch of an article with a hit (``[evidence]``)."""
+
+    enabled: bool = setting(True, "keep the raw responses of articles with hits as WARC records")
+    max_file_mb: int = setting(
+        512, "start another WARC file of the day when one reaches this size (MB)",
+        low=1, high=100_000,
+    )
+    warn_total_mb: int = setting(
+        0, "warn in every run once all WARC files together exceed this (MB; 0: never)",
+        low=0, high=100_000_000,
     )
 
 

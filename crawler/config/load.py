@@ -9,6 +9,7 @@ All problems in a file are reported together.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 import re
@@ -30,8 +31,10 @@ from .keys import (
     CrawlSettings,
     DedupSettings,
     EmailOptions,
+    EvidenceSettings,
     Key,
     ReviewSettings,
+    RevisitSettings,
     Source,
     Watch,
     keys,
@@ -62,6 +65,8 @@ class Config:
     review_url: str = "http://127.0.0.1:8001/"
     review: ReviewSettings = field(default_factory=ReviewSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    revisit: RevisitSettings = field(default_factory=RevisitSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     # The environment the config was read with: the process's, over the env file's.
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     env_file_keys: tuple[str, ...] = ()  # the variables the env file set
@@ -212,6 +217,8 @@ def load_config(
             "review_url",
             "review",
             "dedup",
+            "revisit",
+            "evidence",
             "env_file",
         },
     )
@@ -227,6 +234,8 @@ def load_config(
     alerts = _table(check, "alerts", data.get("alerts", {}), AlertSettings)
     review = _table(check, "review", data.get("review", {}), ReviewSettings)
     dedup = _dedup(check, data.get("dedup", {}))
+    revisit = _revisit(check, data.get("revisit", {}))
+    evidence = _table(check, "evidence", data.get("evidence", {}), EvidenceSettings)
 
     watches: list[Watch] = _watches(check, data.get("watch", []), "watch")
     problems: list[str] = []
@@ -262,6 +271,8 @@ def load_config(
         review_url=review_url or "http://127.0.0.1:8001/",
         review=review,
         dedup=dedup,
+        revisit=revisit,
+        evidence=evidence,
         env=env,
         env_file_keys=env_file_keys,
     )
@@ -615,6 +626,35 @@ def _dedup(check: _Checker, value: object) -> DedupSettings:
         )
         settings = dataclasses.replace(settings, threshold=DedupSettings.threshold)
     return settings
+
+
+def _revisit(check: _Checker, value: object) -> RevisitSettings:
+    settings = _table(check, "revisit", value, RevisitSettings)
+    for key in ("intervals", "recent_intervals"):
+        periods: tuple[str, ...] = getattr(settings, key)
+        seconds = [duration_seconds(period) or 0 for period in periods]
+        bad = [period for period, second in zip(periods, seconds, strict=True) if not second]
+        if bad:
+            check.problem(f"revisit.{key}", 'periods such as "1h", "6h" or "7d"', bad[0])
+        elif any(later <= earlier for earlier, later in itertools.pairwise(seconds)):
+            check.problem(
+                f"revisit.{key}",
+                "growing periods",
+                list(periods),
+                "each is counted from the article's first fetch",
+            )
+        else:
+            continue
+        settings = dataclasses.replace(settings, **{key: getattr(RevisitSettings, key)})
+    return settings
+
+
+def duration_seconds(text: str) -> int | None:
+    """Seconds in a period such as "30m", "6h" or "7d"; None if it is not one."""
+    found = DURATION_RE.match(text)
+    if found is None:
+        return None
+    return int(found.group(1)) * {"m": 60, "h": 3600, "d": 86400}[found.group(2)]
 
 
 def _cross_check(

@@ -23,6 +23,9 @@ def register_routes(datasette: Any) -> list[tuple[str, Callable[..., Any]]]:
         (rf"^{PREFIX}/login$", views.login),
         (rf"^{PREFIX}/dashboard$", views.dashboard),
         (rf"^{PREFIX}/search$", views.search),
+        (rf"^{PREFIX}/removed$", views.removed),
+        (rf"^{PREFIX}/article/(?P<article>[0-9]+)$", views.article_page),
+        (rf"^{PREFIX}/evidence/(?P<hit>[0-9]+)\.zip$", views.evidence_pack),
         (rf"^{PREFIX}/feed/(?P<watch>[^/]+)\.atom$", views.watch_feed),
         (rf"^{PREFIX}/static/(?P<name>[a-z0-9_.-]+)$", views.static),
     ]

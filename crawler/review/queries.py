@@ -55,6 +55,20 @@ WHERE {FILTER_SQL}
 ORDER BY h.created_at DESC, h.id DESC"""
 
 CANNED_QUERIES: dict[str, dict[str, Any]] = {
+    "removed_articles": {
+        "title": "Removed articles and mentions",
+        "description": "Articles a revisit found taken down, and hits whose mention a changed "
+        "text dropped, newest first.",
+        "sql": """SELECT 'article' AS what, a.removed_at, a.removed_reason AS reason, a.title,
+  a.url, a.source,
+  (SELECT group_concat(watch_id, ', ') FROM hits WHERE article_id = a.id) AS watches
+FROM articles a WHERE a.removed_at IS NOT NULL
+UNION ALL
+SELECT 'mention', h.removed_at, 'no longer in the text', a.title, a.url, a.source, h.watch_id
+FROM hits h JOIN articles a ON a.id = h.article_id
+WHERE h.removed_at IS NOT NULL AND a.removed_at IS NULL
+ORDER BY 2 DESC""",
+    },
     "review_queue": {
         "title": "Review queue (export)",
         "description": "The hits the review queue shows for the same filters, one row per hit.",
@@ -225,6 +239,10 @@ def load_queue(conn: sqlite3.Connection, filters: Filters, page_size: int = PAGE
         f"SELECT {STORY_KEY} AS key, h.id, h.article_id, h.watch_id, h.story_id, h.matched, "
         "h.snippet, h.confidence, h.reason, h.status, h.note, h.created_at, h.reviewed_at, "
         "h.reviewed_by, a.title, a.url, a.source, a.published_at, a.fetched_at, a.language, "
+        "h.removed_at, h.article_updated_at, a.updated_at, a.removed_at AS article_removed_at, "
+        "a.removed_reason, "
+        "(SELECT COUNT(*) FROM article_revisions r WHERE r.article_id = a.id) AS revisions, "
+        "(SELECT COUNT(*) FROM evidence e WHERE e.article_id = a.id) AS evidence_records, "
         "s.title AS story_title, s.article_count "
         "FROM hits h JOIN articles a ON a.id = h.article_id "
         "LEFT JOIN stories s ON s.id = h.story_id "
@@ -391,6 +409,79 @@ def relevant_hits(conn: sqlite3.Connection, watch_id: str, limit: int = 50) -> l
         "ORDER BY COALESCE(h.reviewed_at, h.created_at) DESC, h.id DESC LIMIT ?",
         [watch_id, limit],
     )
+
+
+def article_versions(conn: sqlite3.Connection, article_id: int) -> dict[str, Any] | None:
+    """An article with every text it had, oldest first: its revisions, then the current one.
+
+    Each version has ``title``, ``text``, ``content_hash``, ``from`` (when that text was
+    fetched) and ``until`` (when a changed text replaced it; None for the current one).
+    Also the article's hits and its evidence records. None if there is no such article.
+    """
+    rows = _rows(
+        conn,
+        "SELECT id, url, canonical_url, source, title, text, content_hash, published_at, "
+        "first_fetched_at, fetched_at, checked_at, updated_at, next_revisit_at, removed_at, "
+        "removed_reason, language, story_id FROM articles WHERE id = ?",
+        [article_id],
+    )
+    if not rows:
+        return None
+    article = rows[0]
+    versions = _rows(
+        conn,
+        "SELECT title, text, content_hash, fetched_at AS 'from', replaced_at AS until "
+        "FROM article_revisions WHERE article_id = ? ORDER BY replaced_at, id",
+        [article_id],
+    )
+    versions.append(
+        {
+            "title": article["title"],
+            "text": article["text"],
+            "content_hash": article["content_hash"],
+            "from": article["updated_at"] or article["first_fetched_at"] or article["fetched_at"],
+            "until": None,
+        }
+    )
+    article["versions"] = versions
+    article["hits"] = _rows(
+        conn,
+        "SELECT id, watch_id, matched, snippet, status, created_at, removed_at, "
+        "article_updated_at FROM hits WHERE article_id = ? ORDER BY id",
+        [article_id],
+    )
+    article["evidence"] = _rows(
+        conn,
+        "SELECT id, fetched_at, url, status, sha256, body_bytes, warc_file, warc_offset "
+        "FROM evidence WHERE article_id = ? ORDER BY fetched_at, id",
+        [article_id],
+    )
+    return article
+
+
+def removed_items(conn: sqlite3.Connection, limit: int = 200) -> dict[str, list[dict[str, Any]]]:
+    """Articles found taken down, and mentions gone from a changed text, newest first."""
+    articles = _rows(
+        conn,
+        "SELECT a.id, a.title, a.url, a.source, a.published_at, a.removed_at, a.removed_reason, "
+        "(SELECT group_concat(watch_id, ', ') FROM hits WHERE article_id = a.id) AS watches, "
+        "(SELECT MIN(id) FROM hits WHERE article_id = a.id) AS hit_id, "
+        "(SELECT COUNT(*) FROM evidence WHERE article_id = a.id) AS evidence_records "
+        "FROM articles a WHERE a.removed_at IS NOT NULL ORDER BY a.removed_at DESC, a.id DESC "
+        "LIMIT ?",
+        [limit],
+    )
+    mentions = _rows(
+        conn,
+        "SELECT h.id, h.watch_id, h.matched, h.snippet, h.removed_at, a.id AS article_id, "
+        "a.title, a.url, a.source, "
+        "(SELECT COUNT(*) FROM evidence WHERE article_id = a.id) AS evidence_records "
+        "FROM hits h JOIN articles a ON a.id = h.article_id "
+        "WHERE h.removed_at IS NOT NULL AND a.removed_at IS NULL "
+        "ORDER BY h.removed_at DESC, h.id DESC LIMIT ?",
+        [limit],
+    )
+    return {"articles": articles, "mentions": mentions}
 
 
 # Markers FTS5 puts around matched words; the page escapes the text, then turns them into <mark>.

@@ -8,7 +8,9 @@ escaped pieces, and refuse links that are not http(s).
 
 from __future__ import annotations
 
+import difflib
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
@@ -63,3 +65,51 @@ def day(moment: str | None) -> str:
 def percent(value: float | None) -> str:
     """A share as a whole percentage, or an en dash before there is anything to count."""
     return "–" if value is None else f"{round(value * 100)}%"
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a text diff: ``kind`` is "same", "added", "removed" or "changed"; ``html``
+    is the escaped line, a changed one with the words taken out in <del> and put in in <ins>."""
+
+    kind: str
+    html: Markup
+
+
+def text_diff(old: str | None, new: str | None, context: int = 1) -> list[DiffLine]:
+    """What changed from ``old`` to ``new``, line by line (paragraphs, in article text), with
+    ``context`` unchanged lines around each change; a gap is a "gap" line."""
+    before, after = (old or "").splitlines(), (new or "").splitlines()
+    lines: list[DiffLine] = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        if lines:
+            lines.append(DiffLine("gap", Markup("…")))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines.extend(DiffLine("same", escape(line)) for line in before[i1:i2])
+            elif tag == "replace" and i2 - i1 == j2 - j1:
+                lines.extend(
+                    DiffLine("changed", _word_diff(a, b))
+                    for a, b in zip(before[i1:i2], after[j1:j2], strict=True)
+                )
+            else:
+                lines.extend(DiffLine("removed", escape(line)) for line in before[i1:i2])
+                lines.extend(DiffLine("added", escape(line)) for line in after[j1:j2])
+    return lines
+
+
+def _word_diff(old: str, new: str) -> Markup:
+    """One changed line: the words it lost in <del>, those it gained in <ins>."""
+    before, after = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
+    out = Markup("")
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out += escape("".join(before[i1:i2]))
+            continue
+        if i2 > i1:
+            out += Markup("<del>") + escape("".join(before[i1:i2])) + Markup("</del>")
+        if j2 > j1:
+            out += Markup("<ins>") + escape("".join(after[j1:j2])) + Markup("</ins>")
+    return out

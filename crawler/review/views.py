@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
 from datasette.utils.asgi import NotFound, Request, Response
 from markupsafe import escape
 
+from crawler import evidence
 from crawler.store import utcnow
 
 from . import queries
@@ -24,7 +27,7 @@ from .access import (
 from .chart import daily_bars
 from .feed import atom_feed
 from .queries import STATUSES, Filters, WatchStats
-from .render import day, highlight, marked, percent, safe_href
+from .render import day, highlight, marked, percent, safe_href, text_diff
 
 QUEUE = f"{PREFIX}/"
 STATIC = {"review.js": "text/javascript; charset=utf-8", "review.css": "text/css; charset=utf-8"}
@@ -63,6 +66,7 @@ class Desk:
             "queue": self.url(""),
             "dashboard": self.url("dashboard"),
             "search": self.url("search"),
+            "removed": self.url("removed"),
             "login": self.url("login"),
             "verdict": self.url("verdict"),
             "database": str(database),
@@ -159,8 +163,14 @@ async def queue(datasette: Any, request: Request) -> Response:
 
 
 def _dress_hit(desk: Desk, hit: dict[str, Any], stats: dict[str, WatchStats]) -> None:
-    """Add what the template shows for a hit: safe link, highlighted snippet, precision."""
+    """Add what the template shows for a hit: safe link, highlighted snippet, precision,
+    changes and removals, the article's page and the evidence pack."""
     hit["href"] = safe_href(hit["url"])
+    hit["article_page"] = desk.url(f"article/{hit['article_id']}")
+    hit["evidence_pack"] = desk.url(f"evidence/{hit['id']}.zip")
+    hit["removed"] = day(hit.get("removed_at"))
+    hit["article_removed"] = day(hit.get("article_removed_at"))
+    hit["updated"] = day(hit.get("updated_at"))
     hit["snippet_html"] = highlight(hit["snippet"], hit["matched"])
     hit["date"] = day(hit["published_at"] or hit["fetched_at"])
     hit["watch_name"] = desk.watch_name(hit["watch_id"])
@@ -363,6 +373,86 @@ async def watch_feed(datasette: Any, request: Request) -> Response:
         entries=rows,
     )
     return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+def _database_folder(desk: Desk) -> Path:
+    """The folder of the desk's database file (evidence lives beside it)."""
+    return Path(str(desk.db.path)).parent
+
+
+async def article_page(datasette: Any, request: Request) -> Response:
+    """One article: its state (revisits, removal), every text it had with what changed
+    between them, its hits and the evidence kept of each fetch."""
+    desk = await Desk.open(datasette)
+    article_id = int(request.url_vars["article"])
+    article = await desk.db.execute_fn(lambda conn: queries.article_versions(conn, article_id))
+    if article is None:
+        raise NotFound(f"no article {article_id}")
+    versions = article["versions"]
+    changes = []
+    for older, newer in itertools.pairwise(versions):
+        changes.append(
+            {
+                "at": day(older["until"]),
+                "title_changed": older["title"] != newer["title"],
+                "old_title": older["title"],
+                "new_title": newer["title"],
+                "lines": text_diff(older["text"], newer["text"]),
+            }
+        )
+    for hit in article["hits"]:
+        hit["watch_name"] = desk.watch_name(hit["watch_id"])
+        hit["evidence_pack"] = desk.url(f"evidence/{hit['id']}.zip")
+    return await desk.page(
+        request,
+        "newswatch_article.html",
+        {
+            "article": article,
+            "href": safe_href(article["url"]),
+            "changes": list(reversed(changes)),  # the latest change first
+            "day": day,
+        },
+    )
+
+
+async def evidence_pack(datasette: Any, request: Request) -> Response:
+    """A zip of one hit's evidence: its article's WARC records and a JSON manifest."""
+    desk = await Desk.open(datasette)
+    hit_id = int(request.url_vars["hit"])
+    base = _database_folder(desk)
+    packed = await desk.db.execute_fn(lambda conn: evidence.pack(conn, base, hit_id))
+    if packed is None:
+        raise NotFound(f"no hit {hit_id}")
+    name, body = packed
+    return Response(
+        body,
+        content_type="application/zip",
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "cache-control": "no-store",
+        },
+    )
+
+
+async def removed(datasette: Any, request: Request) -> Response:
+    """Articles found taken down and mentions gone from changed texts, newest first."""
+    desk = await Desk.open(datasette)
+    items = await desk.db.execute_fn(queries.removed_items)
+    for row in items["articles"]:
+        row["href"] = safe_href(row["url"])
+        row["when"] = day(row["removed_at"])
+        row["page"] = desk.url(f"article/{row['id']}")
+        if row["hit_id"] is not None and row["evidence_records"]:
+            row["evidence_pack"] = desk.url(f"evidence/{row['hit_id']}.zip")
+    for row in items["mentions"]:
+        row["href"] = safe_href(row["url"])
+        row["when"] = day(row["removed_at"])
+        row["watch_name"] = desk.watch_name(row["watch_id"])
+        row["page"] = desk.url(f"article/{row['article_id']}")
+        if row["evidence_records"]:
+            row["evidence_pack"] = desk.url(f"evidence/{row['id']}.zip")
+    export = datasette.urls.query(desk.db.name, "removed_articles")
+    return await desk.page(request, "newswatch_removed.html", {**items, "export": export})
 
 
 async def static(request: Request) -> Response:

@@ -27,8 +27,10 @@ from ..health import SourceHealth
 from ..ingest import Ingest
 from ..logs import exception_line, fold
 from ..models import Page
+from ..revisit import KnownArticle, Revisit
 from ..store import utcnow
 from ..urls import canonicalize
+from .revisits import RevisitRequests, raw_headers, revisit_of
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +178,11 @@ def _never(url: str) -> bool:
     return False
 
 
-class NewswatchSpider(scrapy.Spider):
+def _unknown(url: str) -> KnownArticle | None:
+    return None
+
+
+class NewswatchSpider(RevisitRequests, scrapy.Spider):
     """Base for newswatch spiders: knows the sources, the health log and the known-URL check."""
 
     def __init__(
@@ -184,6 +190,7 @@ class NewswatchSpider(scrapy.Spider):
         sources: tuple[Source, ...] = (),
         health: SourceHealth | None = None,
         ingest: Ingest | None = None,
+        revisits: tuple[Revisit, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -191,13 +198,22 @@ class NewswatchSpider(scrapy.Spider):
         self.health = health or SourceHealth(sources)
         self.ingest = ingest  # the item pipeline stores pages through it
         self.is_known: Callable[[str], bool] = ingest.is_known if ingest else _never
+        # A stored article met again as a link: fetched again if its date says it changed.
+        self.known_article: Callable[[str], KnownArticle | None] = (
+            ingest.known_article if ingest else _unknown
+        )
+        self.revisits = revisits  # stored articles due for a revisit (crawler/revisit.py)
+        self.revisiting: set[int] = set()
         self.queued: dict[str, set[str]] = {source.name: set() for source in sources}
 
     async def start(self) -> AsyncIterator[Any]:
-        """The entry requests of every source (crawl workers take theirs from Redis instead)."""
+        """The entry requests of every source (crawl workers take theirs from Redis instead),
+        then the revisits due."""
         for source in self.sources:
             for request in self.entry_requests(source):
                 yield request
+        for request in self.revisit_requests():
+            yield request
 
     def entry_requests(self, source: Source) -> Iterator[scrapy.Request]:
         """The requests a source's crawl begins with (its feed; its sitemaps and sections)."""
@@ -240,15 +256,27 @@ class NewswatchSpider(scrapy.Spider):
         return None
 
     def article_request(
-        self, source: Source, url: str, *, title: str = "", published: str = ""
+        self, source: Source, url: str, *, title: str = "", published: str = "", updated: str = ""
     ) -> scrapy.Request | None:
         """A request for an article link, or None if it is known, queued, over the limit
-        or not a link to fetch (see ``link_request``)."""
+        or not a link to fetch (see ``link_request``).
+
+        A known article whose ``updated`` date (sitemap lastmod, feed entry updated) is
+        later than when it was last fetched is fetched again, conditionally.
+        """
         canonical = canonicalize(url)
         queued = self.queued[source.name]
         if canonical in queued or len(queued) >= source.max_articles:
             return None
         if self.is_known(url):
+            known = self.known_article(url) if updated else None
+            if (
+                known is not None
+                and known.article_id not in self.revisiting
+                and known.changed_since_checked(updated)
+            ):
+                queued.add(canonical)
+                return self.revisit_request(known.revisit(url, source.name))
             self.crawler.stats.inc_value("newswatch/articles_known")
             return None
         request = self.link_request(
@@ -273,25 +301,35 @@ class NewswatchSpider(scrapy.Spider):
         return ""
 
     def parse_article(self, response: Response) -> Any:
-        """Hand the article page to the ingest pipeline as a ``Page`` item."""
+        """Hand the article page (and its raw response) to the ingest pipeline as a ``Page``.
+
+        A revisit's answer always goes on, whatever it is (304, 404, not HTML); one that
+        redirected outside the source goes without its text (not the source's article).
+        """
         meta = response.meta
+        revisit = revisit_of(meta)
         problem = self.final_url_problem(meta["source"], response.url)
-        if problem:
+        if problem and not revisit:
             self.crawler.stats.inc_value("newswatch/articles_offsite")
             requested = (meta.get("redirect_urls") or [response.url])[0]
             log.info("article %s of source %s not stored: %s", requested, meta["source"], problem)
             self.health.article_failed(meta["source"], requested, problem)
             return
-        if not hasattr(response, "text"):
+        is_text = hasattr(response, "text") and response.status == 200 and not problem
+        if not is_text and not revisit:
             self.crawler.stats.inc_value("newswatch/not_html")
             return
         yield Page(
             source=meta["source"],
             url=response.url,
-            html=response.text,
+            html=response.text if is_text else "",
             requested_url=(meta.get("redirect_urls") or [response.url])[0],
             fetched_at=utcnow(),
             feed_title=meta.get("feed_title", ""),
             feed_published=meta.get("feed_published", ""),
             language_hint=meta.get("language", ""),
+            status=response.status,
+            headers=raw_headers(response),
+            body=response.body,
+            revisit_of=revisit,
         )

@@ -27,6 +27,13 @@ def _published(entry: Any) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed)
 
 
+def _updated(entry: Any) -> str:
+    """The entry's own updated date (Atom ``<updated>``), which says a stored article changed
+    (feedparser falls back to the published date; that one says nothing of a change)."""
+    parsed = entry.get("updated_parsed") if dict.__contains__(entry, "updated_parsed") else None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", parsed) if parsed else ""
+
+
 class FeedSpider(NewswatchSpider):
     """Fetches every feed source; feedparser parses the body Scrapy downloaded."""
 
@@ -106,5 +113,9 @@ class FeedSpider(NewswatchSpider):
             with contextlib.suppress(ValueError):  # malformed: link_request refuses it
                 link = response.urljoin(link)
         return self.article_request(
-            source, link, title=str(entry.get("title") or ""), published=_published(entry)
+            source,
+            link,
+            title=str(entry.get("title") or ""),
+            published=_published(entry),
+            updated=_updated(entry),
         )

@@ -160,7 +160,11 @@ class SiteSpider(NewswatchSpider):
             if not self.is_article_link(source, url):
                 continue
             request = self.article_request(
-                source, url, title=entry.get("title", ""), published=entry.get("published", "")
+                source,
+                url,
+                title=entry.get("title", ""),
+                published=entry.get("published", ""),
+                updated=entry.get("lastmod", ""),
             )
             if request is not None:
                 yield request

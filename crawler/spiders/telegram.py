@@ -14,6 +14,7 @@ Posts are items (``telegram.Post``), stored by the ingest pipeline as articles; 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -37,6 +38,7 @@ from ..telegram import (
     preview_url,
 )
 from .base import NewswatchSpider, describe_failure
+from .revisits import raw_headers
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +182,14 @@ class TelegramSpider(NewswatchSpider):
                 continue
             if stats is not None:
                 stats.inc_value("newswatch/telegram_posts")
-            yield post
+            # The page as received goes with each post: the evidence of one with a hit.
+            yield dataclasses.replace(
+                post,
+                page_url=response.url,
+                status=response.status,
+                headers=raw_headers(response),
+                body=response.body,
+            )
             if source.follow_links:
                 yield from self._linked_articles(source, post.links)
         if before is not None:

@@ -156,6 +156,7 @@ def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) 
             progress=progress,
             base=config.crawl.telegram_base,
             delay=config.crawl.telegram_delay,
+            revisits=due,
         )
         crawlers.append(crawler)
     if crawlers:

@@ -23,8 +23,9 @@ from .extract import ExtractionFailed, extract
 from .matcher import Matcher, hide_names
 from .models import Article, Hit, Page
 from .store import AfterSave, Enqueue, SaveResult, known_url, save_article
-from .telegram import Post, Progress, post_article
+from .telegram import Post, Progress, post_article, read_post
 from .telegram_state import (
+    post_of_article,
     record_post,
     save_progress,
     story_linked_by_post,
@@ -251,6 +252,9 @@ class Ingest:
         )
         if redirected and self._is_front_page(page):
             return self._removed(page, f"redirected to {page.url}, not an article")
+        post = post_of_article(self.db, article_id)
+        if post is not None:
+            return self._revisit_post(page, article_id, *post)
         try:
             article = extract(page) if page.html else None
         except ExtractionFailed as exc:
@@ -263,6 +267,33 @@ class Ingest:
             revisit.record_failed(self.db, article_id, "no article text at the URL", settings)
             return IngestResult("failed")
         return self._store(page, article, article_id)
+
+    def _revisit_post(
+        self, page: Page, article_id: int, channel: str, post_id: int
+    ) -> IngestResult:
+        """A Telegram post read again alone: its text now, or gone from the channel."""
+        source = self._sources.get(page.source)
+        found, deleted = read_post(
+            page.html,
+            source=page.source,
+            channel=channel,
+            post_id=post_id,
+            page_url=page.url,
+            fetched_at=page.fetched_at,
+            language_hint=source.language if source is not None else "",
+        )
+        if deleted:
+            return self._removed(page, "deleted from the channel")
+        article = post_article(found) if found is not None else None
+        if found is None or article is None:
+            self.counts["not_article"] += 1
+            settings = self.config.revisit
+            revisit.record_failed(self.db, article_id, "no post text at the URL", settings)
+            return IngestResult("failed")
+        found = dataclasses.replace(
+            found, page_url=page.url, status=page.status, headers=page.headers, body=page.body
+        )
+        return self._store(page, article, article_id, post=found)
 
     def _removed(self, page: Page, reason: str) -> IngestResult:
         with write_transaction(self.db):

@@ -37,10 +37,14 @@ __all__ = [
     "Post",
     "PreviewPage",
     "Progress",
+    "embed_url",
+    "followable",
     "parse_preview",
     "post_article",
+    "post_of_url",
     "post_url",
     "preview_url",
+    "read_post",
 ]
 
 TELEGRAM = "https://t.me"
@@ -71,6 +75,20 @@ def preview_url(base: str, channel: str, before: int | None = None) -> str:
 def post_url(channel: str, post_id: int) -> str:
     """A post's canonical URL, ``https://t.me/<channel>/<id>``, wherever it was read."""
     return f"{TELEGRAM}/{channel}/{post_id}"
+
+
+_POST_URL = re.compile(r"^https://t\.me/([A-Za-z][A-Za-z0-9_]{3,31})/(\d+)$")
+
+
+def post_of_url(url: str) -> tuple[str, int] | None:
+    """(channel, id) of a post's canonical URL, or None for any other URL."""
+    found = _POST_URL.match(url)
+    return (found.group(1), int(found.group(2))) if found else None
+
+
+def embed_url(base: str, channel: str, post_id: int) -> str:
+    """The page of one post alone (Telegram's embeddable widget): how a post is read again."""
+    return f"{base.rstrip('/')}/{channel}/{post_id}?embed=1&mode=tme"
 
 
 @dataclass(frozen=True)
@@ -229,6 +247,38 @@ def parse_preview(
     if not posts and not header:
         return PreviewPage(is_preview=False)
     return PreviewPage(is_preview=True, posts=tuple(posts), before=_older_page(tree))
+
+
+def read_post(
+    html: str | bytes,
+    *,
+    source: str,
+    channel: str,
+    post_id: int,
+    page_url: str = TELEGRAM,
+    fetched_at: str = "",
+    language_hint: str = "",
+) -> tuple[Post | None, bool]:
+    """A post as its own page (``embed_url``) shows it now: ``(post, False)``; or
+    ``(None, True)`` when Telegram says there is no such post any more (deleted);
+    ``(None, False)`` when the page says neither (not a Telegram page)."""
+    page = parse_preview(
+        html,
+        source=source,
+        channel=channel,
+        page_url=page_url,
+        fetched_at=fetched_at,
+        language_hint=language_hint,
+    )
+    found = next((post for post in page.posts if post.id == post_id), None)
+    if found is not None:
+        return found, False
+    try:
+        tree = lxml.html.fromstring(html) if html and html.strip() else None
+    except (etree.ParserError, ValueError):
+        tree = None
+    gone = tree is not None and _find(tree, "tgme_widget_message_error") is not None
+    return None, gone
 
 
 def _older_page(tree: Any) -> int | None:

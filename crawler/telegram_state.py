@@ -19,6 +19,7 @@ from .urls import canonicalize
 
 __all__ = [
     "load_progress",
+    "post_of_article",
     "record_post",
     "save_progress",
     "story_linked_by_post",
@@ -80,6 +81,14 @@ def record_post(db: sqlite_utils.Database, article_id: int, post: Post) -> None:
         db.execute(
             "INSERT OR IGNORE INTO post_links (url, article_id) VALUES (?, ?)", [url, article_id]
         )
+
+
+def post_of_article(db: sqlite_utils.Database, article_id: int) -> tuple[str, int] | None:
+    """(channel, id) of the Telegram post a stored article is, or None."""
+    row = db.execute(
+        "SELECT channel, post_id FROM telegram_posts WHERE article_id = ?", [article_id]
+    ).fetchone()
+    return (str(row[0]), int(row[1])) if row is not None else None
 
 
 def story_of_linked_article(db: sqlite_utils.Database, links: Iterable[str]) -> int | None:

@@ -15,6 +15,7 @@ one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoin
     GET  /_fault/notfeed           200 HTML where a feed was expected
     GET  /s/<channel>[?before=N]   a Telegram-like channel preview: s/<channel>/index.html, or
                                    s/<channel>/before-N.html, under --root
+    GET  /<channel>/<id>?embed=1   one post's page: s/<channel>/post-<id>.html
     POST /_script/<name>           {"responses": [{"status", "headers", "body", "delay"}, ...]}
                                    (with "path": "/x?y" the GETs of that path answer them first)
     POST /_hook/<name>             record, answer the next scripted response (else 200 "ok")
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 import time
@@ -50,6 +52,7 @@ except ImportError:  # not installed: run from a checkout
     from crawler.demosite import SiteHandler, serve
 
 HTML = "text/html; charset=utf-8"
+EMBED = re.compile(r"/[A-Za-z][A-Za-z0-9_]{3,31}/[0-9]+")  # a Telegram post's own page
 JSON = "application/json"
 
 TRUNCATED_FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -168,6 +171,10 @@ class TestServerHandler(SiteHandler):
             self.fault(path.removeprefix("/_fault/"), query, head_only=method == "HEAD")
         elif path.startswith("/s/") and method in ("GET", "HEAD"):
             self.preview(path.removeprefix("/s/"), query, head_only=method == "HEAD")
+        elif "embed" in query and method in ("GET", "HEAD") and EMBED.fullmatch(path):
+            channel, _, post_id = path.strip("/").partition("/")
+            self.path = f"/s/{channel}/post-{post_id}.html"
+            self.send_static(head_only=method == "HEAD")
         elif method in ("GET", "HEAD") and (override := self.override(path)) is not None:
             status = int(override.get("status", 200))
             location = str(override.get("location", "")).replace("{{BASE}}", self.base_url)

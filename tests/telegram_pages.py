@@ -108,8 +108,24 @@ def render_page(channel: str, posts: list[TgPost], older: int | None) -> str:
 """
 
 
-def write_channel(root: Path, channel: str, posts: list[TgPost], per_page: int = 5) -> None:
-    """Write the channel's newest page and its page before every post id."""
+def embed_page(channel: str, post: TgPost | None) -> str:
+    """One post's own page (``?embed=1``), or Telegram's "Post not found" for none."""
+    body = (
+        post_html(channel, post)
+        if post is not None
+        else '<div class="tgme_widget_message_error">Post not found</div>'
+    )
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Telegram Widget</title>'
+        f'</head><body class="body_widget_post emoji_image">{body}</body></html>'
+    )
+
+
+def write_channel(
+    root: Path, channel: str, posts: list[TgPost], per_page: int = 5, last_id: int = 0
+) -> None:
+    """Write the channel's newest page, its page before every post id and every post's own
+    page, up to ``last_id`` (the newest id the channel ever had: later posts deleted)."""
     folder = root / "s" / channel
     if folder.exists():
         shutil.rmtree(folder)
@@ -125,3 +141,8 @@ def write_channel(root: Path, channel: str, posts: list[TgPost], per_page: int =
     if ordered:
         for before in range(ordered[0].id, ordered[-1].id + 2):
             (folder / f"before-{before}.html").write_text(page(before), encoding="utf-8")
+        by_id = {post.id: post for post in ordered}
+        for number in range(1, max(last_id, ordered[-1].id) + 1):
+            (folder / f"post-{number}.html").write_text(
+                embed_page(channel, by_id.get(number)), encoding="utf-8"
+            )

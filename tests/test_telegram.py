@@ -23,14 +23,17 @@ from crawler.telegram import (
     Post,
     PreviewPage,
     Progress,
+    embed_url,
     followable,
     parse_preview,
     post_article,
+    post_of_url,
     post_title,
+    read_post,
 )
 from crawler.telegram_state import load_progress, save_progress
 from tests.conftest import DATA
-from tests.telegram_pages import TgPost, render_page
+from tests.telegram_pages import TgPost, embed_page, render_page
 
 FIXTURE = (DATA / "telegram" / "steppe_rights.html").read_text(encoding="utf-8")
 
@@ -113,6 +116,24 @@ def test_posts_of_another_channel_and_bad_links_are_left_out() -> None:
     assert post.channel == "Steppe_Rights" and post.url == "https://t.me/Steppe_Rights/5"
     assert post.links == ()
     assert parse_preview(other, source="s", channel="steppe_rights").posts == ()
+
+
+def test_a_post_read_again_alone_or_gone() -> None:
+    assert post_of_url("https://t.me/steppe_rights/202") == ("steppe_rights", 202)
+    assert post_of_url("https://t.me/s/steppe_rights") is None
+    assert post_of_url("https://courier.example/steppe_rights/202") is None
+    assert embed_url("http://127.0.0.1:8080/", "steppe_rights", 202) == (
+        "http://127.0.0.1:8080/steppe_rights/202?embed=1&mode=tme"
+    )
+    alone = embed_page("steppe_rights", TgPost(202, "Aigerim Tulegenova was released."))
+    found, gone = read_post(alone, source="s", channel="steppe_rights", post_id=202)
+    assert found is not None and found.text == "Aigerim Tulegenova was released." and not gone
+    missing = embed_page("steppe_rights", None)
+    assert read_post(missing, source="s", channel="steppe_rights", post_id=202) == (None, True)
+    other = read_post(alone, source="s", channel="steppe_rights", post_id=7)
+    assert other == (None, False)  # not this post, and not "not found": no verdict
+    assert read_post("<html><body>Bad gateway</body></html>", source="s",
+                     channel="steppe_rights", post_id=202) == (None, False)
 
 
 # --- posts as articles --------------------------------------------------------------------

@@ -6,6 +6,7 @@ Each test serves its own folder (``serve_web``) and rewrites the channel between
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -131,12 +132,14 @@ allow_private = true
     return config
 
 
-def newswatch(config: Path, web: WebServer, *args: str) -> subprocess.CompletedProcess[str]:
+def newswatch(
+    config: Path, web: WebServer, *args: str, now: str = NOW
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "NW_HOOK_URL": web.hook_url("tg"),
         "NW_HOOK_SECRET": SECRET,
-        "NEWSWATCH_NOW": NOW,
+        "NEWSWATCH_NOW": now,
     }
     return subprocess.run(
         [sys.executable, "-m", "crawler.cli", *args, "-c", str(config)],
@@ -147,11 +150,13 @@ def newswatch(config: Path, web: WebServer, *args: str) -> subprocess.CompletedP
     )
 
 
-def run(config: Path, web: WebServer) -> tuple[dict[str, Any], list[str], str]:
+def run(
+    config: Path, web: WebServer, now: str = NOW
+) -> tuple[dict[str, Any], list[str], str]:
     """One ``newswatch run --json``: its summary, the preview pages it asked for, in order,
     and its standard error."""
     earlier = len(web.log("/s/"))
-    result = newswatch(config, web, "run", "--json")
+    result = newswatch(config, web, "run", "--json", now=now)
     assert result.returncode in (0, 1), result.stderr
     pages = [entry["path"] for entry in web.log("/s/")[earlier:]]
     return json.loads(result.stdout), pages, result.stderr
@@ -365,6 +370,30 @@ def test_crawl_workers_read_channels_for_the_ingest_side(
             assert json.loads(again.stdout)["articles_new"] == 0
             assert Counter(e["path"] for e in web.log("/s/"))[index()] == 2
             assert sum(Counter(e["path"] for e in web.log("/s/")).values()) == 4
+            # Two hours on, the posts with a hit and the linked article are read again.
+            earlier = len(web.log())
+            later = newswatch(
+                config, web, "ingest", "--redis", redis_url, "--json", now="2026-11-20T14:00:00Z"
+            )
+            assert later.returncode == 0, later.stderr
+            with_hits = {
+                row["canonical_url"]
+                for row in rows(
+                    db, "SELECT DISTINCT a.canonical_url FROM hits h "
+                    "JOIN articles a ON a.id = h.article_id"
+                )
+            }
+            asked = Counter(e["path"] for e in web.log()[earlier:] if e["method"] == "GET")
+            embeds = {p for p in asked if "embed=1" in p}
+            assert embeds == {
+                f"/{CHANNEL}/{url.rsplit('/', 1)[1]}?embed=1&mode=tme"
+                for url in with_hits
+                if url.startswith("https://t.me/")
+            }
+            assert asked[ARTICLE] == 1 and set(asked.values()) == {1}
+            assert rows(db, "SELECT COUNT(*) AS n FROM evidence WHERE url LIKE '%embed=1%'") == [
+                {"n": len(embeds)}
+            ]
         finally:
             for worker in workers:
                 worker.terminate()
@@ -372,3 +401,66 @@ def test_crawl_workers_read_channels_for_the_ingest_side(
             assert worker.wait(timeout=30) == 0
             text = log.read_text()
             assert "Traceback" not in text and "Deprecat" not in text, text
+
+
+def test_posts_with_hits_are_read_again_and_kept_as_evidence(tmp_path: Path) -> None:
+    root = tmp_path / "web"
+    quiet = "Weekly digest: water tariffs, snow clearing and the city budget."
+    edited = post(1, text="Aigerim Tulegenova was released on bail this morning.")
+    first = [edited, post(2, text=quiet), post(3, text="Aigerim Tulegenova is on hunger strike.")]
+    write_channel(root, CHANNEL, first)
+    with serve_web(root) as web:
+        config = make_config(tmp_path, web)
+        db = tmp_path / "nw.db"
+        summary, _, _ = run(config, web)
+        assert summary["articles_new"] == 3 and summary["alerts_sent"] == 2
+        # The preview page the posts were read from is the evidence of the two with a hit.
+        page = web.client.get(index()).content
+        evidence = rows(
+            db,
+            "SELECT a.canonical_url, e.url, e.sha256, e.status FROM evidence e "
+            "JOIN articles a ON a.id = e.article_id ORDER BY a.id",
+        )
+        assert [row["canonical_url"] for row in evidence] == [
+            f"https://t.me/{CHANNEL}/3",
+            f"https://t.me/{CHANNEL}/1",
+        ]
+        assert {(row["url"], row["sha256"], row["status"]) for row in evidence} == {
+            (f"{web.url}{index()}", hashlib.sha256(page).hexdigest(), 200)
+        }
+
+        # An hour later than their first read, the posts with a hit are due: one was
+        # edited to name another watched person, one was deleted.
+        changed = "Aigerim Tulegenova was released on bail; Serikzhan Bilash met her."
+        write_channel(root, CHANNEL, [post(1, text=changed), post(2, text=quiet)], last_id=3)
+        earlier = len(web.log())
+        later, pages, _ = run(config, web, now="2026-11-20T14:00:00Z")
+        assert later["exit_code"] == 0 and later["articles_new"] == 0
+        asked = [
+            entry["path"]
+            for entry in web.log()[earlier:]
+            if entry["method"] == "GET" and entry["path"] != "/robots.txt"
+        ]
+        assert sorted(asked) == sorted(
+            [index(), f"/{CHANNEL}/1?embed=1&mode=tme", f"/{CHANNEL}/3?embed=1&mode=tme"]
+        )
+        assert pages == [index()]
+        received = [json.loads(r["body"]) for r in web.hook_requests("tg")]
+
+    articles = {a["canonical_url"]: a for a in rows(db, "SELECT * FROM articles")}
+    one, three = articles[f"https://t.me/{CHANNEL}/1"], articles[f"https://t.me/{CHANNEL}/3"]
+    assert one["text"] == changed and one["updated_at"] is not None
+    assert rows(db, "SELECT text FROM article_revisions WHERE article_id = ?", one["id"]) == [
+        {"text": "Aigerim Tulegenova was released on bail this morning."}
+    ]
+    assert three["removed_at"] is not None and three["removed_reason"] == "deleted from the channel"
+    assert articles[f"https://t.me/{CHANNEL}/2"]["next_revisit_at"] is not None  # not yet due
+    updated = [r for r in received if r["data"]["watch_id"] == "serikzhan-bilash"]
+    assert len(updated) == 1 and updated[0]["data"]["article"]["url"] == one["canonical_url"]
+    assert updated[0]["data"]["article"]["updated_at"]
+    # Each read again is evidence too, from the post's own page.
+    again = rows(db, "SELECT url FROM evidence WHERE url LIKE '%embed=1%' ORDER BY url")
+    assert [row["url"].removeprefix(web.url) for row in again] == [
+        f"/{CHANNEL}/1?embed=1&mode=tme",
+        f"/{CHANNEL}/3?embed=1&mode=tme",
+    ]

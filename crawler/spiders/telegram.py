@@ -9,7 +9,9 @@ one fails the source for this run, and the next run resumes where this one stopp
 
 Posts are items (``telegram.Post``), stored by the ingest pipeline as articles; with
 ``follow_links`` the news articles they link are fetched as any article is. A channel's
-``telegram.Progress`` item, after its posts, records how far it was read.
+``telegram.Progress`` item, after its posts, records how far it was read. A post due
+for a revisit is read again alone (``embed_url``), in the same slot; the ingest side
+compares it (``Ingest._revisit``).
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ from twisted.python.failure import Failure
 
 from .. import clock
 from ..config import Source
+from ..revisit import Revisit
 from ..store import utcnow
 from ..telegram import (
     TELEGRAM,
     ChannelReader,
     Progress,
+    embed_url,
     followable,
     parse_preview,
+    post_of_url,
     preview_url,
 )
 from .base import NewswatchSpider, describe_failure
@@ -247,6 +252,16 @@ class TelegramSpider(NewswatchSpider):
         slot = engine.downloader.slots.get(SLOT) if engine is not None else None
         if slot is not None:
             slot.lastseen = max(slot.lastseen, clock.monotonic() + seconds)
+
+    def revisit_request(self, revisit: Revisit) -> scrapy.Request:
+        """A post is read again alone (its embeddable page), through the preview slot; an
+        article its posts linked is revisited as any article."""
+        request = super().revisit_request(revisit)
+        post = post_of_url(revisit.url)
+        if post is None:
+            return request
+        meta = {**request.meta, "download_slot": SLOT, "autothrottle_dont_adjust_delay": True}
+        return request.replace(url=embed_url(self.base, *post), meta=meta)
 
     def preview_failed(self, failure: Failure) -> Iterator[Any]:
         """Errback of a preview request: the source fails; what is read so far is kept."""

@@ -13,6 +13,8 @@ one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoin
     GET  /_fault/redirect?to=URL   302 to URL (?status=301|307|308 for others)
     GET  /_fault/loop              302 to /_fault/loop?back=1, which redirects back here
     GET  /_fault/notfeed           200 HTML where a feed was expected
+    GET  /_fault/gzip/<path>       the gzip file <path> under --root as is, with Content-Encoding:
+                                   gzip and the type of its name without ".gz" (a bomb, say)
     GET  /s/<channel>[?before=N]   a Telegram-like channel preview: s/<channel>/index.html, or
                                    s/<channel>/before-N.html, under --root
     GET  /<channel>/<id>?embed=1   one post's page: s/<channel>/post-<id>.html
@@ -294,8 +296,25 @@ class TestServerHandler(SiteHandler):
                 "<body><h1>Welcome</h1><p>This page is HTML, not RSS or Atom.</p></body></html>"
             )
             self.send_body(200, page, head_only=head_only)
+        elif name.startswith("gzip/"):
+            self.send_gzip_encoded(name.removeprefix("gzip/"), head_only)
         else:
             self.send_body(404, "<h1>no such fault</h1>", head_only=head_only)
+
+    def send_gzip_encoded(self, relative: str, head_only: bool) -> None:
+        """Send a gzip file under the root unchanged, declared as Content-Encoding: gzip."""
+        path = Path(self.directory) / relative
+        if ".." in Path(relative).parts or not path.is_file():
+            self.send_body(404, "<h1>404 Not Found</h1>", head_only=head_only)
+            return
+        plain = path.with_suffix("") if path.suffix == ".gz" else path
+        self.send_body(
+            200,
+            path.read_bytes(),
+            self.content_type(plain, b""),
+            headers={"Content-Encoding": "gzip"},
+            head_only=head_only,
+        )
 
     def send_big(self, size: int, head_only: bool) -> None:
         """Stream an HTML page of exactly ``size`` bytes (at least the frame)."""

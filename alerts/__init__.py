@@ -32,8 +32,9 @@ from .payload import (
 from .redaction import add_log_secrets, install_log_redaction, redact
 from .removals import RemovalReport, removal_notices
 from .signing import SignatureError, new_secret, sign, signed_headers, verify
+from .silence import silent_watches, watch_silence
 from .slack import SlackChannel
-from .source_alerts import source_alerts
+from .source_alerts import source_alerts, source_status
 from .state import enable_channels, note_run
 from .webhook import HttpChannel, WebhookChannel
 
@@ -79,8 +80,11 @@ __all__ = [
     "retry_dead",
     "sign",
     "signed_headers",
+    "silent_watches",
     "source_alerts",
+    "source_status",
     "status",
     "undelivered",
     "verify",
+    "watch_silence",
 ]

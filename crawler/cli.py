@@ -53,6 +53,26 @@ ALERT_ACTIONS = {
 }
 
 
+SOURCE_ACTIONS = {
+    "test": (
+        "fetch sources now as a run would, and show what they would collect",
+        "Crawl the named sources now with the run's settings, spiders, robots.txt and "
+        "extraction, and print each article they would collect (URL, title, date, language, "
+        "words, the follow rule that took it), the same-site links no follow rule took (those "
+        "that look like articles first) and why a source would collect nothing. Stores nothing, "
+        "sends nothing; the database need not exist. Exit 1 if a source has a problem.",
+    ),
+    "discover": (
+        "find an outlet's feeds, sitemaps and article links; print a [[source]] block",
+        "From an outlet's home page, find its feeds (<link rel=\"alternate\"> and common "
+        "paths), its sitemaps (robots.txt, /sitemap.xml, indexes, Google News sitemaps) and "
+        "the shape of its article links, and print ready [[source]] blocks whose comments say "
+        "what was found where. Loopback, private and link-local addresses are refused unless "
+        "--allow-private.",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; the README documents every command and option it defines.
 
@@ -124,6 +144,38 @@ def build_parser() -> argparse.ArgumentParser:
     for action, (help_text, description) in ALERT_ACTIONS.items():
         sub = command(action, help_text, actions, description=description)
         sub.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    sources = command("sources", "test a source now; discover an outlet's feeds and sitemaps")
+    source_actions = sources.add_subparsers(dest="action", metavar="ACTION", required=True)
+    test = command("test", SOURCE_ACTIONS["test"][0], source_actions,
+                   description=SOURCE_ACTIONS["test"][1])
+    test.add_argument("names", nargs="*", metavar="NAME", help="sources to test, by name")
+    test.add_argument("--all", action="store_true", help="test every configured source")
+    discover = command("discover", SOURCE_ACTIONS["discover"][0], source_actions,
+                       description=SOURCE_ACTIONS["discover"][1])
+    discover.add_argument("url", help="the outlet's home page, http(s)")
+    discover.add_argument("--name", default="", help="the source name (default: from the host)")
+    discover.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="fetch loopback, private and link-local addresses too (an intranet, a test site)",
+    )
+    discover.add_argument(
+        "--test", action="store_true", help="then test the sources it proposes (as `sources test`)"
+    )
+    for sub in (test, discover):
+        sub.add_argument(
+            "--max-articles",
+            type=int,
+            default=20,
+            metavar="N",
+            help="articles fetched per source at most; the rest are listed (default: %(default)s)",
+        )
+        sub.add_argument(
+            "--json",
+            action="store_true",
+            help="print JSON: one object per source (test), one object (discover)",
+        )
 
     evidence = command("evidence", "check the kept raw responses (WARC records) of articles")
     evidence_actions = evidence.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -412,6 +464,8 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     """``newswatch alerts deliver|status|retry``."""
     from alerts.delivery import deliver
     from alerts.outbox import retry_dead, status, status_text
+    from alerts.silence import silent_watches
+    from alerts.source_alerts import source_status, source_status_lines
     from alerts.state import enable_channels
 
     from .store import open_database
@@ -429,12 +483,23 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
             data = status(db)
             data["evidence"] = evidence.usage(evidence.evidence_dir(config.database), db.conn)
+            data["sources"] = source_status(db, config)
+            data["silent_watches"] = silent_watches(db, config)
             code = EXIT_OK
             used = data["evidence"]
-            text = status_text(data) + (
-                f"\nevidence: {used['records']} records of {used['articles']} articles in "
-                f"{used['files']} WARC files, {_megabytes(used['bytes'])} in {used['directory']}"
-            )
+            lines = [
+                status_text(data),
+                f"evidence: {used['records']} records of {used['articles']} articles in "
+                f"{used['files']} WARC files, {_megabytes(used['bytes'])} in {used['directory']}",
+                *source_status_lines(data["sources"]),
+            ]
+            lines += [
+                f"watch {item['watch_id']} silent for {item['days_silent']} days "
+                f"(silence_days = {item['silence_days']}; "
+                f"last hit {item['last_hit_at'] or 'never'})"
+                for item in data["silent_watches"]
+            ]
+            text = "\n".join(lines)
         else:
             count = retry_dead(db)
             enabled = enable_channels(db)
@@ -450,6 +515,108 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     else:
         print(text)
     return code
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """``newswatch sources test|discover``."""
+    if args.action == "discover":
+        return _discover(args)
+    config = _load(args, need_secrets=False)
+    by_name = {source.name: source for source in config.sources}
+    if args.all == bool(args.names):
+        raise ConfigError(["sources test: name one or more sources, or give --all"])
+    unknown = [name for name in args.names if name not in by_name]
+    if unknown:
+        raise ConfigError(
+            [
+                f"{config.path}: sources test: no source named {name!r} "
+                f"(configured: {', '.join(by_name) or 'none'})"
+                for name in unknown
+            ]
+        )
+    chosen = list(config.sources) if args.all else [by_name[name] for name in args.names]
+    return _test_sources(args, chosen, config.crawl, _known_urls(config.database))
+
+
+def _test_sources(
+    args: argparse.Namespace,
+    sources: list[Any],
+    crawl: Any,
+    known: Callable[[str], bool] | None = None,
+    *,
+    prefix: list[Any] | None = None,
+) -> int:
+    """Crawl ``sources`` once and print a report per source; exit 1 if one has a problem."""
+    from .sourcetest import settings_for, test_sources
+
+    reports = test_sources(
+        sources,
+        settings_for(crawl, _scrapy_level(args)),
+        max_articles=max(1, args.max_articles),
+        known=known,
+        telegram_base=crawl.telegram_base,
+        telegram_delay=crawl.telegram_delay,
+    )
+    if args.json and prefix is not None:  # discover --test: one object holding both
+        _print_json({**prefix[0], "test": [report.as_dict() for report in reports]})
+    elif args.json:
+        for report in reports:
+            _print_json(report.as_dict())
+    else:
+        print("\n\n".join(report.text() for report in reports))
+    return EXIT_OK if all(report.ok for report in reports) else EXIT_PARTIAL
+
+
+def _known_urls(database: Path) -> Callable[[str], bool] | None:
+    """Whether a URL leads to a stored article, read-only; None without a database."""
+    if not database.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        conn.execute("SELECT 1 FROM article_urls LIMIT 1").fetchall()
+    except sqlite3.Error:
+        return None
+
+    def known(url: str) -> bool:
+        try:
+            row = conn.execute("SELECT 1 FROM article_urls WHERE url = ? LIMIT 1", [url])
+            return row.fetchone() is not None
+        except sqlite3.Error:
+            return False
+
+    return known
+
+
+def _discover(args: argparse.Namespace) -> int:
+    """``newswatch sources discover URL``."""
+    from .config import CrawlSettings
+    from .discover import DiscoveryError, Refused, discover
+
+    crawl = CrawlSettings()
+    if Path(args.config).exists():
+        crawl = _load(args, need_secrets=False).crawl
+    elif args.config_named:
+        _load(args, need_secrets=False)  # raises: the named file does not exist
+    try:
+        found = discover(args.url, crawl, allow_private=args.allow_private, name=args.name)
+    except (Refused, DiscoveryError) as exc:
+        print(f"newswatch: sources discover: {exc}", file=sys.stderr)
+        return EXIT_PARTIAL
+    if not args.test:
+        if args.json:
+            _print_json(found.as_dict())
+        else:
+            print(found.toml(), end="")
+        return EXIT_OK
+    proposed = found.sources()
+    if not args.json:
+        print(found.toml())
+    if not proposed:
+        if args.json:
+            _print_json({**found.as_dict(), "test": []})
+        print("newswatch: sources discover: nothing to test", file=sys.stderr)
+        return EXIT_PARTIAL
+    return _test_sources(args, proposed, crawl, prefix=[found.as_dict()] if args.json else None)
 
 
 def _megabytes(count: int) -> str:
@@ -575,6 +742,7 @@ COMMANDS = {
     "check": cmd_check,
     "match": cmd_match,
     "alerts": cmd_alerts,
+    "sources": cmd_sources,
     "review": cmd_review,
     "evidence": cmd_evidence,
     "demo": cmd_demo,

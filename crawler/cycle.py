@@ -14,11 +14,13 @@ from scrapy.settings import Settings
 from alerts.delivery import DeliveryReport, counts_text, deliver
 from alerts.outbox import enqueue, undelivered
 from alerts.removals import removal_notices
+from alerts.silence import watch_silence
 from alerts.source_alerts import source_alerts
 from alerts.state import note_run
 
 from . import evidence, revisit
 from .config import Config, CrawlSettings
+from .coverage import Coverage
 from .health import SourceHealth
 from .ingest import Ingest
 from .lock import RunLock
@@ -26,6 +28,7 @@ from .matcher import Matcher
 from .spiders.feeds import FeedSpider
 from .spiders.sites import SiteSpider
 from .spiders.telegram import TelegramSpider
+from .staleness import judge, last_article_id, stale_summary
 from .store import finish_run, open_database, source_state, start_run, utcnow
 from .telegram_state import load_progress
 
@@ -54,6 +57,7 @@ class RunSummary:
     sources_ok: int = 0
     sources_failed: int = 0
     sources_not_modified: int = 0
+    sources_stale: int = 0  # answered, but quiet beyond their rhythm or blind (among the ok)
     pages_fetched: int = 0
     articles_new: int = 0
     articles_duplicate: int = 0
@@ -75,6 +79,7 @@ class RunSummary:
     removals_notified: int = 0  # article.removed / mention.removed notices sent
     removals_failed: int = 0  # ... that could not be sent (tried again next run)
     failed_sources: list[str] = field(default_factory=list)
+    stale_sources: list[str] = field(default_factory=list)  # "orda [quiet 4 days]"
 
     @property
     def exit_code(self) -> int:
@@ -85,6 +90,11 @@ class RunSummary:
     def line(self) -> str:
         """The one summary line a run ends with."""
         failed = f" ({', '.join(self.failed_sources)})" if self.failed_sources else ""
+        stale = (
+            f", {self.sources_stale} stale: {', '.join(self.stale_sources)}"
+            if self.sources_stale
+            else ""
+        )
         not_stored = f", {self.articles_failed} not stored" if self.articles_failed else ""
         alerts = counts_text(
             sent=self.alerts_sent,
@@ -96,7 +106,8 @@ class RunSummary:
         )
         return (
             f"newswatch run {self.run_id}: sources {self.sources_ok} ok "
-            f"({self.sources_not_modified} not modified), {self.sources_failed} failed{failed}; "
+            f"({self.sources_not_modified} not modified{stale}), "
+            f"{self.sources_failed} failed{failed}; "
             f"articles {self.articles_new} new{not_stored}, {self.articles_revisited} revisited "
             f"({self.articles_changed} changed, {self.articles_removed} removed); "
             f"hits {self.hits}; "
@@ -125,10 +136,20 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> Setting
     return settings
 
 
-def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) -> int:
+def crawl(
+    config: Config,
+    ingest: Ingest,
+    health: SourceHealth,
+    log_level: str,
+    coverage: Coverage | None = None,
+) -> int:
     """Run the feed, site and Telegram spiders together until all finish; return pages
-    fetched."""
+    fetched.
+
+    The spiders share ``coverage``: an article linked by several sources is fetched once.
+    """
     process = CrawlerProcess(scrapy_settings(config.crawl, log_level))
+    coverage = coverage if coverage is not None else Coverage()
     feeds = tuple(source for source in config.sources if source.feed)
     sites = tuple(source for source in config.sources if source.site)
     due = tuple(revisit.due(ingest.db, config))  # each spider takes those of its sources
@@ -137,12 +158,20 @@ def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) 
         states = {source.name: source_state(ingest.db, source.name) for source in feeds}
         crawler = process.create_crawler(FeedSpider)
         process.crawl(
-            crawler, sources=feeds, health=health, ingest=ingest, states=states, revisits=due
+            crawler,
+            sources=feeds,
+            health=health,
+            ingest=ingest,
+            states=states,
+            revisits=due,
+            coverage=coverage,
         )
         crawlers.append(crawler)
     if sites:
         crawler = process.create_crawler(SiteSpider)
-        process.crawl(crawler, sources=sites, health=health, ingest=ingest, revisits=due)
+        process.crawl(
+            crawler, sources=sites, health=health, ingest=ingest, revisits=due, coverage=coverage
+        )
         crawlers.append(crawler)
     channels = tuple(source for source in config.sources if source.telegram)
     if channels:
@@ -157,6 +186,7 @@ def crawl(config: Config, ingest: Ingest, health: SourceHealth, log_level: str) 
             base=config.crawl.telegram_base,
             delay=config.crawl.telegram_delay,
             revisits=due,
+            coverage=coverage,
         )
         crawlers.append(crawler)
     if crawlers:
@@ -174,7 +204,12 @@ Fetch = Callable[[Ingest, SourceHealth], int]
 
 def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
     """Fetch, match, store and deliver once; ``lock.Locked`` if another run holds the lock."""
-    return cycle_with(config, lambda ingest, health: crawl(config, ingest, health, log_level))
+    coverage = Coverage()
+    return cycle_with(
+        config,
+        lambda ingest, health: crawl(config, ingest, health, log_level, coverage),
+        coverage=coverage,
+    )
 
 
 def _warn_evidence_size(config: Config) -> None:
@@ -194,11 +229,13 @@ def _warn_evidence_size(config: Config) -> None:
         )
 
 
-def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
+def cycle_with(config: Config, fetch: Fetch, *, coverage: Coverage | None = None) -> RunSummary:
     """One cycle around a fetch stage (in-process Scrapy, or the Redis consumer).
 
     Takes the lock (``lock.Locked`` if held), records the ``runs`` row, and after
-    ``fetch`` writes source health, delivers alerts and tells the operator.
+    ``fetch`` writes source health and status (failing, stale: ``crawler.staleness``,
+    judged with the crawl's ``coverage`` when it ran in this process), delivers
+    alerts and tells the operator and the channels of watches gone quiet.
     """
     with RunLock(config.database):
         db = open_database(config.database)
@@ -207,6 +244,7 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
         try:
             note_run(db, config, utcnow())  # first runs of new watches: the backfill baseline
             summary.alerts_carried = undelivered(db)
+            first_new_id = last_article_id(db)
             matcher = Matcher.compile(config.watches)
             backfill = config.alerts.backfill_hours
             ingest = Ingest(config, db, matcher, partial(enqueue, backfill_hours=backfill))
@@ -218,6 +256,9 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
             summary.sources_ok, summary.sources_failed = ok, failed
             summary.sources_not_modified = not_modified
             summary.failed_sources = health.failed_names
+            verdicts = judge(db, config, health, first_new_id=first_new_id, coverage=coverage)
+            summary.stale_sources = stale_summary(verdicts)
+            summary.sources_stale = len(summary.stale_sources)
             for key in (
                 "articles_new",
                 "articles_duplicate",
@@ -238,15 +279,17 @@ def cycle_with(config: Config, fetch: Fetch) -> RunSummary:
             summary.alerts_failed = report.failed + report.dead
             summary.alerts_withdrawn = report.withdrawn
             summary.alerts_pending = report.pending
-            source_alerts(db, config)  # tell the operator about sources failing or recovered
+            source_alerts(db, config)  # tell the operator: sources failing, stale, recovered
             removals = removal_notices(db, config)  # watches with notify_removals = true
             summary.removals_notified, summary.removals_failed = removals.sent, removals.failed
+            watch_silence(db, config)  # tell watches' channels: no new hit for silence_days
             _warn_evidence_size(config)
             status = "ok" if summary.exit_code == 0 else "partial"
         finally:
             counts = summary.as_dict()
             counts.pop("run_id")
             counts["failed_sources"] = ", ".join(summary.failed_sources)
+            counts["stale_sources"] = ", ".join(summary.stale_sources)
             finish_run(db, summary.run_id, status, counts)
             db.close()
     return summary

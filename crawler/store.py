@@ -360,6 +360,42 @@ def _revisits_and_evidence(db: sqlite_utils.Database) -> None:
         runs.add_column(column, int)
 
 
+def _quiet_sources_and_watches(db: sqlite_utils.Database) -> None:
+    """Source status and rhythm (``crawler.staleness``), and what quiet watches were told."""
+    sources = db.table("sources")
+    sources.add_column("status", str)  # ok | failing | stale
+    for column in ("last_new_article_at", "stale_since", "stale_reason"):
+        sources.add_column(column, str)
+    sources.add_column("stale_after_seconds", float)
+    sources.add_column("usual_gap_seconds", float)
+    # One row per run that gave a source new articles: its rhythm is learned from these.
+    db.table("source_arrivals").create({"source": str, "seen_at": str}, pk=("source", "seen_at"))
+    # Arrivals before this step: one per run whose time span holds a stored article's
+    # first fetch, else that time itself.
+    db.execute(
+        "INSERT OR IGNORE INTO source_arrivals (source, seen_at) "
+        "SELECT a.source, COALESCE((SELECT r.finished_at FROM runs r WHERE "
+        "COALESCE(a.first_fetched_at, a.fetched_at) BETWEEN r.started_at AND r.finished_at "
+        "ORDER BY r.id LIMIT 1), COALESCE(a.first_fetched_at, a.fetched_at)) "
+        "FROM articles a WHERE a.source IS NOT NULL AND a.fetched_at IS NOT NULL"
+    )
+    db.execute(
+        "UPDATE sources SET last_new_article_at = (SELECT MAX(seen_at) FROM source_arrivals "
+        "WHERE source_arrivals.source = sources.name), status = CASE WHEN "
+        "consecutive_failures > 0 THEN 'failing' ELSE 'ok' END"
+    )
+    alert_sources = db.table("alert_sources")
+    alert_sources.add_column("stale", int, not_null_default=0)
+    alert_sources.add_column("stale_since", str)
+    db.table("runs").add_column("sources_stale", int)
+    db.table("runs").add_column("stale_sources", str)
+    # Per (watch, channel): the start of the silent period it was last told about.
+    db.table("alert_silences").create(
+        {"watch_id": str, "channel": str, "since": str, "notified_at": str},
+        pk=("watch_id", "channel"),
+    )
+
+
 def _telegram(db: sqlite_utils.Database) -> None:
     """Telegram channels: how far each is read, what each stored post was, what it links."""
     db.table("telegram_channels").create(
@@ -400,6 +436,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _hits_hidden_title,
     _no_alert_settings,
     _revisits_and_evidence,
+    _quiet_sources_and_watches,
     _telegram,
 ]
 

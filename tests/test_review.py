@@ -487,6 +487,32 @@ def test_login_never_redirects_to_another_site(local: Client, target: str) -> No
     assert response.headers["location"] == "/-/newswatch/"
 
 
+def test_dashboard_shows_stale_sources_and_days_since_each_watchs_last_hit(
+    local: Client, newsroom: tuple[Path, dict[str, int]]
+) -> None:
+    path, _ = newsroom
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE sources SET status = 'stale', stale_since = '2026-12-01T08:00:00Z', "
+            "last_new_article_at = '2026-11-20T08:00:00Z', stale_reason = 'no new article for "
+            "11 days <i>quiet</i>' WHERE name = 'test-wire'"
+        )
+        conn.execute("UPDATE hits SET created_at = '2000-01-01T00:00:00Z' "
+                     "WHERE watch_id = 'serik-bekov'")
+    conn.close()
+    html = local.get("/-/newswatch/dashboard").text
+    sources = html[html.index("<h2>Sources</h2>") :]
+    assert sources.index("kaz-news") < sources.index("test-wire")  # failing, then stale
+    assert '<tr class="nw-stale">' in sources and '<tr class="nw-failing">' in sources
+    assert "no new article for 11 days &lt;i&gt;quiet&lt;/i&gt;" in sources
+    assert "since 2026-12-01 08:00" in sources and "2026-11-20 08:00" in sources
+    assert "<th>Days since last hit</th>" in html
+    row = html[html.index('<a href="/-/newswatch/?watch=aigerim-tulegenova">') :]
+    assert "today" in row[: row.index("</tr>")]
+    row = html[html.index('<a href="/-/newswatch/?watch=serik-bekov">') :]
+    assert re.search(r"\d{4,} days", row[: row.index("</tr>")])
+
+
 def test_dashboard_shows_precision_chart_sources_and_alerts(
     local: Client, newsroom: tuple[Path, dict[str, int]]
 ) -> None:

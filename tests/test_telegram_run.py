@@ -464,3 +464,27 @@ def test_posts_with_hits_are_read_again_and_kept_as_evidence(tmp_path: Path) -> 
         f"/{CHANNEL}/1?embed=1&mode=tme",
         f"/{CHANNEL}/3?embed=1&mode=tme",
     ]
+
+
+def test_sources_test_reads_a_channel_without_storing_it(tmp_path: Path) -> None:
+    root = tmp_path / "web"
+    write_channel(root, CHANNEL, posts(1, 12))
+    with serve_web(root) as web:
+        config = make_config(tmp_path, web)
+        tested = newswatch(config, web, "sources", "test", CHANNEL, "--max-articles", "4")
+        as_json = newswatch(config, web, "sources", "test", CHANNEL, "--json")
+        pages = [entry["path"] for entry in web.log("/s/")]
+    assert tested.returncode == 0, tested.stderr
+    lines = tested.stdout.splitlines()
+    assert lines[0] == f"source {CHANNEL}: telegram https://t.me/s/{CHANNEL}"
+    assert lines[1] == f"  channel {web.url}{index()}: 5 posts with text"
+    assert "  4 articles it would collect:" in lines
+    assert f"    https://t.me/{CHANNEL}/12" in lines and "  problems: none" in lines
+    report = json.loads(as_json.stdout)
+    assert [a["url"] for a in report["articles"]][:2] == [
+        f"https://t.me/{CHANNEL}/12",
+        f"https://t.me/{CHANNEL}/11",
+    ]
+    assert len(report["articles"]) == 11 and not report["problems"]  # 12 posts, a photo alone
+    assert pages == [index(), index(), index(8), index(3)]
+    assert not (tmp_path / "nw.db").exists()  # nothing stored

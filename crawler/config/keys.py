@@ -123,6 +123,9 @@ class Source:
     allow_private: bool = setting(
         False, "allow loopback, private and link-local addresses (intranet, tests)"
     )
+    stale_after: str = setting(
+        "", 'quiet this long without a new article is stale: "36h", "3d" (default: learned)'
+    )
 
     @property
     def url(self) -> str:
@@ -151,6 +154,10 @@ class Watch:
     redact: bool = setting(False, "channels get the id, never the name or a snippet")
     notify_removals: bool = setting(
         False, "tell its channels when an article with its hit is taken down or edited to drop it"
+    )
+    silence_days: int = setting(
+        0, "tell its channels when this many days pass without a new hit (0: never)",
+        low=0, high=3650,
     )
     origin: str = ""  # "watchlist.toml: watch[2]", for messages about this watch
 

@@ -440,6 +440,10 @@ def _sources(check: _Checker, value: object) -> list[Source]:
                 f"{where}.follow_links", "follow_links only on a Telegram source", True,
                 "a site source follows the links its follow rules match",
             )
+        stale_after = values.get("stale_after")
+        if stale_after and not DURATION_RE.match(stale_after):
+            check.problem(f"{where}.stale_after", 'a duration such as "36h" or "3d"',
+                          values.pop("stale_after"))
         for index, pattern in enumerate(values.get("follow", ())):
             try:
                 re.compile(pattern)

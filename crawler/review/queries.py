@@ -377,12 +377,38 @@ def daily_hits(
 
 
 def source_health(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every source with its last success, last error and consecutive failures, failing first."""
-    return _rows(
-        conn,
-        "SELECT name, url, last_ok_at, last_error, last_error_at, consecutive_failures "
-        "FROM sources ORDER BY consecutive_failures DESC, name",
+    """Every source with its status (ok, failing, stale), last success, last new article, last
+    error and consecutive failures: failing first, then stale, then the rest by name.
+
+    Reads whatever columns the file has (a desk over a file written by an older newswatch
+    shows what it can).
+    """
+    rows = _rows(conn, "SELECT * FROM sources")
+    for row in rows:
+        failures = int(row.get("consecutive_failures") or 0)
+        row["consecutive_failures"] = failures
+        row["status"] = "failing" if failures else (row.get("status") or "ok")
+        for key in ("last_new_article_at", "stale_since", "stale_reason", "usual_gap_seconds"):
+            row.setdefault(key, None)
+    order = {"failing": 0, "stale": 1}
+    return sorted(
+        rows, key=lambda r: (order.get(r["status"], 2), -r["consecutive_failures"], r["name"])
     )
+
+
+def last_hits(conn: sqlite3.Connection) -> dict[str, dict[str, str | None]]:
+    """Per watch: its last hit's time and its first run (when it began to be watched)."""
+    found: dict[str, dict[str, str | None]] = {}
+    for watch_id, last in conn.execute("SELECT watch_id, MAX(created_at) FROM hits GROUP BY 1"):
+        found.setdefault(watch_id, {"first_run_at": None})["last_hit_at"] = last
+    try:
+        for watch_id, first in conn.execute("SELECT watch_id, first_run_at FROM alert_watches"):
+            found.setdefault(watch_id, {"last_hit_at": None})["first_run_at"] = first
+    except sqlite3.OperationalError:  # a file from before delivery state existed
+        pass
+    for item in found.values():
+        item.setdefault("last_hit_at", None)
+    return found
 
 
 def alert_health(conn: sqlite3.Connection, limit: int = 20) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from datasette.utils.asgi import NotFound, Request, Response
 from markupsafe import escape
 
-from crawler import evidence
+from crawler import clock, evidence
 from crawler.store import utcnow
 
 from . import queries
@@ -287,15 +287,18 @@ async def dashboard(datasette: Any, request: Request) -> Response:
             "stats": queries.watch_stats(conn),
             "sources": queries.source_health(conn),
             "alerts": queries.alert_health(conn),
+            "last_hits": queries.last_hits(conn),
         }
 
     data = await desk.db.execute_fn(load)
     days, series = data["daily"]
     stats: dict[str, WatchStats] = data["stats"]
     watches = []
+    last_hits = data["last_hits"]
     for watch_id in sorted(set(stats) | set(series) | set(desk.settings.watches)):
         counts = series.get(watch_id, [0] * len(days))
         name = desk.watch_name(watch_id)
+        seen = last_hits.get(watch_id, {})
         watches.append(
             {
                 "id": watch_id,
@@ -306,11 +309,15 @@ async def dashboard(datasette: Any, request: Request) -> Response:
                 "chart": daily_bars(days, counts, name),
                 "queue": desk.url("", watch=watch_id),
                 "feed": desk.url(f"feed/{quote(watch_id, safe='')}.atom"),
+                "last_hit": day(seen.get("last_hit_at")),
+                "quiet": quiet_for(seen.get("last_hit_at"), seen.get("first_run_at")),
             }
         )
     for source in data["sources"]:
-        source["last_ok"] = day(source["last_ok_at"])
-        source["last_error_day"] = day(source["last_error_at"])
+        source["last_ok"] = day(source.get("last_ok_at"))
+        source["last_error_day"] = day(source.get("last_error_at"))
+        source["last_new"] = day(source.get("last_new_article_at"))
+        source["stale_day"] = day(source.get("stale_since"))
     for alert in data["alerts"]["problems"]:
         alert["next"] = day(alert["next_attempt_at"])
     return await desk.page(
@@ -323,6 +330,20 @@ async def dashboard(datasette: Any, request: Request) -> Response:
             "alerts": data["alerts"],
         },
     )
+
+
+def quiet_for(last_hit_at: str | None, first_run_at: str | None) -> str:
+    """How long a watch has gone without a hit, in words: "today", "3 days", "12 days (no hit
+    since it was first watched)"; "" when the desk knows neither time."""
+    since = last_hit_at or first_run_at
+    if not since:
+        return ""
+    try:
+        days = max(0, (clock.now() - clock.parse(since)).days)
+    except ValueError:
+        return ""
+    words = "today" if days == 0 else f"{days} day{'s' if days != 1 else ''}"
+    return words if last_hit_at else f"{words} (no hit since it was first watched)"
 
 
 async def search(datasette: Any, request: Request) -> Response:

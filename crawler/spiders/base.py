@@ -22,6 +22,7 @@ from twisted.web.error import SchemeNotSupported
 from twisted.web.http import PotentialDataLoss
 
 from ..config import Source
+from ..coverage import Coverage
 from ..downloadermiddlewares.private import FETCHED_SCHEMES, RequestRefused
 from ..health import SourceHealth
 from ..ingest import Ingest
@@ -190,11 +191,14 @@ class NewswatchSpider(RevisitRequests, scrapy.Spider):
         sources: tuple[Source, ...] = (),
         health: SourceHealth | None = None,
         ingest: Ingest | None = None,
+        coverage: Coverage | None = None,
         revisits: tuple[Revisit, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.sources = sources
+        # Shared by the spiders of one crawl: each article fetched once, whoever links it.
+        self.coverage = coverage
         self.health = health or SourceHealth(sources)
         self.ingest = ingest  # the item pipeline stores pages through it
         self.is_known: Callable[[str], bool] = ingest.is_known if ingest else _never
@@ -266,6 +270,9 @@ class NewswatchSpider(RevisitRequests, scrapy.Spider):
         """
         canonical = canonicalize(url)
         queued = self.queued[source.name]
+        fetchable = url.partition(":")[0].strip().lower() in FETCHED_SCHEMES
+        if self.coverage is not None and canonical not in queued and fetchable:
+            self.coverage.offer(source.name)
         if canonical in queued or len(queued) >= source.max_articles:
             return None
         if self.is_known(url):
@@ -291,8 +298,13 @@ class NewswatchSpider(RevisitRequests, scrapy.Spider):
                 "language": source.language,
             },
         )
-        if request is not None:
-            queued.add(canonical)
+        if request is None:
+            return None
+        queued.add(canonical)
+        if self.coverage is not None and not self.coverage.claim(source.name, canonical):
+            # Another source queued it in this crawl: fetched once, credited to both.
+            self.crawler.stats.inc_value("newswatch/articles_queued_by_another_source")
+            return None
         return request
 
     def final_url_problem(self, source: str, url: str) -> str:

@@ -95,9 +95,10 @@ class SiteSpider(NewswatchSpider):
         if not same_site(url, source.site):
             return False
         rules = self.rules[source.name]
-        if rules:
-            return any(rule.search(url) for rule in rules)
-        return True
+        accepted = any(rule.search(url) for rule in rules) if rules else True
+        if self.coverage is not None:
+            self.coverage.link(source.name, url, accepted)
+        return accepted
 
     def final_url_problem(self, source: str, url: str) -> str:
         """An article that redirected off the site, or to a URL the follow rules reject,

@@ -176,6 +176,10 @@ class TelegramSpider(NewswatchSpider):
             yield reader.progress()
             return
         self.health.ok(source.name)
+        if self.coverage is not None:  # what the channel shows, read before or not
+            for shown in page.posts:
+                if shown.text:
+                    self.coverage.offer(source.name)
         stats = self.crawler.stats
         posts, before = reader.take(page)
         if stats is not None:

@@ -488,3 +488,15 @@ def test_sources_test_reads_a_channel_without_storing_it(tmp_path: Path) -> None
     assert len(report["articles"]) == 11 and not report["problems"]  # 12 posts, a photo alone
     assert pages == [index(), index(), index(8), index(3)]
     assert not (tmp_path / "nw.db").exists()  # nothing stored
+
+
+def test_a_channel_of_photos_alone_is_blind(tmp_path: Path) -> None:
+    root = tmp_path / "web"
+    write_channel(root, CHANNEL, [post(n, photo=True, text="") for n in (1, 2, 3)])
+    with serve_web(root) as web:
+        summary, pages, stderr = run(make_config(tmp_path, web), web)
+    assert pages == [index()] and summary["articles_new"] == 0
+    source = rows(tmp_path / "nw.db", "SELECT status, last_error FROM sources")[0]
+    assert source["status"] == "stale"
+    assert source["last_error"] == "the channel's preview answered but shows no post with text"
+    assert f"source {CHANNEL}: stale: the channel's preview answered" in stderr

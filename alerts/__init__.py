@@ -1,11 +1,11 @@
 """Alert delivery: the outbox written with the hits, and the channels that send from it."""
 
-from .apprise_channel import AppriseChannel
-from .channels import CHANNEL_TYPES, ChannelSetupError, make_channel
-from .console import ConsoleChannel
-from .delivery import DeliveryReport, counts_text, deliver
-from .mail import EmailChannel
-from .outbox import (
+from alerts.apprise_channel import AppriseChannel
+from alerts.channels import CHANNEL_TYPES, ChannelSetupError, make_channel
+from alerts.console import ConsoleChannel
+from alerts.delivery import DeliveryReport, counts_text, deliver
+from alerts.mail import EmailChannel
+from alerts.outbox import (
     backoff,
     enqueue,
     idempotency_key,
@@ -14,7 +14,7 @@ from .outbox import (
     status,
     undelivered,
 )
-from .payload import (
+from alerts.payload import (
     AlertMessage,
     ChannelDisabled,
     ChannelUnreachable,
@@ -29,14 +29,14 @@ from .payload import (
     load_message,
     redacted,
 )
-from .redaction import add_log_secrets, install_log_redaction, redact
-from .removals import RemovalReport, removal_notices
-from .signing import SignatureError, new_secret, sign, signed_headers, verify
-from .silence import silent_watches, watch_silence
-from .slack import SlackChannel
-from .source_alerts import source_alerts, source_status
-from .state import enable_channels, note_run
-from .webhook import HttpChannel, WebhookChannel
+from alerts.redaction import add_log_secrets, install_log_redaction, redact
+from alerts.removals import RemovalReport, removal_notices
+from alerts.signing import SignatureError, new_secret, sign, signed_headers, verify
+from alerts.silence import silent_watches, watch_silence
+from alerts.slack import SlackChannel
+from alerts.source_alerts import source_alerts, source_status
+from alerts.state import enable_channels, note_run
+from alerts.webhook import HttpChannel, WebhookChannel
 
 __all__ = [
     "CHANNEL_TYPES",

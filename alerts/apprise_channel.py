@@ -19,10 +19,9 @@ from typing import Any
 
 import apprise
 
+from alerts.payload import AlertMessage, ChannelUnreachable, Notice, RetryableError, web_link
+from alerts.redaction import add_log_secrets, redact
 from crawler.config import AppriseOptions, Channel
-
-from .payload import AlertMessage, ChannelUnreachable, Notice, RetryableError, web_link
-from .redaction import add_log_secrets, redact
 
 BODY_LIMIT = 3500  # characters; under Telegram's 4,096 with room for Apprise's own framing
 SNIPPET_LIMIT = 600

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from alerts.apprise_channel import AppriseChannel
+from alerts.console import ConsoleChannel
+from alerts.mail import EmailChannel
+from alerts.payload import Sender
+from alerts.slack import SlackChannel
+from alerts.webhook import WebhookChannel
 from crawler.config import Channel
-
-from .apprise_channel import AppriseChannel
-from .console import ConsoleChannel
-from .mail import EmailChannel
-from .payload import Sender
-from .slack import SlackChannel
-from .webhook import WebhookChannel
 
 # Channel type (the ``type`` key in [[channel]]) -> constructor.
 CHANNEL_TYPES: dict[str, Callable[[Channel], Sender]] = {

@@ -6,9 +6,8 @@ import re
 import sys
 from typing import TextIO
 
+from alerts.payload import AlertMessage, Notice
 from crawler.config import Channel
-
-from .payload import AlertMessage, Notice
 
 # Scraped text must not drive the terminal: drop control characters (ANSI escapes too).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

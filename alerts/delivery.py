@@ -28,15 +28,10 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler import clock
-from crawler.clock import iso
-from crawler.config import Config, EmailOptions
-from crawler.db import write_transaction
-
-from . import digest as digests
-from .channels import ChannelSetupError, make_channel
-from .outbox import _moment, backoff, undelivered
-from .payload import (
+from alerts import digest as digests
+from alerts.channels import ChannelSetupError, make_channel
+from alerts.outbox import _moment, backoff, undelivered
+from alerts.payload import (
     AlertMessage,
     ChannelDisabled,
     ChannelUnreachable,
@@ -50,14 +45,18 @@ from .payload import (
     Sender,
     load_message,
 )
-from .redaction import redact
-from .state import (
+from alerts.redaction import redact
+from alerts.state import (
     channel_states,
     disable_channel,
     enable_channels,
     fingerprint,
     rest_channel,
 )
+from crawler import clock
+from crawler.clock import iso
+from crawler.config import Config, EmailOptions
+from crawler.db import write_transaction
 
 log = logging.getLogger(__name__)
 

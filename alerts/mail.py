@@ -24,9 +24,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate
 
-from crawler.config import Channel, EmailOptions
-
-from .payload import (
+from alerts.payload import (
     AlertMessage,
     ChannelDisabled,
     ChannelUnreachable,
@@ -36,8 +34,9 @@ from .payload import (
     PermanentError,
     RetryableError,
 )
-from .redaction import redact
-from .templates import Templates, digest_context, message_context, notice_context
+from alerts.redaction import redact
+from alerts.templates import Templates, digest_context, message_context, notice_context
+from crawler.config import Channel, EmailOptions
 
 SUBJECT_LIMIT = 200
 HEADER_LIMIT = 900

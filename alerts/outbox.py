@@ -36,17 +36,16 @@ from typing import Any
 
 import sqlite_utils
 
+from alerts.state import (
+    channel_states,
+    watch_first_run,
+)
 from crawler import clock
 from crawler.clock import iso
 from crawler.clock import parse as parse_iso
 from crawler.config import AlertSettings
 from crawler.db import write_transaction
 from crawler.models import Hit
-
-from .state import (
-    channel_states,
-    watch_first_run,
-)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ def enqueue(
 
     The cycle hands this to the ingest with the run's ``[alerts] backfill_hours``.
 
-    Called by ``crawler.store.save_article`` inside its transaction. A second
+    Called by ``crawler.storage.store.save_article`` inside its transaction. A second
     hit on the same story (another outlet's copy) finds the key taken and
     queues nothing; a backfill item (see ``is_backfill``) queues nothing.
     """

@@ -33,13 +33,8 @@ from typing import Any
 
 import sqlite_utils
 
-from crawler import clock
-from crawler.clock import iso
-from crawler.config import Config, Watch
-from crawler.db import write_transaction
-
-from .channels import ChannelSetupError, make_channel
-from .payload import (
+from alerts.channels import ChannelSetupError, make_channel
+from alerts.payload import (
     ChannelDisabled,
     ChannelUnreachable,
     DeliveryError,
@@ -47,8 +42,12 @@ from .payload import (
     RateLimited,
     Sender,
 )
-from .redaction import redact
-from .state import channel_states, disable_channel
+from alerts.redaction import redact
+from alerts.state import channel_states, disable_channel
+from crawler import clock
+from crawler.clock import iso
+from crawler.config import Config, Watch
+from crawler.db import write_transaction
 
 log = logging.getLogger(__name__)
 

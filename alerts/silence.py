@@ -19,15 +19,14 @@ from typing import Any
 
 import sqlite_utils
 
+from alerts.channels import ChannelSetupError, make_channel
+from alerts.digest import batch_id
+from alerts.payload import DeliveryError, Notice, Sender
+from alerts.state import channel_states
 from crawler import clock
 from crawler.clock import iso
 from crawler.config import Config, Watch
 from crawler.db import write_transaction
-
-from .channels import ChannelSetupError, make_channel
-from .digest import batch_id
-from .payload import DeliveryError, Notice, Sender
-from .state import channel_states
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .payload import (
+from alerts.payload import (
     AlertMessage,
     ChannelDisabled,
     DeliveryError,
@@ -22,7 +22,7 @@ from .payload import (
     PermanentError,
     web_link,
 )
-from .webhook import HttpChannel
+from alerts.webhook import HttpChannel
 
 SECTION_LIMIT = 3000  # characters of mrkdwn text Slack accepts in one section block
 FALLBACK_LIMIT = 3000  # the notification text; Slack allows more but nobody reads it

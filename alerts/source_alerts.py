@@ -6,7 +6,7 @@ source_failure_threshold`` (default 5) gets one ``source.failing`` notice; the
 first run after it works again gets one ``source.recovered``. A source whose
 ``sources.status`` became ``stale`` (it answers but has given no new article
 for longer than its rhythm allows, or offers no article link at all:
-``crawler.staleness``) gets one ``source.stale`` notice, and one
+``crawler.run.staleness``) gets one ``source.stale`` notice, and one
 ``source.recovered`` when it gives a new article again. What was said is kept
 in ``alert_sources``, and only after the channel accepted the notice, so a
 notice that could not be sent is tried again at the next run.
@@ -22,14 +22,13 @@ from typing import Any
 
 import sqlite_utils
 
+from alerts.channels import ChannelSetupError, make_channel
+from alerts.digest import batch_id
+from alerts.payload import DeliveryError, Notice, Sender
 from crawler import clock
 from crawler.clock import iso
 from crawler.config import Config
 from crawler.db import write_transaction
-
-from .channels import ChannelSetupError, make_channel
-from .digest import batch_id
-from .payload import DeliveryError, Notice, Sender
 
 log = logging.getLogger(__name__)
 

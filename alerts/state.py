@@ -1,6 +1,6 @@
 """Delivery state kept beside the outbox: channel health, first runs, digests, source alerts.
 
-Tables (created by ``crawler.store``'s schema steps)::
+Tables (created by ``crawler.storage.store``'s schema steps)::
 
     alert_batches   one row per digest or flood summary that went out;
                     alerts.batch_id points at the batch that carried a row

@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from .payload import AlertMessage, Digest, Notice, web_link
+from alerts.payload import AlertMessage, Digest, Notice, web_link
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from crawler import clock
-from crawler.config import Channel, HttpOptions
-
-from .payload import (
+from alerts.payload import (
     AlertMessage,
     ChannelDisabled,
     ChannelUnreachable,
@@ -26,8 +23,10 @@ from .payload import (
     RateLimited,
     RetryableError,
 )
-from .redaction import add_log_secrets, redact
-from .signing import secret_key, signed_headers
+from alerts.redaction import add_log_secrets, redact
+from alerts.signing import secret_key, signed_headers
+from crawler import clock
+from crawler.config import Channel, HttpOptions
 
 USER_AGENT = "newswatch/0.1"
 MAX_RETRY_AFTER = 24 * 3600.0

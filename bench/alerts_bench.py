@@ -40,7 +40,7 @@ from alerts import deliver, enqueue, load_message  # noqa: E402
 from alerts.digest import latest_slot  # noqa: E402
 from crawler.config import AlertSettings, Channel, Config, Watch  # noqa: E402
 from crawler.models import Article, Hit  # noqa: E402
-from crawler.store import iso, open_database, save_article  # noqa: E402
+from crawler.storage.store import iso, open_database, save_article  # noqa: E402
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.demosite import serve
+from crawler.demo.server import serve
 
 WORDS = [
     "court",

@@ -42,7 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crawler.config import DedupSettings  # noqa: E402
-from crawler.dedup import (  # noqa: E402
+from crawler.extraction.article import content_hash  # noqa: E402
+from crawler.models import Article  # noqa: E402
+from crawler.storage.store import iso, open_database, save_article  # noqa: E402
+from crawler.storage.stories import (  # noqa: E402
     SCHEME,
     SHINGLE_WORDS,
     StoryIndex,
@@ -50,9 +53,6 @@ from crawler.dedup import (  # noqa: E402
     similarity,
     words,
 )
-from crawler.extract import content_hash  # noqa: E402
-from crawler.models import Article  # noqa: E402
-from crawler.store import iso, open_database, save_article  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "dedup"
 OUT = ROOT / "bench" / "out" / "dedup.json"
@@ -111,7 +111,7 @@ class Corpus:
 
 
 def shingles(text: str) -> list[bytes]:
-    """The same shingles crawler.dedup hashes, as bytes for datasketch."""
+    """The same shingles crawler.storage.stories hashes, as bytes for datasketch."""
     found = words(text)
     size = min(SHINGLE_WORDS, len(found))
     return [" ".join(found[i : i + size]).encode() for i in range(len(found) - size + 1)]

@@ -33,12 +33,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawler.config import Watch
-from crawler.inflect import FEMALE, MALE, kazakh_suffixes, russian_forms
-from crawler.matcher import Matcher
-from crawler.namelists import ENGLISH, KAZAKH, RUSSIAN
-from crawler.textnorm import fold, fold_key
-from crawler.translit import russian_reading, to_cyrillic
-from crawler.variants import person_forms
+from crawler.matching.inflect import FEMALE, MALE, kazakh_suffixes, russian_forms
+from crawler.matching.matcher import Matcher
+from crawler.matching.namelists import ENGLISH, KAZAKH, RUSSIAN
+from crawler.matching.textnorm import fold, fold_key
+from crawler.matching.translit import russian_reading, to_cyrillic
+from crawler.matching.variants import person_forms
 
 KAZAKH_FAMILY = """
 Ахметов Жұмабаев Сериков Нұрланов Қасымов Омаров Әбдірахманов Сағынтаев Төлегенов Бокаев

@@ -1,6 +1,6 @@
 """Review-desk benchmark: how long the queue takes to render with 10,000 hits in the database.
 
-Builds a state file through the real store (``crawler.store.save_article``:
+Builds a state file through the real store (``crawler.storage.store.save_article``:
 FTS triggers included) with N hits over N articles, three articles per story,
 30 watches, 70% of hits still new. Then, in one process and side by side, it
 times full HTML renders through Datasette's ASGI app (no network):
@@ -41,7 +41,7 @@ from datasette.app import Datasette
 from crawler.models import Article, Hit
 from crawler.review import register
 from crawler.review.queries import Filters, load_queue
-from crawler.store import open_database, save_article
+from crawler.storage.store import open_database, save_article
 
 OUT = Path(__file__).resolve().parent / "out" / "review.json"
 WATCHES = [f"w-{n:02d}" for n in range(30)]

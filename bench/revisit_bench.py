@@ -6,7 +6,7 @@ Measures, side by side in one run:
       304, against the same run with none due: wall time of both, the ratio, and
       the cost per revisit; and, as a floor, a bare Scrapy spider sending the same
       2,000 conditional GETs (same concurrency) and doing nothing with the 304s;
-  (b) writing one article's raw response as a WARC record (crawler/evidence.py,
+  (b) writing one article's raw response as a WARC record (crawler/storage/evidence.py,
       fsync included) against appending the same bytes gzipped to a file with
       fsync: ms per article, and the disk it takes (MB per 1,000 articles), for
       the generated pages (~4 KB) and for a 150 KB page (a real news page with
@@ -35,9 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from crawl_bench import FAMILY, GIVEN, generate, timed
 
-from crawler import clock, evidence
-from crawler.demosite import serve
+from crawler import clock
+from crawler.demo.server import serve
 from crawler.models import Page
+from crawler.storage import evidence
 
 
 def write_config(directory: Path, base: str, feeds: int, budget: int) -> Path:

@@ -5,7 +5,7 @@ that reads the sitemap (``SiteSpider.parse_sitemap_response`` on a downloaded re
 no network) and the child's peak memory (``VmHWM``) and its growth over the RSS the child
 had just before the step (imports and the gzipped body):
 
-  newswatch  the streaming reader (crawler/sitemaps.py): stops once max_articles are chosen
+  newswatch  the streaming reader (crawler/extraction/sitemaps.py): stops at max_articles
              while the sitemap runs newest first; reads at most 50,000 entries otherwise;
   before     the same spider at the commit before the streaming reader (``--before``,
              loaded from git): inflates the whole body, lists every entry, sorts them all;
@@ -108,8 +108,8 @@ def child(variant: str, sitemap: Path, max_articles: int, work: Path) -> dict[st
     from scrapy.utils.test import get_crawler
 
     from crawler.config import CrawlSettings, Source
-    from crawler.cycle import scrapy_settings
-    from crawler.urls import canonicalize
+    from crawler.extraction.urls import canonicalize
+    from crawler.run.cycle import scrapy_settings
 
     body = sitemap.read_bytes()
     url = f"{SITE}/sitemap.xml.gz"

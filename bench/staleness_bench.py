@@ -4,7 +4,7 @@ Simulates sources with publishing habits seen in newswatch's field (a 24/7 wire,
 a daily news site, an office-hours outlet with long weekends, a small NGO blog,
 a weekly column, a bursty regional site with holidays) polled by cron every 15
 minutes for 240 days; each run that finds at least one new article is one
-*arrival*, exactly what ``crawler.staleness`` records. For each rule it reports,
+*arrival*, exactly what ``crawler.run.staleness`` records. For each rule it reports,
 after a 30-day warm-up:
 
 - **false alarms**: gaps between arrivals of the healthy source longer than the
@@ -14,7 +14,7 @@ after a 30-day warm-up:
   week, 30 stops per source); the time from the stop until the rule calls it
   stale (median and 90th percentile).
 
-The rules compared are the one ``crawler.staleness`` uses (``learned``, its
+The rules compared are the one ``crawler.run.staleness`` uses (``learned``, its
 ``RULE``: 1.5 × the longest gap of the 30 days before the last arrival) and
 others: fixed thresholds, multiples of the median gap, of the 90th-percentile
 gap or of the longest gap, the longest of only the last 50 gaps, a 60-day
@@ -42,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.staleness import DAY, RULE, Rule, learn
+from crawler.run.staleness import DAY, RULE, Rule, learn
 
 HOUR = 3600.0
 POLL = 15 * 60.0
@@ -164,7 +164,7 @@ RULES: dict[str, Rule_] = {
     "1.5 × longest, 60-day window": lambda window: learn(
         window, dataclasses.replace(RULE, window=60 * DAY)
     ).stale_after,
-    "learned (crawler.staleness)": lambda window: learn(window).stale_after,
+    "learned (crawler.run.staleness)": lambda window: learn(window).stale_after,
 }
 
 

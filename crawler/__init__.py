@@ -1,9 +1,13 @@
 """newswatch's crawl and ingest side: Scrapy spiders and the pure stages they feed.
 
-Modules, in data-flow order: ``spiders`` (fetch), ``extract`` and ``urls``
-(main text, metadata, canonical URL), ``matcher``, ``query`` and ``textnorm``
-(watchlist matching), ``store`` (SQLite state), ``ingest`` (one page through
-all of them), ``cycle`` (one cron run), ``cli`` (the ``newswatch`` command).
+A folder per stage, in data-flow order: ``spiders`` and ``downloadermiddlewares``
+(fetch, Scrapy's layout), ``extraction`` (main text, metadata, canonical URL,
+sitemaps), ``matching`` (the watchlist), ``storage`` (the SQLite state file,
+stories, evidence), ``run`` (one cron cycle: ingest, health, revisits,
+staleness), ``distributed`` (scrapy-redis workers and the ingest consumer),
+``review`` (the Datasette desk), ``sources`` (preview and discover sources),
+``config`` (every key, declared once), ``demo`` and ``starter``; beside them
+``clock``, ``db``, ``models``, ``logs`` and ``cli`` (the ``newswatch`` command).
 Importing this package imports nothing heavy; import the modules you need.
 """
 

@@ -18,12 +18,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Config, ConfigError, config_warnings, load_config, validate_queries
+from crawler.config import Config, ConfigError, config_warnings, load_config, validate_queries
 
 if TYPE_CHECKING:
     import redis
 
-    from .cycle import RunSummary
+    from crawler.run.cycle import RunSummary
 
 EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 75
 DEFAULT_CONFIG = "newswatch.toml"
@@ -284,8 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _configure_logging(verbosity: int) -> None:
     from alerts.redaction import install_log_redaction
-
-    from .logs import configure_logging
+    from crawler.logs import configure_logging
 
     configure_logging(verbosity)
     install_log_redaction()  # every line on stderr, at every verbosity
@@ -305,7 +304,7 @@ def _load(args: argparse.Namespace, *, need_secrets: bool = True) -> Config:
     from alerts.redaction import add_log_secrets
 
     add_log_secrets(config.secret_values())  # from here on, no log line shows one
-    from .query import compile_query
+    from crawler.matching.query import compile_query
 
     problems = validate_queries(config, compile_query)
     if problems:
@@ -324,7 +323,7 @@ def _scrapy_level(args: argparse.Namespace) -> str:
 
 def _cycle(args: argparse.Namespace, run: Callable[[], RunSummary]) -> int:
     """Run one cycle; print its summary line (or JSON); exit 75 if another run holds the lock."""
-    from .lock import Locked
+    from crawler.run.lock import Locked
 
     try:
         summary = run()
@@ -340,7 +339,7 @@ def _cycle(args: argparse.Namespace, run: Callable[[], RunSummary]) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``newswatch run``."""
-    from .cycle import run_cycle
+    from crawler.run.cycle import run_cycle
 
     config = _load(args)
     for warning in config_warnings(config):
@@ -354,7 +353,7 @@ def _redis(args: argparse.Namespace, config: Config) -> redis.Redis | None:
     Without ``--redis`` the URL comes from ``NEWSWATCH_REDIS_URL``, in the
     environment or the config's env file; ``args.redis`` is set to what was used.
     """
-    from .distributed import RedisUnavailable, connect
+    from crawler.distributed.consumer import RedisUnavailable, connect
 
     args.redis = args.redis or config.getenv("NEWSWATCH_REDIS_URL")
     if not args.redis:
@@ -370,7 +369,7 @@ def _redis(args: argparse.Namespace, config: Config) -> redis.Redis | None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """``newswatch ingest``: one cycle of the ingest side of distributed mode."""
-    from .distributed import ingest_cycle
+    from crawler.distributed.consumer import ingest_cycle
 
     config = _load(args)
     server = _redis(args, config)
@@ -381,7 +380,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     """``newswatch crawl``: a crawl worker of distributed mode, until stopped or idle."""
-    from .worker import run_worker
+    from crawler.distributed.worker import run_worker
 
     config = _load(args, need_secrets=False)
     if _redis(args, config) is None:
@@ -392,7 +391,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``newswatch check``."""
-    from .matcher import Matcher
+    from crawler.matching.matcher import Matcher
 
     config = _load(args)
     Matcher.compile(config.watches)
@@ -421,7 +420,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_match(args: argparse.Namespace) -> int:
     """``newswatch match``."""
-    from .matcher import Matcher
+    from crawler.matching.matcher import Matcher
 
     config = _load(args, need_secrets=False)
     matcher = Matcher.compile(config.watches)
@@ -467,8 +466,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     from alerts.silence import silent_watches
     from alerts.source_alerts import source_status, source_status_lines
     from alerts.state import enable_channels
-
-    from .store import open_database
+    from crawler.storage.store import open_database
 
     config = _load(args, need_secrets=args.action == "deliver")
     db = open_database(config.database)
@@ -479,7 +477,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
             code = EXIT_OK if report.ok else EXIT_PARTIAL
             text = report.summary()
         elif args.action == "status":
-            from . import evidence
+            from crawler.storage import evidence
 
             data = status(db)
             data["evidence"] = evidence.usage(evidence.evidence_dir(config.database), db.conn)
@@ -547,7 +545,7 @@ def _test_sources(
     prefix: list[Any] | None = None,
 ) -> int:
     """Crawl ``sources`` once and print a report per source; exit 1 if one has a problem."""
-    from .sourcetest import settings_for, test_sources
+    from crawler.sources.preview import settings_for, test_sources
 
     reports = test_sources(
         sources,
@@ -589,8 +587,8 @@ def _known_urls(database: Path) -> Callable[[str], bool] | None:
 
 def _discover(args: argparse.Namespace) -> int:
     """``newswatch sources discover URL``."""
-    from .config import CrawlSettings
-    from .discover import DiscoveryError, Refused, discover
+    from crawler.config import CrawlSettings
+    from crawler.sources.discover import DiscoveryError, Refused, discover
 
     crawl = CrawlSettings()
     if Path(args.config).exists():
@@ -625,8 +623,8 @@ def _megabytes(count: int) -> str:
 
 def cmd_evidence(args: argparse.Namespace) -> int:
     """``newswatch evidence verify``: every record re-read and re-hashed against the table."""
-    from . import evidence
-    from .store import open_database
+    from crawler.storage import evidence
+    from crawler.storage.store import open_database
 
     config = _load(args, need_secrets=False)
     if not config.database.exists():
@@ -674,7 +672,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    from .review import serve
+    from crawler.review import serve
 
     try:
         return serve(config, host=args.host, port=args.port, verbose=args.verbose)
@@ -685,7 +683,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """``newswatch demo``: serve the embedded site, crawl it, match, store, print alerts."""
-    from .demo import run_demo
+    from crawler.demo import run_demo
 
     return run_demo(Path(args.dir), verbose=args.verbose, program=program())
 
@@ -708,7 +706,7 @@ def program(*, absolute: bool = False) -> str:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """``newswatch init``: starter config, watchlist and env file, and what to do next."""
-    from .starter import write_starter
+    from crawler.starter import write_starter
 
     directory = Path(args.dir)
     written = write_starter(directory, force=args.force)

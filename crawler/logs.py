@@ -8,7 +8,7 @@ info chatter (versions, middlewares, stats) and full tracebacks.
 Below ``-vv`` a cron log stays readable:
 
 - Scrapy records that only repeat a failure a spider errback reports with the
-  source name (``crawler.health`` logs one line per failing source when the
+  source name (``crawler.run.health`` logs one line per failing source when the
   crawl ends) are dropped: the retry middleware's "Gave up retrying", the
   robots.txt middleware's "Error downloading" (Scrapy then fetches as if
   robots.txt allowed everything), the download handler's size and data-loss
@@ -27,7 +27,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from .models import Page
+from crawler.models import Page
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -8,9 +8,9 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from .ingest import Ingest, IngestResult
-from .models import Page
-from .telegram import Post, Progress
+from crawler.extraction.telegram import Post, Progress
+from crawler.models import Page
+from crawler.run.ingest import Ingest, IngestResult
 
 
 class NotAnArticle(DropItem):

@@ -354,7 +354,7 @@ def save_hit(
     """
     from alerts import enqueue
     from crawler.models import Article, Hit
-    from crawler.store import iso, save_article
+    from crawler.storage.store import iso, save_article
 
     article = Article(
         url=url,

@@ -48,10 +48,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 try:
-    from crawler.demosite import SiteHandler, serve
+    from crawler.demo.server import SiteHandler, serve
 except ImportError:  # not installed: run from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from crawler.demosite import SiteHandler, serve
+    from crawler.demo.server import SiteHandler, serve
 
 HTML = "text/html; charset=utf-8"
 EMBED = re.compile(r"/[A-Za-z][A-Za-z0-9_]{3,31}/[0-9]+")  # a Telegram post's own page

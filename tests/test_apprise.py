@@ -20,7 +20,7 @@ from alerts import (
     make_channel,
 )
 from crawler.config import Channel, Watch
-from crawler.store import open_database
+from crawler.storage.store import open_database
 from tests.conftest import WebServer, alert_message, config_for, save_hit
 
 MESSAGE = alert_message(

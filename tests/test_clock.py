@@ -11,7 +11,7 @@ from pathlib import Path
 
 from crawler import clock
 from crawler.clock import FakeClock, SystemClock, using
-from crawler.store import utcnow
+from crawler.storage.store import utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
 

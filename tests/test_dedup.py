@@ -17,9 +17,12 @@ import pytest
 import sqlite_utils
 
 from alerts.outbox import enqueue
-from crawler import dedup
 from crawler.config import ConfigError, DedupSettings, load_config
-from crawler.dedup import (
+from crawler.extraction.article import content_hash
+from crawler.models import Article, Hit
+from crawler.storage import stories as dedup
+from crawler.storage.store import SaveResult, open_database, save_article
+from crawler.storage.stories import (
     NUM_PERM,
     SCHEME,
     StoryIndex,
@@ -28,9 +31,6 @@ from crawler.dedup import (
     signature,
     similarity,
 )
-from crawler.extract import content_hash
-from crawler.models import Article, Hit
-from crawler.store import SaveResult, open_database, save_article
 
 DEDUP = Path(__file__).resolve().parent / "data" / "dedup"
 THRESHOLD = DedupSettings().threshold

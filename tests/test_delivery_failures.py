@@ -30,7 +30,7 @@ from alerts import deliver, status, verify
 from alerts.slack import SECTION_LIMIT
 from crawler.clock import FakeClock, using
 from crawler.config import Channel, Config, Watch
-from crawler.store import open_database
+from crawler.storage.store import open_database
 from tests.conftest import (
     SECRET,
     MailServers,
@@ -229,7 +229,7 @@ STORE_THEN_DIE = """
 import os, signal, sys
 from crawler.config import load_config
 from tests.test_delivery_failures import store_hits
-from crawler.store import open_database
+from crawler.storage.store import open_database
 config = load_config(sys.argv[1])
 db = open_database(config.database)
 store_hits(db, config, int(sys.argv[2]))

@@ -19,10 +19,10 @@ import redis
 
 from alerts.signing import verify
 from crawler.cli import main
-from crawler.distributed import ITEMS_KEY, KNOWN_KEY, decode_item, encode_item, start_key
-from crawler.health import SourceEvent
-from crawler.lock import RunLock
+from crawler.distributed.consumer import ITEMS_KEY, KNOWN_KEY, decode_item, encode_item, start_key
 from crawler.models import Page
+from crawler.run.health import SourceEvent
+from crawler.run.lock import RunLock
 from tests.conftest import WebServer, free_port, listening_ports
 from tests.test_run import FEEDS, RSS20, SECRET, SITE, make_config, rows
 

@@ -23,7 +23,7 @@ from alerts import (
 from alerts.digest import latest_slot
 from alerts.mail import header
 from crawler.config import Channel, Config, ConfigError, EmailOptions, Watch, load_config
-from crawler.store import iso, open_database
+from crawler.storage.store import iso, open_database
 from tests.conftest import (
     MailServer,
     MailServers,

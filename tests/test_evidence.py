@@ -1,4 +1,4 @@
-"""crawler/evidence.py: WARC files by day and size, verification, evidence packs, disk use."""
+"""crawler/storage/evidence.py: WARC files by day and size, verification, packs, disk use."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler import clock, evidence
+from crawler import clock
 from crawler.db import write_transaction
 from crawler.models import Article, Hit, Page
-from crawler.store import open_database, save_article
+from crawler.storage import evidence
+from crawler.storage.store import open_database, save_article
 
 
 def page(body: bytes, at: str, status: int = 200) -> Page:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import content_hash, extract, extract_links, normalize_date
+from crawler.extraction.article import content_hash, extract, extract_links, normalize_date
 from crawler.models import Article, Page
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -393,12 +393,12 @@ def test_a_bug_in_extraction_is_reported_not_taken_for_not_an_article(
 ) -> None:
     # A real page cannot make the extractor raise; a bug can. Stand one in.
     from alerts.outbox import enqueue
-    from crawler import extract as extraction
     from crawler.config import Config
-    from crawler.ingest import Ingest
-    from crawler.matcher import Matcher
+    from crawler.extraction import article as extraction
+    from crawler.matching.matcher import Matcher
     from crawler.models import Page
-    from crawler.store import open_database
+    from crawler.run.ingest import Ingest
+    from crawler.storage.store import open_database
 
     def broken(page: Page) -> None:
         raise KeyError("a bug")

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from crawler.config import Source
-from crawler.health import SourceEvent, SourceHealth
 from crawler.logs import OneLineFormatter
-from crawler.store import open_database
+from crawler.run.health import SourceEvent, SourceHealth
+from crawler.storage.store import open_database
 from tests.conftest import WebServer, free_port
 
 WATCH = """
@@ -69,7 +69,7 @@ def test_an_unreachable_feed_is_one_line_naming_source_url_and_reason(tmp_path: 
     code, lines = run(tmp_path, feed("down", url))
     assert code == 1
     assert len(lines) == 1, lines
-    assert lines[0].endswith(f"WARNING crawler.health: source down: {url}: connection refused")
+    assert lines[0].endswith(f"WARNING crawler.run.health: source down: {url}: connection refused")
     assert last_errors(tmp_path) == {"down": f"{url}: connection refused"}
 
 
@@ -116,7 +116,7 @@ def test_each_failing_source_gets_its_reason(tmp_path: Path, web: WebServer) -> 
     assert code == 1
     # Same host and port, different reasons: one line each, in config order.
     assert len(lines) == 5, lines
-    tails = [line.split(" WARNING crawler.health: ", 1)[1] for line in lines]
+    tails = [line.split(" WARNING crawler.run.health: ", 1)[1] for line in lines]
     assert tails[:3] == [
         f"source unavailable: {web.url}/_fault/status/503: HTTP 503",
         f"source slow: {web.url}/_fault/slow?seconds=3: timed out after 1 s",
@@ -137,7 +137,7 @@ def test_malformed_feeds_log_at_most_one_line_each(tmp_path: Path, web: WebServe
     code, lines = run(tmp_path, sources, crawl="retries = 0")
     assert code == 1
     assert not [line for line in lines if "Traceback" in line]
-    health = [line for line in lines if " crawler.health: " in line]
+    health = [line for line in lines if " crawler.run.health: " in line]
     assert len(health) == 1, lines
     assert f"source html-page: {web.url}/_fault/notfeed: not a feed (no entry): " in health[0]
     # javascript:, mailto: and malformed links are skipped one by one, quietly, and the

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawler.config import Watch
-from crawler.matcher import Matcher, variants
+from crawler.matching.matcher import Matcher, variants
 from crawler.models import Hit
 
 UMAROVA = Watch(

@@ -36,7 +36,7 @@ from crawler.cli import main
 from crawler.clock import FakeClock, using
 from crawler.config import AlertSettings, Channel, Config, Source, Watch
 from crawler.models import Hit
-from crawler.store import (
+from crawler.storage.store import (
     SaveResult,
     iso,
     open_database,

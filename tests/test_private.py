@@ -141,7 +141,8 @@ def test_a_source_without_allow_private_reaches_no_local_address(
     lines = result.stderr.splitlines()
     assert len(lines) == len(forms), lines
     for line, (name, place) in zip(lines, forms.items(), strict=True):
-        head = f" WARNING crawler.health: source {name}: http://{place}/feeds/rss20.xml: refused: "
+        head = (f" WARNING crawler.run.health: source {name}: "
+                f"http://{place}/feeds/rss20.xml: refused: ")
         assert head in line and line.endswith(f"a private address {HINT}"), line
     assert f"refused: localhost resolves to 127.0.0.1, a private address {HINT}" in lines[1]
     assert f"refused: 2130706433 resolves to 127.0.0.1, a private address {HINT}" in lines[5]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from crawler.config import load_config, validate_queries
-from crawler.query import compile_query
-from crawler.textnorm import fold, tokenize
+from crawler.matching.query import compile_query
+from crawler.matching.textnorm import fold, tokenize
 
 RUSAFA = '("Rusafa" OR "Русафа") AND (Kazakhstan* OR Казахстан*) NEAR/30 (women OR женщин*)'
 

@@ -534,7 +534,7 @@ def test_discover_finds_the_feed_the_sitemaps_and_the_article_links(
 @pytest.fixture(scope="module")
 def demo_site() -> Iterator[str]:
     from crawler.demo import SITE
-    from crawler.demosite import serve
+    from crawler.demo.server import serve
 
     server, base = serve(SITE)
     try:

@@ -17,8 +17,8 @@ from alerts.templates import Templates, message_context
 from crawler import clock
 from crawler.config import Channel, Watch
 from crawler.models import Article, Hit
-from crawler.revisit import record_removed
-from crawler.store import open_database, save_article
+from crawler.run.revisit import record_removed
+from crawler.storage.store import open_database, save_article
 from tests.conftest import alert_message, config_for
 
 UPDATED = alert_message(updated_at="2026-11-17T10:00:00Z")

@@ -24,7 +24,12 @@ from crawler.config import ConfigError, load_config
 from crawler.models import Article, Hit
 from crawler.review import metadata, register
 from crawler.review.queries import Filters, load_queue
-from crawler.store import open_database, record_source_failure, record_source_ok, save_article
+from crawler.storage.store import (
+    open_database,
+    record_source_failure,
+    record_source_ok,
+    save_article,
+)
 from tests.conftest import STARTUP_TIMEOUT, _first_line, stop_process
 
 register()

@@ -127,10 +127,10 @@ def add_history(database: Path, hit_id: int) -> tuple[bytes, str]:
     import dataclasses
 
     from alerts import enqueue
-    from crawler import evidence
     from crawler.db import write_transaction
     from crawler.models import Page
-    from crawler.store import open_database, save_article
+    from crawler.storage import evidence
+    from crawler.storage.store import open_database, save_article
     from tests.test_review import article, hit
 
     db = open_database(database)

@@ -27,7 +27,7 @@ from warcio.archiveiterator import ArchiveIterator
 from alerts.signing import verify
 from crawler.clock import parse
 from crawler.config import ConfigError, RevisitSettings, load_config
-from crawler.revisit import KnownArticle, next_revisit
+from crawler.run.revisit import KnownArticle, next_revisit
 from tests.conftest import WebServer, serve_web
 from tests.test_distributed import redis_server, redis_url  # noqa: F401  (fixtures)
 from tests.test_run import SECRET, rows

@@ -13,8 +13,8 @@ from scrapy.settings import Settings
 from scrapy.utils.conf import build_component_list
 
 from crawler.config import CrawlSettings, load_config
-from crawler.cycle import scrapy_settings
-from crawler.worker import worker_settings
+from crawler.distributed.worker import worker_settings
+from crawler.run.cycle import scrapy_settings
 from tests.conftest import WebServer, listening_ports
 
 # Extensions that open a port: Scrapy's telnet console and (2.19) its remote-control
@@ -46,7 +46,7 @@ def test_no_extension_that_listens_is_enabled_in_either_mode(tmp_path: Path) -> 
         assert not settings.getbool("TELNETCONSOLE_ENABLED")
         assert not settings.getbool("REMOTE_CONTROL_ENABLED")
     worker = both_modes(tmp_path)[1]
-    assert "crawler.worker.WorkerHeartbeat" in worker.getdict("EXTENSIONS")
+    assert "crawler.distributed.worker.WorkerHeartbeat" in worker.getdict("EXTENSIONS")
 
 
 def test_only_http_handlers_and_the_private_address_check_in_either_mode(

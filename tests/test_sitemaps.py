@@ -1,4 +1,4 @@
-"""The streaming sitemap reader (crawler/sitemaps.py): caps on size and entries, reading lazily."""
+"""The streaming sitemap reader (crawler/extraction/sitemaps.py): size and entry caps, laziness."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from crawler.sitemaps import MAX_ENTRIES, Sitemap, SitemapEntry, SitemapError, TooBig
+from crawler.extraction.sitemaps import MAX_ENTRIES, Sitemap, SitemapEntry, SitemapError, TooBig
 from tests.conftest import WEB_ROOT
 
 URLSET = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'

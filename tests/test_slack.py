@@ -22,7 +22,7 @@ from alerts import (
 from alerts.slack import SECTION_LIMIT, escape, render
 from alerts.state import enable_channels
 from crawler.config import Channel, Watch
-from crawler.store import open_database
+from crawler.storage.store import open_database
 from tests.conftest import alert_message, config_for, save_hit
 
 MESSAGE = alert_message(

@@ -18,11 +18,16 @@ from alerts.source_alerts import source_alerts
 from alerts.templates import Templates, notice_context
 from crawler.clock import FakeClock, using
 from crawler.config import Channel, Config, Source, Watch
-from crawler.coverage import Coverage, SourceLinks, article_likeness, blind_reason
-from crawler.discover import default_name, shape
-from crawler.health import SourceHealth
-from crawler.staleness import DAY, describe_seconds, judge, learn, parse_duration
-from crawler.store import MIGRATIONS, _quiet_sources_and_watches, migrate, open_database
+from crawler.run.coverage import Coverage, SourceLinks, article_likeness, blind_reason
+from crawler.run.health import SourceHealth
+from crawler.run.staleness import DAY, describe_seconds, judge, learn, parse_duration
+from crawler.sources.discover import default_name, shape
+from crawler.storage.store import (
+    MIGRATIONS,
+    _quiet_sources_and_watches,
+    migrate,
+    open_database,
+)
 from tests.conftest import save_hit
 
 START = datetime(2026, 12, 1, 8, tzinfo=UTC)
@@ -108,7 +113,7 @@ class Recorder:
 
 
 def run_once(db: object, config: Config, health: SourceHealth, coverage: Coverage) -> list:
-    from crawler.staleness import last_article_id
+    from crawler.run.staleness import last_article_id
 
     first = last_article_id(db)  # type: ignore[arg-type]
     health.finish(db)  # type: ignore[arg-type]

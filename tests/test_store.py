@@ -80,7 +80,7 @@ def test_a_run_stores_every_article_while_two_editors_write(tmp_path: Path) -> N
     root = tmp_path / "site"
     write_site(root)
     db_path = tmp_path / "nw.db"
-    from crawler.store import open_database
+    from crawler.storage.store import open_database
 
     db = open_database(db_path)
     for number in range(20):  # hits for the editors to mark

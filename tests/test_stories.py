@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from alerts.signing import verify
-from crawler.urls import canonicalize
+from crawler.extraction.urls import canonicalize
 from tests.conftest import WEB_ROOT, WebServer, serve_web
 from tests.test_run import SECRET, rows
 

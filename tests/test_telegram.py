@@ -11,13 +11,8 @@ import pytest
 from alerts import enqueue
 from crawler import clock
 from crawler.config import ConfigError, CrawlSettings, load_config
-from crawler.distributed import decode_item, encode_item
-from crawler.ingest import Ingest
-from crawler.matcher import Matcher
-from crawler.models import Page
-from crawler.spiders.telegram import retry_after
-from crawler.store import open_database
-from crawler.telegram import (
+from crawler.distributed.consumer import decode_item, encode_item
+from crawler.extraction.telegram import (
     MAX_GAPS,
     ChannelReader,
     Post,
@@ -31,7 +26,12 @@ from crawler.telegram import (
     post_title,
     read_post,
 )
-from crawler.telegram_state import load_progress, save_progress
+from crawler.matching.matcher import Matcher
+from crawler.models import Page
+from crawler.run.ingest import Ingest
+from crawler.spiders.telegram import retry_after
+from crawler.storage.store import open_database
+from crawler.storage.telegram import load_progress, save_progress
 from tests.conftest import DATA
 from tests.telegram_pages import TgPost, embed_page, render_page
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.textnorm import fold, tokenize
+from crawler.matching.textnorm import fold, tokenize
 
 
 def test_kazakh_letters_fold_to_their_russian_counterparts() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from w3lib.url import canonicalize_url
 
-from crawler.urls import canonicalize, registrable_domain, same_site
+from crawler.extraction.urls import canonicalize, registrable_domain, same_site
 
 ARTICLE = "https://steppewire.com/news/2024/05/rusafa-women"
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 
 from crawler.config import Watch
-from crawler.inflect import FEMALE, MALE, genders, kazakh_suffixes, other_gender, russian_forms
-from crawler.translit import to_cyrillic, to_latin
-from crawler.typos import TypoIndex, is_typo
-from crawler.variants import person_forms, phrase_forms
+from crawler.matching.inflect import (
+    FEMALE,
+    MALE,
+    genders,
+    kazakh_suffixes,
+    other_gender,
+    russian_forms,
+)
+from crawler.matching.translit import to_cyrillic, to_latin
+from crawler.matching.typos import TypoIndex, is_typo
+from crawler.matching.variants import person_forms, phrase_forms
 
 
 @pytest.mark.parametrize(

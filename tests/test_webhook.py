@@ -28,7 +28,7 @@ from alerts import (
 from alerts.webhook import parse_retry_after
 from crawler.config import Channel, Config, Watch
 from crawler.models import Article, Hit
-from crawler.store import open_database, save_article
+from crawler.storage.store import open_database, save_article
 from tests.conftest import SECRET, alert_message
 
 # Stored articles are an hour old: news, not backfill.

@@ -1,6 +1,6 @@
 """The config: every key declared once (``keys``), loaded and validated from TOML (``load``)."""
 
-from .keys import (
+from crawler.config.keys import (
     CHANNEL_OPTIONS,
     DEFAULT_USER_AGENT,
     EMAIL_PORTS,
@@ -25,7 +25,7 @@ from .keys import (
     keys,
     options_from,
 )
-from .load import (
+from crawler.config.load import (
     Config,
     ConfigError,
     config_warnings,

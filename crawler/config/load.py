@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from .keys import (
+from crawler.config.keys import (
     ADDRESS_RE,
     CHANNEL_OPTIONS,
     CLOCK_RE,

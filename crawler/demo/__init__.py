@@ -5,9 +5,9 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from ..config import load_config
-from ..cycle import run_cycle
-from ..demosite import serve
+from crawler.config import load_config
+from crawler.demo.server import serve
+from crawler.run.cycle import run_cycle
 
 HERE = Path(__file__).resolve().parent
 SITE = HERE / "site"

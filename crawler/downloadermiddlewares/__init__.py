@@ -1,13 +1,13 @@
 """newswatch's Scrapy downloader middlewares (enabled in ``crawler/settings.py``)."""
 
-from .private import (
+from crawler.downloadermiddlewares.private import (
     PrivateAddressMiddleware,
     PrivateAddressRefused,
     RequestRefused,
     SchemeRefused,
     is_private,
 )
-from .redirectloop import RedirectLoop, RedirectLoopMiddleware
+from crawler.downloadermiddlewares.redirectloop import RedirectLoop, RedirectLoopMiddleware
 
 __all__ = [
     "PrivateAddressMiddleware",

@@ -48,7 +48,7 @@ from zope.interface import implementer
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from ..config import Source
+    from crawler.config import Source
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from w3lib.url import canonicalize_url, safe_url_string
 
-from .private import RequestRefused
+from crawler.downloadermiddlewares.private import RequestRefused
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 

@@ -10,8 +10,8 @@ writes it from the newswatch config.
 
 from __future__ import annotations
 
-from .plugin import asgi_wrapper, canned_queries, menu_links, register_routes
-from .serve import metadata, register, serve
+from crawler.review.plugin import asgi_wrapper, canned_queries, menu_links, register_routes
+from crawler.review.serve import metadata, register, serve
 
 __all__ = [
     "asgi_wrapper",

@@ -30,7 +30,7 @@ from datasette.plugins import pm
 from datasette.utils import await_me_maybe, baseconv
 from datasette.utils.asgi import Request
 
-from .. import clock
+from crawler import clock
 
 PLUGIN = "newswatch"
 PREFIX = "/-/newswatch"

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
 
-from .render import safe_href
+from crawler.review.render import safe_href
 
 ATOM = "http://www.w3.org/2005/Atom"
 NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -7,9 +7,9 @@ from typing import Any
 
 from pluggy import HookimplMarker
 
-from . import views
-from .access import PREFIX, App, DeskSettings, gate
-from .queries import CANNED_QUERIES
+from crawler.review import views
+from crawler.review.access import PREFIX, App, DeskSettings, gate
+from crawler.review.queries import CANNED_QUERIES
 
 hookimpl = HookimplMarker("datasette")
 

@@ -18,8 +18,7 @@ from urllib.parse import urlencode
 import sqlite_utils
 
 from alerts.outbox import status as outbox_status
-
-from ..db import immediate
+from crawler.db import immediate
 
 # Verdicts an editor can give; 'new' puts a hit back in the queue.
 STATUSES = ("new", "relevant", "irrelevant", "follow-up")

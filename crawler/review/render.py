@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
-from .queries import MARK_END, MARK_START
+from crawler.review.queries import MARK_END, MARK_START
 
 MARK_OPEN, MARK_CLOSE = Markup("<mark>"), Markup("</mark>")
 

@@ -8,8 +8,8 @@ import socket
 import sys
 from typing import Any
 
-from ..config import Config, ConfigError
-from ..store import open_database
+from crawler.config import Config, ConfigError
+from crawler.storage.store import open_database
 
 TITLE = "newswatch review desk"
 
@@ -53,7 +53,7 @@ def register() -> None:
     """
     from datasette.plugins import pm
 
-    from .. import review
+    from crawler import review
 
     for plugin in {pm.get_plugin("newswatch"), review}:
         if plugin is not None and pm.is_registered(plugin):

@@ -11,11 +11,9 @@ from urllib.parse import parse_qs, quote, urlencode
 from datasette.utils.asgi import NotFound, Request, Response
 from markupsafe import escape
 
-from crawler import clock, evidence
-from crawler.store import utcnow
-
-from . import queries
-from .access import (
+from crawler import clock
+from crawler.review import queries
+from crawler.review.access import (
     PREFIX,
     DeskSettings,
     check_login,
@@ -24,10 +22,12 @@ from .access import (
     session_cookie,
     writer,
 )
-from .chart import daily_bars
-from .feed import atom_feed
-from .queries import STATUSES, Filters, WatchStats
-from .render import day, highlight, marked, percent, safe_href, text_diff
+from crawler.review.chart import daily_bars
+from crawler.review.feed import atom_feed
+from crawler.review.queries import STATUSES, Filters, WatchStats
+from crawler.review.render import day, highlight, marked, percent, safe_href, text_diff
+from crawler.storage import evidence
+from crawler.storage.store import utcnow
 
 QUEUE = f"{PREFIX}/"
 STATIC = {"review.js": "text/javascript; charset=utf-8", "review.css": "text/css; charset=utf-8"}

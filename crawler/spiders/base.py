@@ -21,17 +21,17 @@ from twisted.web.client import ResponseNeverReceived
 from twisted.web.error import SchemeNotSupported
 from twisted.web.http import PotentialDataLoss
 
-from ..config import Source
-from ..coverage import Coverage
-from ..downloadermiddlewares.private import FETCHED_SCHEMES, RequestRefused
-from ..health import SourceHealth
-from ..ingest import Ingest
-from ..logs import exception_line, fold
-from ..models import Page
-from ..revisit import KnownArticle, Revisit
-from ..store import utcnow
-from ..urls import canonicalize
-from .revisits import RevisitRequests, raw_headers, revisit_of
+from crawler.config import Source
+from crawler.downloadermiddlewares.private import FETCHED_SCHEMES, RequestRefused
+from crawler.extraction.urls import canonicalize
+from crawler.logs import exception_line, fold
+from crawler.models import Page
+from crawler.run.coverage import Coverage
+from crawler.run.health import SourceHealth
+from crawler.run.ingest import Ingest
+from crawler.run.revisit import KnownArticle, Revisit
+from crawler.spiders.revisits import RevisitRequests, raw_headers, revisit_of
+from crawler.storage.store import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ class NewswatchSpider(RevisitRequests, scrapy.Spider):
         self.known_article: Callable[[str], KnownArticle | None] = (
             ingest.known_article if ingest else _unknown
         )
-        self.revisits = revisits  # stored articles due for a revisit (crawler/revisit.py)
+        self.revisits = revisits  # stored articles due for a revisit (crawler/run/revisit.py)
         self.revisiting: set[int] = set()
         self.queued: dict[str, set[str]] = {source.name: set() for source in sources}
 

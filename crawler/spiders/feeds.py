@@ -12,10 +12,10 @@ import feedparser
 import scrapy
 from scrapy.http import Response
 
-from ..config import Source
-from ..logs import exception_line
-from ..store import SourceState
-from .base import NewswatchSpider
+from crawler.config import Source
+from crawler.logs import exception_line
+from crawler.spiders.base import NewswatchSpider
+from crawler.storage.store import SourceState
 
 log = logging.getLogger(__name__)
 

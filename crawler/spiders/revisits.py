@@ -18,10 +18,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from ..config import Source
-from ..models import Page
-from ..revisit import Revisit
-from ..store import utcnow
+from crawler.config import Source
+from crawler.models import Page
+from crawler.run.revisit import Revisit
+from crawler.storage.store import utcnow
 
 # What a revisit's callback sees instead of an error: the stored text is current, or gone.
 REVISIT_STATUSES = [304, 404, 410]
@@ -80,7 +80,7 @@ class RevisitRequests:
 
     def revisit_failed(self, failure: Failure) -> Iterator[Page]:
         """Errback of a revisit: a ``Page`` saying it failed for now (not a removal)."""
-        from .base import describe_failure
+        from crawler.spiders.base import describe_failure
 
         request = failure.request  # type: ignore[attr-defined]
         self.crawler.stats.inc_value("newswatch/revisit_errors")

@@ -17,11 +17,11 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from ..config import Source
-from ..extract import extract_links
-from ..sitemaps import Sitemap, SitemapEntry, SitemapError, TooBig
-from ..urls import canonicalize, same_site
-from .base import NewswatchSpider
+from crawler.config import Source
+from crawler.extraction.article import extract_links
+from crawler.extraction.sitemaps import Sitemap, SitemapEntry, SitemapError, TooBig
+from crawler.extraction.urls import canonicalize, same_site
+from crawler.spiders.base import NewswatchSpider
 
 log = logging.getLogger(__name__)
 

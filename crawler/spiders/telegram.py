@@ -2,16 +2,17 @@
 
 Each channel's run reads the preview (``{telegram_base}/s/<channel>``) and older pages
 (``?before=<id>``) back to the newest post already read, then the gaps an earlier run
-left (``crawler/telegram.py`` decides which pages). Every preview request goes through one
-download slot: one request at a time, ``telegram_delay`` seconds apart. A 429 pauses that
-slot for its ``Retry-After`` and the page is asked again, when the wait is short; a longer
-one fails the source for this run, and the next run resumes where this one stopped.
+left (``crawler/extraction/telegram.py`` decides which pages). Every preview request
+goes through one download slot: one request at a time, ``telegram_delay`` seconds
+apart. A 429 pauses that slot for its ``Retry-After`` and the page is asked again, when
+the wait is short; a longer one fails the source for this run, and the next run resumes
+where this one stopped.
 
-Posts are items (``telegram.Post``), stored by the ingest pipeline as articles; with
+Posts are items (``Post``), stored by the ingest pipeline as articles; with
 ``follow_links`` the news articles they link are fetched as any article is. A channel's
-``telegram.Progress`` item, after its posts, records how far it was read. A post due
-for a revisit is read again alone (``embed_url``), in the same slot; the ingest side
-compares it (``Ingest._revisit``).
+``Progress`` item, after its posts, records how far it was read. A post due for a
+revisit is read again alone (``embed_url``), in the same slot; the ingest side compares
+it (``Ingest._revisit``).
 """
 
 from __future__ import annotations
@@ -28,11 +29,9 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from .. import clock
-from ..config import Source
-from ..revisit import Revisit
-from ..store import utcnow
-from ..telegram import (
+from crawler import clock
+from crawler.config import Source
+from crawler.extraction.telegram import (
     TELEGRAM,
     ChannelReader,
     Progress,
@@ -42,8 +41,10 @@ from ..telegram import (
     post_of_url,
     preview_url,
 )
-from .base import NewswatchSpider, describe_failure
-from .revisits import raw_headers
+from crawler.run.revisit import Revisit
+from crawler.spiders.base import NewswatchSpider, describe_failure
+from crawler.spiders.revisits import raw_headers
+from crawler.storage.store import utcnow
 
 log = logging.getLogger(__name__)
 

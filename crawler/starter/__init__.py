@@ -8,8 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from alerts.signing import new_secret
-
-from ..config import ConfigError
+from crawler.config import ConfigError
 
 FILES = ("newswatch.toml", "watchlist.toml", "newswatch.env")
 PRIVATE = "newswatch.env"  # holds secrets: written mode 0600

@@ -33,9 +33,9 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 
-from . import clock
-from .clock import iso
-from .db import write_transaction
+from crawler import clock
+from crawler.clock import iso
+from crawler.db import write_transaction
 
 __all__ = [
     "MAX_ROWS",

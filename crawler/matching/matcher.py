@@ -1,11 +1,11 @@
 """Compile the watchlist into one Aho-Corasick automaton plus queries, and find watches in a text.
 
-What the automaton holds (all folded, :mod:`crawler.textnorm`), built once by
-``Matcher.compile`` from the forms :mod:`crawler.variants` generates:
+What the automaton holds (all folded, :mod:`crawler.matching.textnorm`), built once by
+``Matcher.compile`` from the forms :mod:`crawler.matching.variants` generates:
 
 - every family form of every person (as written, transliterated, Russian case
   forms), each allowed the Kazakh case suffixes of its last sound
-  (:mod:`crawler.inflect`); a longer word that is not one of those real forms
+  (:mod:`crawler.matching.inflect`); a longer word that is not one of those real forms
   (Умаров, Умарович for Умарова) is no match;
 - every form of an organisation's name, as a phrase;
 - "given name + first letter of the family name", which is where a typo in
@@ -17,7 +17,7 @@ in either order, with at most a patronymic or middle name between; the family
 name alone counts only if the watch has ``context`` terms, a context term is
 near, and no other given name or initial is attached to it. A long word one
 keystroke away from a family name, right after an exact given name, is a typo
-hit unless another watch's form is as close (:mod:`crawler.typos`). Cases are
+hit unless another watch's form is as close (:mod:`crawler.matching.typos`). Cases are
 compiled queries; ``exclude`` terms veto a watch for the whole text.
 """
 
@@ -31,15 +31,22 @@ from functools import lru_cache
 
 import ahocorasick
 
-from .config import Watch
-from .inflect import kazakh_suffixes, other_gender, strip_kazakh_suffix
-from .models import Hit
-from .namelists import given_names
-from .query import Query, compile_query
-from .textnorm import Folded, Tokens, fold, fold_key, tokenize, word_end, words_between
-from .translit import is_cyrillic, to_latin
-from .typos import TypoIndex
-from .variants import (
+from crawler.config import Watch
+from crawler.matching.inflect import kazakh_suffixes, other_gender, strip_kazakh_suffix
+from crawler.matching.namelists import given_names
+from crawler.matching.query import Query, compile_query
+from crawler.matching.textnorm import (
+    Folded,
+    Tokens,
+    fold,
+    fold_key,
+    tokenize,
+    word_end,
+    words_between,
+)
+from crawler.matching.translit import is_cyrillic, to_latin
+from crawler.matching.typos import TypoIndex
+from crawler.matching.variants import (
     EXACT,
     KIND_CONFIDENCE,
     Form,
@@ -52,6 +59,7 @@ from .variants import (
     phrase_forms,
     variants,
 )
+from crawler.models import Hit
 
 __all__ = ["CASE", "EXACT", "Matcher", "Variant", "snippet", "variants"]
 

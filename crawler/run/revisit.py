@@ -15,7 +15,7 @@ Last-Modified go back as If-None-Match / If-Modified-Since) in two cases:
   ahead (``reschedule``), so a crawler that was off for days does not make up
   every missed step.
 
-What a revisit finds: a changed text is stored by ``crawler.store.save_article``
+What a revisit finds: a changed text is stored by ``crawler.storage.store.save_article``
 (revisions, new hits and their alerts, mentions gone); 304 only confirms the
 stored text (``record_checked``); 404, 410 or a redirect to a page that is not
 an article marks the article removed (``record_removed``); a temporary failure
@@ -33,10 +33,10 @@ from typing import Any
 
 import sqlite_utils
 
-from . import clock
-from .config import Config, RevisitSettings, duration_seconds
-from .db import write_transaction
-from .models import Page
+from crawler import clock
+from crawler.config import Config, RevisitSettings, duration_seconds
+from crawler.db import write_transaction
+from crawler.models import Page
 
 log = logging.getLogger(__name__)
 

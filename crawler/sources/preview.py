@@ -25,17 +25,17 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from .config import CrawlSettings, Source
-from .coverage import Coverage, blind_reason, likely_articles
-from .extract import extract
-from .health import SourceHealth
-from .models import Page
-from .spiders.base import NewswatchSpider, describe_failure
-from .spiders.feeds import FeedSpider
-from .spiders.sites import SiteSpider
-from .spiders.telegram import TelegramSpider
-from .telegram import TELEGRAM, ChannelReader, Post, Progress, post_article
-from .urls import canonicalize
+from crawler.config import CrawlSettings, Source
+from crawler.extraction.article import extract
+from crawler.extraction.telegram import TELEGRAM, ChannelReader, Post, Progress, post_article
+from crawler.extraction.urls import canonicalize
+from crawler.models import Page
+from crawler.run.coverage import Coverage, blind_reason, likely_articles
+from crawler.run.health import SourceHealth
+from crawler.spiders.base import NewswatchSpider, describe_failure
+from crawler.spiders.feeds import FeedSpider
+from crawler.spiders.sites import SiteSpider
+from crawler.spiders.telegram import TelegramSpider
 
 DEFAULT_MAX_ARTICLES = 20
 UNMATCHED_SHOWN = 20
@@ -406,7 +406,7 @@ def _report(
 
 
 def settings_for(crawl: CrawlSettings, log_level: str = "WARNING") -> Any:
-    """The run's Scrapy settings (``crawler.cycle.scrapy_settings``)."""
-    from .cycle import scrapy_settings
+    """The run's Scrapy settings (``crawler.run.cycle.scrapy_settings``)."""
+    from crawler.run.cycle import scrapy_settings
 
     return scrapy_settings(crawl, log_level)

@@ -2,7 +2,8 @@
 
 A person's name and aliases are split into given name, optional patronymic or
 middle name, and family name; each part is then spelled in the other script
-(:mod:`crawler.translit`), put into its Russian case forms (:mod:`crawler.inflect`)
+(:mod:`crawler.matching.translit`), put into its Russian case forms
+(:mod:`crawler.matching.inflect`)
 and given its hyphen/space spellings. Given and family forms are kept apart:
 the matcher finds a family form and looks beside it for a given form, an
 initial or a patronymic, in either order. Organisations (and one-word names)
@@ -19,10 +20,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .config import Watch
-from .inflect import genders, russian_forms
-from .textnorm import fold_key
-from .translit import is_cyrillic, is_latin, russian_reading, to_cyrillic, to_latin
+from crawler.config import Watch
+from crawler.matching.inflect import genders, russian_forms
+from crawler.matching.textnorm import fold_key
+from crawler.matching.translit import is_cyrillic, is_latin, russian_reading, to_cyrillic, to_latin
 
 EXACT = 0.97  # a name or an alias as written
 KIND_CONFIDENCE = {

@@ -9,7 +9,7 @@ Grammar, binding tightest first (NEAR, NOT, AND, OR)::
     primary  := term | "phrase" | "(" query ")"
 
 A term or a phrase word may end in ``*`` to match any word it begins. Terms fold
-like names (:mod:`crawler.textnorm`); operators are upper case, so a lower-case
+like names (:mod:`crawler.matching.textnorm`); operators are upper case, so a lower-case
 ``and`` is a term. A term that folds to several words (``Umarova's``,
 ``Sayragul-Sauytbay``) is a phrase.
 
@@ -23,7 +23,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from .textnorm import Tokens, fold, is_word_char, words_between
+from crawler.matching.textnorm import Tokens, fold, is_word_char, words_between
 
 Span = tuple[int, int]  # token positions [first, stop)
 

@@ -30,10 +30,9 @@ from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from trafilatura.settings import Document
 
+from crawler import clock
+from crawler.extraction.urls import canonicalize, registrable_domain, same_site
 from crawler.models import Article, Page
-from crawler.urls import canonicalize, registrable_domain, same_site
-
-from . import clock
 
 __all__ = [
     "MIN_WORDS",

@@ -9,7 +9,7 @@ schemas after reading them as Russian letters ("Serikzhan Bilash").
 
 Latin back to Cyrillic is ambiguous, so :func:`to_cyrillic` returns a few
 lower-case candidates. :func:`to_latin` returns folded spellings
-(:func:`crawler.textnorm.fold_key`).
+(:func:`crawler.matching.textnorm.fold_key`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import iuliia
 
-from .textnorm import fold_key
+from crawler.matching.textnorm import fold_key
 
 # The Russian schemas whose spellings news sites actually print.
 RUSSIAN_SCHEMAS = (

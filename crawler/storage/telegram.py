@@ -1,7 +1,7 @@
 """What the state file keeps about Telegram channels: how far each is read, the posts stored,
 and the links that put a post and the article it links into one story.
 
-The tables are created by the ``_telegram`` migration step in ``crawler/store.py``.
+The tables are created by the ``_telegram`` migration step in ``crawler/storage/store.py``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from . import clock
-from .db import write_transaction
-from .telegram import Post, Progress
-from .urls import canonicalize
+from crawler import clock
+from crawler.db import write_transaction
+from crawler.extraction.telegram import Post, Progress
+from crawler.extraction.urls import canonicalize
 
 __all__ = [
     "load_progress",

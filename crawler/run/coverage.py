@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .config import Source
+from crawler.config import Source
 
 # Same-site links a source's pages showed that no follow rule accepted, kept per source.
 MAX_UNMATCHED = 500

@@ -1,7 +1,7 @@
 """Distributed mode on scrapy-redis: the Redis keys, the item codec and the ingest consumer.
 
-Crawl workers (``crawler/worker.py``, ``newswatch crawl``) run the feed, site and
-Telegram spiders with scrapy-redis's scheduler and dupefilter, so every worker shares one
+Crawl workers (``crawler/distributed/worker.py``, ``newswatch crawl``) run the feed, site
+and Telegram spiders with scrapy-redis's scheduler and dupefilter, so every worker shares one
 request queue and one "seen" set; they push what they find to one Redis list.
 One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycles:
 
@@ -14,7 +14,7 @@ One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycl
    Telegram channel's carries how far it is read, ``"progress"``), which a worker
    turns into the source's entry requests, and one per stored article due for a
    revisit (``{"url": ..., "meta": {"source": ..., "revisit": {...}}}``,
-   ``crawler/revisit.py``), which a worker fetches conditionally;
+   ``crawler/run/revisit.py``), which a worker fetches conditionally;
 4. pops items until the crawl has drained (no start data, no queued request, no
    item, no busy worker, for ``SETTLE_SECONDS``) or ``wait`` seconds have passed:
    pages and Telegram posts go through ``Ingest`` exactly as in-process (so does a
@@ -40,19 +40,20 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from scrapy_redis import connection, defaults
 
-from . import clock, revisit
-from .config import Config, ConfigError, Source
-from .cycle import RunSummary, cycle_with
-from .health import SourceEvent, SourceHealth
-from .ingest import Ingest
-from .models import Page
-from .spiders.feeds import FeedSpider
-from .spiders.sites import SiteSpider
-from .spiders.telegram import TelegramSpider
-from .store import source_state
-from .telegram import Post, Progress
-from .telegram_state import load_progress
-from .urls import canonicalize
+from crawler import clock
+from crawler.config import Config, ConfigError, Source
+from crawler.extraction.telegram import Post, Progress
+from crawler.extraction.urls import canonicalize
+from crawler.models import Page
+from crawler.run import revisit
+from crawler.run.cycle import RunSummary, cycle_with
+from crawler.run.health import SourceEvent, SourceHealth
+from crawler.run.ingest import Ingest
+from crawler.spiders.feeds import FeedSpider
+from crawler.spiders.sites import SiteSpider
+from crawler.spiders.telegram import TelegramSpider
+from crawler.storage.store import source_state
+from crawler.storage.telegram import load_progress
 
 log = logging.getLogger(__name__)
 

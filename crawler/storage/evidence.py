@@ -38,8 +38,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from . import clock
-from .models import Page
+from crawler import clock
+from crawler.models import Page
 
 log = logging.getLogger(__name__)
 

@@ -15,23 +15,25 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from . import clock, evidence, revisit
-from .config import Config
-from .db import write_transaction
-from .dedup import StoryIndex
-from .extract import ExtractionFailed, extract
-from .matcher import Matcher, hide_names
-from .models import Article, Hit, Page
-from .store import AfterSave, Enqueue, SaveResult, known_url, save_article
-from .telegram import Post, Progress, post_article, read_post
-from .telegram_state import (
+from crawler import clock
+from crawler.config import Config
+from crawler.db import write_transaction
+from crawler.extraction.article import ExtractionFailed, extract
+from crawler.extraction.telegram import Post, Progress, post_article, read_post
+from crawler.extraction.urls import canonicalize
+from crawler.matching.matcher import Matcher, hide_names
+from crawler.models import Article, Hit, Page
+from crawler.run import revisit
+from crawler.storage import evidence
+from crawler.storage.store import AfterSave, Enqueue, SaveResult, known_url, save_article
+from crawler.storage.stories import StoryIndex
+from crawler.storage.telegram import (
     post_of_article,
     record_post,
     save_progress,
     story_linked_by_post,
     story_of_linked_article,
 )
-from .urls import canonicalize
 
 log = logging.getLogger(__name__)
 

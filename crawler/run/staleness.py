@@ -2,7 +2,7 @@
 
 A source **gives** a new article in a run when an article it linked is stored
 for the first time in that run (also when another source's link to the same
-article was the one fetched: ``crawler.coverage``). Each such run is one
+article was the one fetched: ``crawler.run.coverage``). Each such run is one
 *arrival* in ``source_arrivals`` (one per run, however many articles came, so
 a first run's backlog counts once). A source's **rhythm** comes from the gaps
 between its arrivals in the 30 days up to its last one (at least 4 gaps to
@@ -38,11 +38,11 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from . import clock
-from .config import Config, Source
-from .coverage import Coverage, blind_reason
-from .db import write_transaction
-from .health import SourceHealth
+from crawler import clock
+from crawler.config import Config, Source
+from crawler.db import write_transaction
+from crawler.run.coverage import Coverage, blind_reason
+from crawler.run.health import SourceHealth
 
 log = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from . import clock
-from .db import BUSY_TIMEOUT_MS, write_transaction
-from .models import Article, Hit
+from crawler import clock
+from crawler.db import BUSY_TIMEOUT_MS, write_transaction
+from crawler.models import Article, Hit
 
 if TYPE_CHECKING:  # dedup imports this module
-    from .dedup import Signature, StoryIndex
+    from crawler.storage.stories import Signature, StoryIndex
 
 log = logging.getLogger(__name__)
 
@@ -361,7 +361,7 @@ def _revisits_and_evidence(db: sqlite_utils.Database) -> None:
 
 
 def _quiet_sources_and_watches(db: sqlite_utils.Database) -> None:
-    """Source status and rhythm (``crawler.staleness``), and what quiet watches were told."""
+    """Source status and rhythm (``crawler.run.staleness``), and what quiet watches were told."""
     sources = db.table("sources")
     sources.add_column("status", str)  # ok | failing | stale
     for column in ("last_new_article_at", "stale_since", "stale_reason"):
@@ -600,7 +600,7 @@ def save_article(
     an editor marked irrelevant is not queued at all.
 
     The article joins the story of an earlier article with the same text, or, given
-    ``stories``, of the most similar recent one (``crawler.dedup``); else it starts a
+    ``stories``, of the most similar recent one (``crawler.storage.stories``); else it starts a
     story. A canonical URL already stored (or ``article_id``, for a revisit) is a
     duplicate. If its text changed, the new text replaces the old (kept in
     ``article_revisions``), a watch found only in the new text gets its hit (marked

@@ -12,7 +12,7 @@ http(s) only; loopback, private and link-local hosts refused unless
   ``/sitemap_index.xml``, ``/sitemap-news.xml`` and ``/news-sitemap.xml``;
   indexes are opened a level down to find Google News sitemaps;
 - **article links**: the same-site links of the home page that look like
-  articles (``crawler.coverage.article_likeness``), grouped by their shape
+  articles (``crawler.run.coverage.article_likeness``), grouped by their shape
   into regular expressions such as ``/news/\\d{4}/`` (a literal path prefix
   and the first part that varies: a year, an id, a slug).
 
@@ -36,12 +36,12 @@ import httpx
 from lxml import html as lxml_html
 from protego import Protego
 
-from .config import CrawlSettings, Source
-from .config.keys import ID_RE
-from .coverage import article_likeness
-from .extract import extract_links
-from .sitemaps import Sitemap, SitemapError
-from .urls import registrable_domain, same_site
+from crawler.config import CrawlSettings, Source
+from crawler.config.keys import ID_RE
+from crawler.extraction.article import extract_links
+from crawler.extraction.sitemaps import Sitemap, SitemapError
+from crawler.extraction.urls import registrable_domain, same_site
+from crawler.run.coverage import article_likeness
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
 FEED_PATHS = ("feed", "rss", "rss.xml", "feed.xml", "atom.xml")

@@ -25,8 +25,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from .extract import content_hash, detect_language, normalize_date
-from .models import Article, Page
+from crawler.extraction.article import content_hash, detect_language, normalize_date
+from crawler.models import Article, Page
 
 __all__ = [
     "MAX_GAPS",

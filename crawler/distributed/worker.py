@@ -3,7 +3,7 @@ sent to Redis.
 
 Run as many as you like (``newswatch crawl``), on as many machines: scrapy-redis
 gives them one shared request queue and dupefilter, so a request is fetched by
-one worker only. Workers never open the database; see ``crawler/distributed.py``
+one worker only. Workers never open the database; see ``crawler/distributed/consumer.py``
 for the ingest side and the keys.
 """
 
@@ -32,9 +32,8 @@ from scrapy_redis.utils import bytes_to_str
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 
-from .config import Config, Source
-from .cycle import scrapy_settings
-from .distributed import (
+from crawler.config import Config, Source
+from crawler.distributed.consumer import (
     BUSY_KEY,
     DUPEFILTER_KEY,
     ITEMS_KEY,
@@ -44,13 +43,14 @@ from .distributed import (
     is_known,
     known_article,
 )
-from .health import SourceEvent, SourceHealth
-from .revisit import Revisit
-from .spiders.feeds import FeedSpider
-from .spiders.sites import SiteSpider
-from .spiders.telegram import TelegramSpider
-from .store import SourceState
-from .telegram import Progress
+from crawler.extraction.telegram import Progress
+from crawler.run.cycle import scrapy_settings
+from crawler.run.health import SourceEvent, SourceHealth
+from crawler.run.revisit import Revisit
+from crawler.spiders.feeds import FeedSpider
+from crawler.spiders.sites import SiteSpider
+from crawler.spiders.telegram import TelegramSpider
+from crawler.storage.store import SourceState
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +73,13 @@ def worker_settings(config: Config, redis_url: str, idle_exit: int, log_level: s
             "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
             "REDIS_START_URLS_KEY": START_URLS_KEY,
             "REDIS_ITEMS_KEY": ITEMS_KEY,
-            "REDIS_ITEMS_SERIALIZER": "crawler.distributed.encode_item",
-            "ITEM_PIPELINES": {"crawler.worker.ItemsToRedis": 300},
+            "REDIS_ITEMS_SERIALIZER": "crawler.distributed.consumer.encode_item",
+            "ITEM_PIPELINES": {"crawler.distributed.worker.ItemsToRedis": 300},
             # Added to, not instead of, crawler/settings.py's (which turns off the
             # extensions that listen on a port).
             "EXTENSIONS": {
                 **settings.getdict("EXTENSIONS"),
-                "crawler.worker.WorkerHeartbeat": 500,
+                "crawler.distributed.worker.WorkerHeartbeat": 500,
             },
             "MAX_IDLE_TIME_BEFORE_CLOSE": idle_exit,
         },

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from .config import Source
-from .store import record_source_failure, record_source_ok
+from crawler.config import Source
+from crawler.storage.store import record_source_failure, record_source_ok
 
 log = logging.getLogger(__name__)
 

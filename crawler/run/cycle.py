@@ -17,20 +17,20 @@ from alerts.removals import removal_notices
 from alerts.silence import watch_silence
 from alerts.source_alerts import source_alerts
 from alerts.state import note_run
-
-from . import evidence, revisit
-from .config import Config, CrawlSettings
-from .coverage import Coverage
-from .health import SourceHealth
-from .ingest import Ingest
-from .lock import RunLock
-from .matcher import Matcher
-from .spiders.feeds import FeedSpider
-from .spiders.sites import SiteSpider
-from .spiders.telegram import TelegramSpider
-from .staleness import judge, last_article_id, stale_summary
-from .store import finish_run, open_database, source_state, start_run, utcnow
-from .telegram_state import load_progress
+from crawler.config import Config, CrawlSettings
+from crawler.matching.matcher import Matcher
+from crawler.run import revisit
+from crawler.run.coverage import Coverage
+from crawler.run.health import SourceHealth
+from crawler.run.ingest import Ingest
+from crawler.run.lock import RunLock
+from crawler.run.staleness import judge, last_article_id, stale_summary
+from crawler.spiders.feeds import FeedSpider
+from crawler.spiders.sites import SiteSpider
+from crawler.spiders.telegram import TelegramSpider
+from crawler.storage import evidence
+from crawler.storage.store import finish_run, open_database, source_state, start_run, utcnow
+from crawler.storage.telegram import load_progress
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def cycle_with(config: Config, fetch: Fetch, *, coverage: Coverage | None = None
     """One cycle around a fetch stage (in-process Scrapy, or the Redis consumer).
 
     Takes the lock (``lock.Locked`` if held), records the ``runs`` row, and after
-    ``fetch`` writes source health and status (failing, stale: ``crawler.staleness``,
+    ``fetch`` writes source health and status (failing, stale: ``crawler.run.staleness``,
     judged with the crawl's ``coverage`` when it ran in this process), delivers
     alerts and tells the operator and the channels of watches gone quiet.
     """

@@ -1,0 +1,1 @@
+"""Distributed mode on scrapy-redis: crawl workers and the one ingest process."""

@@ -440,6 +440,7 @@ def cmd_match(args: argparse.Namespace) -> int:
                 "variant": hit.variant,
                 "confidence": round(hit.confidence, 3),
                 "snippet": hit.snippet,
+                "mentions": [list(span) for span in hit.mentions],
             }
             for hit in hits
         ]
@@ -449,11 +450,12 @@ def cmd_match(args: argparse.Namespace) -> int:
         prefix = f"line {number}: " if args.lines else ""
         if not rows:
             print(f"{prefix}no match")
-        for row in rows:
+        for hit, row in zip(hits, rows, strict=True):
             print(
                 f"{prefix}{row['watch_id']} ({row['watch_name']}): {row['matched']!r} "
                 f"at {row['start']}-{row['end']}, {row['reason']}, "
                 f"confidence {row['confidence']:.2f}"
+                + (f", {len(hit.mentions)} mentions" if len(hit.mentions) > 1 else "")
             )
             print(f"    {row['snippet']}")
     return EXIT_OK

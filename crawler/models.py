@@ -65,8 +65,12 @@ class Hit:
     confidence: float  # 0..1
     reason: str  # e.g. "alias 'Айман Умарова'", "case query"
     # How it was found: name, alias, spelling, inflection, transliteration, patronymic,
-    # name order, initials, typo, surname+context or case.
+    # name order, initials, typo, surname+context, surname alone or case.
     variant: str = ""
+    # Every mention of the watch in the text, as character spans in text order: the
+    # full-name ones and the family name alone after the full name has appeared
+    # ("Aiman Umarova ... Umarova said"), for counts and highlighting.
+    mentions: tuple[tuple[int, int], ...] = ()
     # For a watch with redact = true: the article's title with every form of the name
     # replaced by the watch id, for the channels (set by the ingest stage).
     hidden_title: str = ""

@@ -36,6 +36,7 @@ def _watch(table: dict[str, object]) -> Watch:
         query=str(table.get("query", "")),
         exclude=strings("exclude"),
         context=strings("context"),
+        surname_alone=str(table.get("surname_alone", "auto")),
     )
 
 
@@ -45,17 +46,19 @@ def matcher() -> Matcher:
 
 
 def test_the_set_covers_every_language_variant_kind_and_guard() -> None:
-    assert len(SNIPPETS) >= 60
+    assert len(SNIPPETS) >= 100
     assert {s["lang"] for s in SNIPPETS} == {"en", "ru", "kk", "kk-latn"}
     positive = {s["label"] for s in SNIPPETS if s["expect"]}
     negative = {s["label"] for s in SNIPPETS if not s["expect"]}
     assert positive >= {
         "name", "alias", "inflection", "transliteration", "name order", "initials",
         "patronymic", "spelling", "homoglyph", "accents and case", "typo", "surname+context",
+        "surname alone", "case inflection", "suffixed typo",
     }  # fmt: skip
     assert negative >= {
         "another given name", "another initial", "one letter apart", "inside a longer word",
         "only real forms", "surname without context", "typo guard", "exclude",
+        "common surname alone", "patronymic, other family name", "case",
     }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -189,9 +190,11 @@ def test_exclude_vetoes_the_watch() -> None:
     assert [h.watch_id for h in matcher.match("Aiman Umarova spoke.")] == ["aiman-umarova"]
 
 
-def test_surname_alone_counts_only_near_a_context_term(matcher: Matcher) -> None:
+def test_surname_alone_counts_only_near_a_context_term() -> None:
+    bilash = dataclasses.replace(BILASH, surname_alone="context")
+    matcher = Matcher.compile([bilash, ATAJURT])
     near = "Bilash, who founded Atajurt, was detained in Almaty."
-    [hit] = matcher.match(near)
+    [hit] = [h for h in matcher.match(near) if h.watch_id == "serikzhan-bilash"]
     assert (hit.watch_id, hit.matched) == ("serikzhan-bilash", "Bilash")
     assert hit.reason == "surname 'Bilash' near context 'Atajurt'"
     assert hit.confidence == pytest.approx(0.6)
@@ -210,6 +213,137 @@ def test_surname_alone_counts_only_near_a_context_term(matcher: Matcher) -> None
 def test_surname_alone_is_no_hit_without_context() -> None:
     matcher = Matcher.compile([UMAROVA])
     assert matcher.match("Umarova’s office received a letter about the lawyer.") == []
+
+
+# --- surname_alone ------------------------------------------------------------------------
+
+KEMAROVA = Watch(id="kemarova", kind="person", name="Aliya Kemarova", aliases=("Алия Кемарова",))
+
+
+def test_a_distinctive_surname_counts_alone_with_lower_confidence() -> None:
+    matcher = Matcher.compile([KEMAROVA, UMAROVA])
+    [hit] = matcher.match("Lawyer Kemarova filed the appeal on Monday.")
+    assert (hit.watch_id, hit.matched, hit.variant) == ("kemarova", "Kemarova", "surname alone")
+    assert hit.reason == "surname alone 'Kemarova'"
+    assert hit.confidence < matcher.match("Aliya Kemarova filed it.")[0].confidence
+    # Russian case forms and Kazakh suffixes, Cyrillic too.
+    assert [h.matched for h in matcher.match("Суд отклонил жалобу Кемаровой.")] == ["Кемаровой"]
+    assert [h.matched for h in matcher.match("Кемарованың шағымы қаралды.")] == ["Кемарованың"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Umarova’s office received a letter.",  # Umarova is common (Umarov too)
+        "Адвокат Умарова подала жалобу.",
+        "Ivanova and Akhmetova spoke at the forum.",
+        "Dilnoza Kemarova spoke at the forum.",  # another given name: another person
+        "D. Kemarova spoke at the forum.",  # another initial
+        "the kemarova rule",  # not written as a name
+    ],
+)
+def test_a_common_or_attached_surname_never_counts_alone(text: str) -> None:
+    ivanova = Watch(id="ivanova", kind="person", name="Anna Ivanova")
+    akhmetova = Watch(id="akhmetova", kind="person", name="Айгуль Ахметова")
+    matcher = Matcher.compile([KEMAROVA, UMAROVA, ivanova, akhmetova])
+    assert matcher.match(text) == []
+
+
+def test_a_surname_two_watches_share_is_not_distinctive() -> None:
+    other = Watch(id="timur-kemarov", kind="person", name="Timur Kemarov")
+    matcher = Matcher.compile([KEMAROVA, other])
+    assert matcher.match("Kemarova filed the appeal.") == []
+    assert matcher.match("Kemarov filed the appeal.") == []
+    assert [h.watch_id for h in matcher.match("Aliya Kemarova filed it.")] == ["kemarova"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "text", "expected"),
+    [
+        ("never", "Kemarova filed the appeal in Atajurt's name.", []),
+        ("context", "Kemarova filed the appeal.", []),
+        ("context", "Kemarova filed the appeal for Atajurt.", ["kemarova"]),
+        ("always", "Umarova filed the appeal.", ["umarova"]),
+        ("always", "Dilnoza Umarova filed the appeal.", []),  # still not beside another name
+        ("auto", "Umarova filed the appeal for Atajurt.", ["umarova"]),  # common: context
+        ("auto", "Umarova filed the appeal.", []),
+    ],
+)
+def test_surname_alone_settings(setting: str, text: str, expected: list[str]) -> None:
+    watches = [
+        Watch(id="kemarova", kind="person", name="Aliya Kemarova", context=("Atajurt",),
+              surname_alone=setting),
+        Watch(id="umarova", kind="person", name="Aiman Umarova", context=("Atajurt",),
+              surname_alone=setting),
+    ]  # fmt: skip
+    assert [h.watch_id for h in Matcher.compile(watches).match(text)] == expected
+
+
+def test_later_surname_mentions_belong_to_the_hit() -> None:
+    matcher = Matcher.compile([UMAROVA])
+    text = (
+        "Umarova’s office was searched. Lawyer Aiman Umarova said the search was illegal. "
+        "Umarova will appeal; Dilnoza Umarova, her sister, was not there. Умаровой звонили."
+    )
+    [hit] = matcher.match(text)
+    assert hit.matched == "Aiman Umarova"
+    shown = [text[start:end] for start, end in hit.mentions]
+    # The headline's mention comes before the full name; the sister is another person.
+    assert shown == ["Aiman Umarova", "Umarova", "Умаровой"]
+
+
+# --- patronymics and typos ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Айман Умаровна Смагулова выступила на форуме.",
+        "Aiman Umarovna Smagulova spoke at the forum.",
+        "Айман Умаровны Смагуловой не было на форуме.",
+        "Aiman Umar kyzy Smagulova spoke at the forum.",
+        "Айман Умарқызы Смағұлова сөз сөйледі.",
+    ],
+)
+def test_a_patronymic_is_never_a_typo_of_a_family_name(text: str) -> None:
+    assert Matcher.compile([UMAROVA]).match(text) == []
+
+
+def test_given_name_patronymic_and_the_watched_family_name_is_the_person() -> None:
+    [hit] = Matcher.compile([UMAROVA]).match("Айман Кайратовна Умарова выступила.")
+    assert hit.variant == "patronymic"
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("Сайрагүл Сайуытбайдың ісі қаралды.", "Сайрагүл Сайуытбайдың"),
+        ("Sayragul Sayuytbaydyng isi qaraldy.", "Sayragul Sayuytbaydyng"),
+        ("Sayragul Sayuytbayga hat jazdy.", "Sayragul Sayuytbayga"),
+        ("Суд выслушал Сайрагуль Сайуытбай вчера.", "Сайрагуль Сайуытбай"),
+        ("Жалобу Айман Умаровлй отклонили.", "Айман Умаровлй"),  # л beside о: a typo before -ой
+    ],
+)
+def test_a_typo_with_a_case_suffix(text: str, matched: str) -> None:
+    watches = [UMAROVA, Watch(id="s", kind="person", name="Sayragul Sauytbay",
+                              aliases=("Сайрагүл Сауытбай",))]  # fmt: skip
+    [hit] = Matcher.compile(watches).match(text)
+    assert (hit.matched, hit.variant) == (matched, "typo")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sayragul Sayuytbaypen keldi.",  # -pen follows a voiceless sound, not y
+        "Айман Умировой звонили.",  # a vowel for a vowel: another name, with a suffix too
+        "Zhanna Umarpvanyng isi.",  # not after the watch's given name
+        "Свой роман Новиковы закончили.",  # a given name that is a common word
+    ],
+)
+def test_suffixed_typos_keep_the_guards(text: str) -> None:
+    watches = [UMAROVA, Watch(id="s", kind="person", name="Sayragul Sauytbay"),
+               Watch(id="n", kind="person", name="Роман Новиков")]  # fmt: skip
+    assert Matcher.compile(watches).match(text) == []
 
 
 def test_full_name_beats_a_surname_mention(matcher: Matcher) -> None:
@@ -531,3 +665,16 @@ def test_newswatch_match_explains_each_hit(tmp_path: Path) -> None:
     assert first["confidence"] == 0.93
     assert first["snippet"] == "Суд отказал Айман Умаровой."
     assert outputs[2]["hits"][0]["variant"] == "initials"
+
+
+def test_exclude_and_context_terms_match_their_case_forms() -> None:
+    bilash = dataclasses.replace(BILASH, context=("Атажұрт",), surname_alone="context")
+    umarova = dataclasses.replace(UMAROVA, exclude=('"Umarova Fashion"', "Мода"))
+    matcher = Matcher.compile([bilash, umarova])
+    # A capitalised context term without '*' finds «Атажұртта» (locative) and «Атажұрттың».
+    assert [h.watch_id for h in matcher.match("Біләш Атажұртта сөйледі.")] == ["serikzhan-bilash"]
+    assert matcher.match("Біләш сөйледі.") == []
+    # Exclude terms veto in their case forms too: «Моды», "Umarova Fashionda".
+    assert matcher.match("Айман Умарова, основательница Недели моды, пришла.") == []
+    assert matcher.match("Aiman Umarova Fashionda jańa kolleksiia.") == []
+    assert [h.watch_id for h in matcher.match("Айман Умарова пришла.")] == ["aiman-umarova"]

@@ -22,12 +22,7 @@ from crawler.run.coverage import Coverage, SourceLinks, article_likeness, blind_
 from crawler.run.health import SourceHealth
 from crawler.run.staleness import DAY, describe_seconds, judge, learn, parse_duration
 from crawler.sources.discover import default_name, shape
-from crawler.storage.store import (
-    MIGRATIONS,
-    _quiet_sources_and_watches,
-    migrate,
-    open_database,
-)
+from crawler.storage.store import MIGRATIONS, migrate, open_database
 from tests.conftest import save_hit
 
 START = datetime(2026, 12, 1, 8, tzinfo=UTC)
@@ -238,9 +233,9 @@ def test_the_schema_step_learns_arrivals_from_articles_already_stored(tmp_path: 
     import sqlite_utils
 
     db = sqlite_utils.Database(tmp_path / "old.db")
-    # A database from before the step (later steps may follow it in MIGRATIONS).
-    before = MIGRATIONS[: MIGRATIONS.index(_quiet_sources_and_watches)]
-    for number, step in enumerate(before, start=1):
+    names = [step.__name__ for step in MIGRATIONS]  # later steps may follow this one
+    before = names.index("_quiet_sources_and_watches")
+    for number, step in enumerate(MIGRATIONS[:before], start=1):
         step(db)
         db.execute(f"PRAGMA user_version = {number}")
     db.execute("INSERT INTO sources (name, url, consecutive_failures) VALUES ('wire', 'u', 0)")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 WATCH_KINDS = ("person", "organisation", "case")
+SURNAME_ALONE = ("auto", "always", "context", "never")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DURATION_RE = re.compile(r"^([1-9][0-9]*)([mhd])$")
 CLOCK_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
@@ -146,6 +147,12 @@ class Watch:
     query: str = setting("", "a case's boolean query")
     exclude: tuple[str, ...] = setting((), "terms that veto a hit in the same article")
     context: tuple[str, ...] = setting((), "terms near which a surname alone counts")
+    surname_alone: str = setting(
+        "auto",
+        "when a person's family name alone counts: auto (when distinctive, else near context),"
+        " always, context (only near a context term), never",
+        choices=SURNAME_ALONE,
+    )
     channels: tuple[str, ...] = setting((), "the channel ids its alerts go to")
     priority: str = setting(
         "normal", "urgent: sent at once even where a channel sends digests",

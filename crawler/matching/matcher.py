@@ -32,9 +32,16 @@ from functools import lru_cache
 import ahocorasick
 
 from crawler.config import Watch
-from crawler.matching.inflect import kazakh_suffixes, other_gender, strip_kazakh_suffix
+from crawler.matching.inflect import (
+    is_patronymic,
+    is_patronymic_word,
+    kazakh_suffixes,
+    other_gender,
+    strip_kazakh_suffix,
+)
 from crawler.matching.namelists import given_names
 from crawler.matching.query import Query, compile_query
+from crawler.matching.surnames import common_surnames
 from crawler.matching.textnorm import (
     Folded,
     Tokens,
@@ -45,6 +52,7 @@ from crawler.matching.textnorm import (
     words_between,
 )
 from crawler.matching.translit import is_cyrillic, to_latin
+from crawler.matching.typos import MIN_LETTERS as MIN_TYPO_LETTERS
 from crawler.matching.typos import TypoIndex
 from crawler.matching.variants import (
     EXACT,
@@ -65,6 +73,8 @@ __all__ = ["CASE", "EXACT", "Matcher", "Variant", "snippet", "variants"]
 
 CASE = 0.8  # a case query matched
 SURNAME = KIND_CONFIDENCE["surname+context"]
+SURNAME_ALONE = KIND_CONFIDENCE["surname alone"]
+_SURNAME_ONLY = frozenset({"surname+context", "surname alone"})
 CONTEXT_WINDOW = 30  # words between a surname-only mention and a context term
 SURNAME_MIN_LETTERS = 4
 SNIPPET_WIDTH = 200
@@ -118,7 +128,7 @@ class _Entry:
 
     length: int
     family: dict[int, _Family] = field(default_factory=dict)  # by watch number
-    context: tuple[int, ...] = ()  # watches in ``family`` whose surname alone may count
+    alone: tuple[int, ...] = ()  # watches in ``family`` whose surname alone may count
     phrases: tuple[_Phrase, ...] = ()
     typo_leads: tuple[_TypoLead, ...] = ()
 
@@ -165,16 +175,39 @@ class _Mentions:
         if found.confidence > self.confidence(number):
             self._best[number] = found
 
-    def settled(self) -> dict[int, _Found]:
-        """Per watch, its best mention among those no other watch reads more surely."""
-        chosen: dict[int, _Found] = {}
+    def settled(self) -> dict[int, list[_Found]]:
+        """Per watch, its mentions no other watch reads more surely, the best one first."""
+        kept: dict[int, list[_Found]] = {}
         for number, found in self._all:
             if found.confidence < self._surest[(found.start, found.end)]:
                 continue
-            best = chosen.get(number)
+            mentions = kept.setdefault(number, [])
+            best = mentions[0] if mentions else None
             if best is None or (found.confidence, -found.start) > (best.confidence, -best.start):
-                chosen[number] = found
-        return chosen
+                mentions.insert(0, found)
+            else:
+                mentions.append(found)
+        return kept
+
+
+# A family form found with no given name or initial of anyone attached:
+# (folded start, end, the automaton entry, its Kazakh case suffix or "").
+_Bare = tuple[int, int, _Entry, str]
+# Watches whose given name and family initial were found: (leads, start, family start).
+_Leads = tuple[tuple[_TypoLead, ...], int, int]
+
+
+def _surname_alone(folded: Folded, mentions: list[tuple[int, int, Form]]) -> _Found | None:
+    """The first capitalised mention of a distinctive family name alone, as a hit."""
+    for start, end, form in mentions:
+        if not _capitalised(folded, start):
+            continue
+        span = folded.span(start, end)
+        reason = f"surname alone {folded.original[slice(*span)]!r}"
+        if form.kinds or form.source != "name":
+            reason += f" ({', '.join((form.source, *form.kinds))})"
+        return _Found(start, end, SURNAME_ALONE, reason, "surname alone")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +240,41 @@ def _lexicon(persons: Sequence[PersonForms | None]) -> frozenset[str]:
     return frozenset(found)
 
 
+def _surname_policies(
+    watches: Sequence[Watch], persons: Sequence[PersonForms | None], lexicon: frozenset[str]
+) -> tuple[str, ...]:
+    """Per watch, when its family name alone counts: "always", "context" or "never".
+
+    ``auto`` is "always" for a distinctive family name: no other watch has any of its
+    forms (either gender, any script), it is not a common surname
+    (:mod:`crawler.matching.surnames`) and not a given name; otherwise "context".
+    """
+    owners: dict[str, set[int]] = {}
+    for number, person in enumerate(persons):
+        if person is None:
+            continue
+        for key, form in person.family.items():
+            owners.setdefault(key, set()).add(number)
+            if "inflection" not in form.kinds:
+                for other in other_gender(key):
+                    owners.setdefault(other, set()).add(number)
+    common = common_surnames()
+    policies = []
+    for number, (watch, person) in enumerate(zip(watches, persons, strict=True)):
+        policy = watch.surname_alone if person is not None else "never"
+        if policy == "auto":
+            assert person is not None
+            shared = any(owners[key] != {number} for key in person.family)
+            usual = any(
+                key in common or key in lexicon
+                for key, form in person.family.items()
+                if "inflection" not in form.kinds
+            )
+            policy = "context" if shared or usual else "always"
+        policies.append(policy)
+    return tuple(policies)
+
+
 def _entry(entries: dict[str, _Entry], key: str) -> _Entry:
     """The automaton entry for ``key``, made on first use."""
     found = entries.get(key)
@@ -237,6 +305,7 @@ class Matcher:
     """The compiled watchlist: one automaton for names, compiled queries for the rest."""
 
     __slots__ = (
+        "_alone",
         "_automaton",
         "_cases",
         "_given",
@@ -257,6 +326,7 @@ class Matcher:
         persons = [person_forms(w) if w.kind == "person" else None for w in self.watches]
         self._persons = tuple(persons)
         self._lexicon = _lexicon(persons)
+        self._alone = _surname_policies(self.watches, persons, self._lexicon)
         self._typos = TypoIndex()
         self._given: dict[str, dict[int, Form]] = {}  # given form -> {watch: how it was made}
         self._initials: dict[tuple[str, ...], set[int]] = {}
@@ -281,17 +351,20 @@ class Matcher:
         self, entries: dict[str, _Entry], number: int, watch: Watch, person: PersonForms
     ) -> None:
         """A person's family-name forms (with typo blockers), given names, initials, typo leads."""
+        policy = self._alone[number]
+        alone = policy == "always" or (policy == "context" and bool(watch.context))
         for key, form in person.family.items():
             inflected = "inflection" in form.kinds
             suffixes = frozenset() if inflected else kazakh_suffixes(key)
             target = _entry(entries, key)
             target.family[number] = _Family(number, form, suffixes)
-            if watch.context and sum(c.isalpha() for c in key) >= SURNAME_MIN_LETTERS:
-                target.context += (number,)
-            if inflected:
-                continue  # typos are looked for in the nominative only
-            # A typo of a spelling made there and back is too far from the name.
+            if alone and sum(c.isalpha() for c in key) >= SURNAME_MIN_LETTERS:
+                target.alone += (number,)
+            # A typo of a spelling made there and back is too far from the name. Russian
+            # case forms are looked up too (a typo before the ending: Умароввой).
             self._typos.add(key, number, target=form.steps < 2)
+            if inflected:
+                continue
             for other in other_gender(key):
                 if other not in person.family:
                     self._typos.add(other, OTHER_NAME)
@@ -335,9 +408,10 @@ class Matcher:
         folded = fold(text)
         found = _Mentions()
         surnames: dict[int, list[tuple[int, int, Form]]] = {}
-        typo_leads: list[tuple[int, int, int, Form]] = []
+        typo_leads: list[_Leads] = []
+        bare: list[_Bare] = []
         if self._automaton is not None:
-            self._scan(folded, found, surnames, typo_leads)
+            self._scan(folded, found, surnames, typo_leads, bare)
 
         tokens: Tokens | None = None  # tokenised on first need: most texts match nothing
 
@@ -347,18 +421,18 @@ class Matcher:
                 tokens = tokenize(folded)
             return tokens
 
-        for number, start, end, form in typo_leads:
-            if number not in found:
-                typo = self._typo(folded, number, start, end, form)
-                if typo is not None:
-                    found.add(number, typo)
+        self._typos_found(folded, found, typo_leads)
         for number, mentions in surnames.items():
-            rules = self._rules[number]
-            if number in found or not any(q.may_match(folded.text) for _, q in rules.context):
+            if number in found:
                 continue
-            near = self._near_context(words(), rules, mentions)
-            if near is not None:
-                found.add(number, near)
+            rules = self._rules[number]
+            alone: _Found | None = None
+            if rules.context and any(q.may_match(folded.text) for _, q in rules.context):
+                alone = self._near_context(words(), rules, mentions)
+            if alone is None and self._alone[number] == "always":
+                alone = _surname_alone(folded, mentions)
+            if alone is not None:
+                found.add(number, alone)
         for number, query in self._cases:
             if not query.may_match(folded.text):
                 continue
@@ -371,20 +445,98 @@ class Matcher:
                 )
 
         hits = []
-        for number, best in found.settled().items():
+        for number, kept in found.settled().items():
             exclude = self._rules[number].exclude
             if any(q.may_match(folded.text) and q.evaluate(words()).matched for q in exclude):
                 continue
-            hits.append(_hit(folded, self.watches[number].id, best))
+            spans = self._mention_spans(folded, number, kept, bare)
+            hits.append(_hit(folded, self.watches[number].id, kept[0], spans))
         hits.sort(key=lambda h: (h.start, h.watch_id))
         return hits
+
+    def _typos_found(self, folded: Folded, found: _Mentions, typo_leads: list[_Leads]) -> None:
+        """Decide the typo leads: the word after a given name is looked up once, for every
+        watch with that given name and the initial of its family name."""
+        looked_up: dict[int, list[tuple[str, frozenset[int], str, int]]] = {}
+        for leads, start, family_start in typo_leads:
+            waiting = [lead for lead in leads if lead.watch not in found]
+            if not waiting or not _capitalised(folded, start):
+                continue
+            typos = looked_up.get(family_start)
+            if typos is None:
+                typos = looked_up[family_start] = self._typos_at(folded, family_start)
+            for meant, owners, suffix, end in typos:
+                for lead in waiting:
+                    if lead.watch in owners and lead.watch not in found:
+                        found.add(lead.watch, self._typo_hit(lead, meant, suffix, start, end))
+
+    def _typos_at(self, folded: Folded, start: int) -> list[tuple[str, frozenset[int], str, int]]:
+        """What the word at ``start`` mistypes: (form, the watches owning it, its Kazakh case
+        suffix or "", where the word ends); nothing for a patronymic or an exact form."""
+        text = folded.text
+        end = word_end(text, start)
+        if end < len(text) and (text[end].isalnum() or text[end] == "-"):
+            return []
+        if not _capitalised(folded, start):
+            return []
+        word = text[start:end]
+        if len(word) < MIN_TYPO_LETTERS or word in self._typos:
+            return []  # too short to risk, or someone's name as it is
+        found = []
+        for stem in strip_kazakh_suffix(word):  # the word itself first, then without a suffix
+            owners, forms = self._typos.near(stem)
+            if not owners:
+                continue
+            meant = self._typos.meant(stem, forms)
+            suffix = word[len(stem) :]
+            if meant is not None and (not suffix or suffix in kazakh_suffixes(meant)):
+                found.append((meant, owners, suffix, end))
+                break
+        if found and is_patronymic(word):
+            return []  # Aiman Umarovna Smagulova: a patronymic, then another family name
+        after = _token_after(text, end) if found else None
+        if after is not None and is_patronymic_word(text[after[0] : after[1]]):
+            return []
+        return found
+
+    def _typo_hit(self, lead: _TypoLead, meant: str, suffix: str, start: int, end: int) -> _Found:
+        """A typo hit of the lead's watch: the word after its given name mistypes ``meant``."""
+        person = self._persons[lead.watch]
+        assert person is not None
+        inflected = ("inflection",) if suffix else ()
+        kinds = combine_kinds(lead.form.kinds, person.family[meant].kinds, ("typo",), inflected)
+        shown = [f"typo of {meant!r}" if k == "typo" else k for k in kinds]
+        reason = explain(lead.form.source, shown)
+        return _Found(start, end, confidence_of(kinds), reason, "typo")
+
+    def _mention_spans(
+        self, folded: Folded, number: int, kept: list[_Found], bare: list[_Bare]
+    ) -> tuple[tuple[int, int], ...]:
+        """Every mention of watch ``number``, as original spans: ``kept`` and, after the first
+        full-name mention (or anywhere, for a surname that counts alone), the family name alone.
+        """
+        spans = {(f.start, f.end) for f in kept}
+        full = [f.end for f in kept if f.variant not in _SURNAME_ONLY and f.variant != "case"]
+        if self._persons[number] is not None and bare:
+            after = min(full) if full else None
+            if after is None and self._alone[number] == "always":
+                after = 0
+            if after is not None:
+                for start, end, entry, ending in bare:
+                    target = entry.family.get(number)
+                    if target is None or start < after:
+                        continue
+                    if not ending or ending in target.suffixes:
+                        spans.add((start, end))
+        return tuple(folded.span(start, end) for start, end in sorted(spans))
 
     def _scan(
         self,
         folded: Folded,
         found: _Mentions,
         surnames: dict[int, list[tuple[int, int, Form]]],
-        typo_leads: list[tuple[int, int, int, Form]],
+        typo_leads: list[_Leads],
+        bare: list[_Bare],
     ) -> None:
         """Run the automaton once and decide what each whole-word match means."""
         assert self._automaton is not None
@@ -395,16 +547,21 @@ class Matcher:
             if start > 0 and text[start - 1].isalnum():
                 continue
             end = last + 1
-            for lead in entry.typo_leads:
-                typo_leads.append((lead.watch, start, end - 1, lead.form))
-            stop = word_end(text, end) if end < size else end
-            ending = text[end:stop]
+            if entry.typo_leads:
+                typo_leads.append((entry.typo_leads, start, last))
+                if not (entry.family or entry.phrases):
+                    continue  # "given name + initial": decided later, if at all
+            if end < size and text[end].isalnum():
+                stop = word_end(text, end)
+                ending = text[end:stop]
+            else:
+                stop, ending = end, ""
             for phrase in entry.phrases:
                 if not ending or ending in phrase.suffixes:
                     kinds = combine_kinds(phrase.form.kinds, ("inflection",) if ending else ())
                     self._keep(found, phrase.watch, start, stop, kinds, phrase.form.source)
             if entry.family:
-                self._people(folded, found, surnames, entry, start, stop, ending)
+                self._people(folded, found, surnames, bare, entry, start, stop, ending)
 
     def _keep(
         self,
@@ -425,6 +582,7 @@ class Matcher:
         folded: Folded,
         found: _Mentions,
         surnames: dict[int, list[tuple[int, int, Form]]],
+        bare: list[_Bare],
         entry: _Entry,
         start: int,
         end: int,
@@ -433,12 +591,17 @@ class Matcher:
         """Decide what a family form at folded ``[start, end)`` says about the people it may name.
 
         Looks for a given name, a patronymic and given name, or initials before it, and a
-        given name or initials after it (family name first); what is left may count as a
-        surname alone near a context term, unless another given name or initial is attached.
+        given name or initials after it (family name first); what is left is the family name
+        alone (kept in ``bare``), unless another given name or initial is attached, and may
+        count by itself near a context term or, where distinctive, anywhere. A family form
+        followed by ұлы/қызы (uly, kyzy) is a father's name: nobody's family name.
         """
         text = folded.text
         family = entry.family
         done: set[int] = set()
+        after = _token_after(text, end) if not ending else None  # Kazakh inflects the last word
+        if after is not None and is_patronymic_word(text[after[0] : after[1]]):
+            return
 
         def name(
             given: dict[int, Form] | None, first: int, last: int, at: int, *extra: str
@@ -480,14 +643,13 @@ class Matcher:
                     if word.isalpha():
                         middle = self._given.get(text[e_start:e_end])
                         name(middle, e_start, end, e_start, "patronymic")
-                other_name = bool(entry.context) and self._names_someone(folded, b_start, word)
+                other_name = self._names_someone(folded, b_start, word)
         if "." in text[max(0, start - 2) : start]:
             match = _INITIALS_BEFORE.search(text, max(0, start - 12), start)
             if match is not None:
                 initials(tuple(g for g in match.groups() if g), match.start(1), end)
                 other_name = True
 
-        after = _token_after(text, end) if not ending else None  # Kazakh inflects the last word
         if after is not None:
             a_start, a_end = after
             word = text[a_start:a_end]
@@ -497,7 +659,7 @@ class Matcher:
             if later is not None:
                 pair = f"{word} {text[later[0] : later[1]]}"
                 name(self._given.get(pair), start, later[1], a_start, "name order")
-            if entry.context and word in self._lexicon and _capitalised(folded, a_start):
+            if word in self._lexicon and _capitalised(folded, a_start):
                 other_name = True
         if not ending and "." in text[end + 2 : end + 5]:
             match = _INITIALS_AFTER.match(text, end, min(len(text), end + 12))
@@ -507,7 +669,8 @@ class Matcher:
 
         if other_name:
             return
-        for number in entry.context:
+        bare.append((start, end, entry, ending))
+        for number in entry.alone:
             if number in done or number in found:
                 continue
             target = family[number]
@@ -521,26 +684,6 @@ class Matcher:
         if word in self._lexicon:
             return True
         return word not in TITLES and not _opens_sentence(folded.text, start)
-
-    def _typo(
-        self, folded: Folded, number: int, start: int, family_start: int, form: Form
-    ) -> _Found | None:
-        """A typo hit: the word after an exact given name mistypes this watch's family name."""
-        text = folded.text
-        end = word_end(text, family_start)
-        if end < len(text) and (text[end].isalnum() or text[end] == "-"):
-            return None
-        if not _capitalised(folded, family_start):
-            return None
-        meant = self._typos.typo_of(text[family_start:end], number)
-        if meant is None:
-            return None
-        person = self._persons[number]
-        assert person is not None
-        kinds = combine_kinds(form.kinds, person.family[meant].kinds, ("typo",))
-        shown = [f"typo of {meant!r}" if k == "typo" else k for k in kinds]
-        reason = explain(form.source, shown)
-        return _Found(start, end, confidence_of(kinds), reason, "typo")
 
     @staticmethod
     def _near_context(
@@ -592,6 +735,8 @@ def _token_after(text: str, end: int) -> tuple[int, int] | None:
 
 def _capitalised(folded: Folded, start: int) -> bool:
     """Whether the word at folded ``start`` begins with a capital letter in the original."""
+    if folded.aligned:
+        return folded.original[start].isupper()
     return folded.original[folded.to_original(start)].isupper()
 
 
@@ -603,7 +748,9 @@ def _opens_sentence(text: str, start: int) -> bool:
     return pos < 0 or text[pos] in _SENTENCE_END
 
 
-def _hit(folded: Folded, watch_id: str, found: _Found) -> Hit:
+def _hit(
+    folded: Folded, watch_id: str, found: _Found, mentions: tuple[tuple[int, int], ...] = ()
+) -> Hit:
     text = folded.original
     start, end = folded.span(found.start, found.end)
     return Hit(
@@ -615,6 +762,7 @@ def _hit(folded: Folded, watch_id: str, found: _Found) -> Hit:
         confidence=found.confidence,
         reason=found.reason,
         variant=found.variant,
+        mentions=mentions or ((start, end),),
     )
 
 
@@ -625,17 +773,18 @@ def snippet(text: str, start: int, end: int, width: int = SNIPPET_WIDTH) -> str:
     right = min(len(text), end + room - (start - left))
     left = max(0, start - (room - (right - end)))
     if left > 0 and not text[left - 1].isspace():
-        gap = text[left:start]
-        cut = next((i for i, c in enumerate(gap) if c.isspace()), None)
-        if cut is not None:
-            left += cut + 1
+        space = _SPACE.search(text, left, start)
+        if space is not None:
+            left = space.start() + 1
     if right < len(text) and not text[right].isspace():
-        gap = text[end:right]
-        cut = next((i for i in range(len(gap) - 1, -1, -1) if gap[i].isspace()), None)
-        if cut is not None:
-            right = end + cut
+        last = _SPACE.search(text[end:right][::-1])
+        if last is not None:
+            right -= last.start() + 1
     body = " ".join(text[left:right].split())
     return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
+
+
+_SPACE = re.compile(r"\s")
 
 
 # Stands for a name while the title is searched again; never a word character.

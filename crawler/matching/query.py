@@ -11,7 +11,11 @@ Grammar, binding tightest first (NEAR, NOT, AND, OR)::
 A term or a phrase word may end in ``*`` to match any word it begins. Terms fold
 like names (:mod:`crawler.matching.textnorm`); operators are upper case, so a lower-case
 ``and`` is a term. A term that folds to several words (``Umarova's``,
-``Sayragul-Sauytbay``) is a phrase.
+``Sayragul-Sauytbay``) is a phrase. A capitalised term and every word of a quoted
+phrase also match their case forms, as names do (:func:`crawler.matching.inflect.term_forms`):
+``"Русафа"`` finds «Русафе», «Русафы» and the Kazakh «Русафада» (Russian forms on
+every Cyrillic word, Kazakh suffixes on the last word); a lower-case bare term
+matches exactly, or as a prefix with ``*``.
 
 Evaluation works on token positions: every part of a query that matches yields
 the token spans that made it match, so a hit can point at them.
@@ -23,6 +27,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
+from crawler.matching.inflect import noun_forms, term_suffixes
 from crawler.matching.textnorm import Tokens, fold, is_word_char, words_between
 
 Span = tuple[int, int]  # token positions [first, stop)
@@ -50,12 +55,36 @@ class QueryResult:
 class _Word:
     text: str  # folded
     prefix: bool
+    forms: frozenset[str] = frozenset()  # its case forms too, for an inflected word
 
     def matches(self, word: str) -> bool:
-        return word.startswith(self.text) if self.prefix else word == self.text
+        if self.prefix:
+            return word.startswith(self.text)
+        return word == self.text or word in self.forms
+
+    @property
+    def literal(self) -> str:
+        """What every matching word contains: the text, or the stem its forms share."""
+        if not self.forms:
+            return self.text
+        stem = self.text
+        for form in self.forms:
+            while not form.startswith(stem):
+                stem = stem[:-1]
+        return stem
 
     def __str__(self) -> str:
-        return self.text + ("*" if self.prefix else "")
+        return self.text + ("*" if self.prefix else "~" if self.forms else "")
+
+
+def _inflected(word: _Word, last: bool) -> _Word:
+    """``word`` with its Russian case forms and, on the last word of a term, Kazakh suffixes."""
+    if word.prefix or len(word.text) < 3:
+        return word
+    forms = set(noun_forms(word.text))
+    if last:
+        forms.update(word.text + suffix for suffix in term_suffixes(word.text))
+    return _Word(word.text, False, frozenset(forms))
 
 
 class _Node:
@@ -75,6 +104,8 @@ class _Term(_Node):
         first, rest = self.words[0], self.words[1:]
         if first.prefix:
             starts = tokens.prefix_positions(first.text)
+        elif first.forms:
+            starts = sorted(p for w in (first.text, *first.forms) for p in tokens.positions(w))
         else:
             starts = tokens.positions(first.text)
         size = len(self.words)
@@ -179,7 +210,7 @@ class _Near(_Node):
 def _literals(node: _Node) -> set[str] | None:
     """The folded words under ``node``; None if it holds a NOT (it may match on absence)."""
     if isinstance(node, _Term):
-        return {w.text for w in node.words}
+        return {w.literal for w in node.words}
     if isinstance(node, _Not):
         return None
     if isinstance(node, _Near):
@@ -285,8 +316,11 @@ def _lex(text: str) -> list[_Lexeme]:
     return lexemes
 
 
-def _words(raw: str, pos: int) -> tuple[_Word, ...]:
-    """The folded words of a term or phrase; ``pos`` is where ``raw`` starts in the query."""
+def _words(raw: str, pos: int, inflect: bool = False) -> tuple[_Word, ...]:
+    """The folded words of a term or phrase; ``pos`` is where ``raw`` starts in the query.
+
+    With ``inflect``, each word also matches its case forms (:func:`_inflected`).
+    """
     folded = fold(raw)
     text = folded.text
     words = []
@@ -300,6 +334,8 @@ def _words(raw: str, pos: int) -> tuple[_Word, ...]:
         words.append(_Word(match.group().rstrip("*"), bool(match.group(1))))
     if not words:
         raise _error(pos, "a word (letters or digits)", repr(raw))
+    if inflect:
+        words = [_inflected(w, i == len(words) - 1) for i, w in enumerate(words)]
     return tuple(words)
 
 
@@ -353,9 +389,10 @@ class _Parser:
     def primary(self) -> _Node:
         lexeme = self.take()
         if lexeme.kind == "TERM":
-            return _Term(_words(lexeme.text, lexeme.pos))
+            capitalised = lexeme.text[:1].isupper()
+            return _Term(_words(lexeme.text, lexeme.pos, inflect=capitalised))
         if lexeme.kind == "PHRASE":
-            return _Term(_words(lexeme.text[1:-1], lexeme.pos + 1))
+            return _Term(_words(lexeme.text[1:-1], lexeme.pos + 1, inflect=True))
         if lexeme.kind == "(":
             node = self.query()
             close = self.take()

@@ -174,6 +174,8 @@ class _OffsetMap:
     to: list[int] = field(default_factory=list)
 
     def __call__(self, pos: int) -> int:
+        if not self.at:  # most texts: nothing dropped or expanded, no runs of spaces
+            return pos
         index = bisect_right(self.at, pos) - 1
         if index < 0:
             return pos
@@ -188,9 +190,13 @@ class Folded:
     text: str
     _chars: _OffsetMap  # folded-per-character positions -> original positions
     _spaces: _OffsetMap  # folded positions -> folded-per-character positions
+    # Nothing dropped, expanded or squeezed: a folded position is the original one.
+    aligned: bool = False
 
     def to_original(self, pos: int) -> int:
         """The original position of the character at folded position ``pos``."""
+        if self.aligned:
+            return pos
         return self._chars(self._spaces(pos))
 
     def span(self, start: int, end: int) -> tuple[int, int]:
@@ -237,7 +243,8 @@ def fold(text: str) -> Folded:
         folded = "".join(pieces)
     else:
         folded = per_char
-    return Folded(text, _unmix_scripts(folded), chars, spaces)
+    aligned = not chars.at and not spaces.at
+    return Folded(text, _unmix_scripts(folded), chars, spaces, aligned)
 
 
 @lru_cache(maxsize=1 << 17)

@@ -117,32 +117,48 @@ class TypoIndex:
             else:
                 near[key] = (*old, form)
 
-    def owners_near(self, word: str) -> dict[int, list[str]]:
-        """The watches with a form within one edit of ``word``, each with those forms."""
+    def __contains__(self, word: str) -> bool:
+        """Whether ``word`` is an indexed form (a name as it is, of a watch or another)."""
+        return word in self._owners
+
+    def near(self, word: str) -> tuple[frozenset[int], tuple[str, ...]]:
+        """The watches that own every form within one edit of ``word``, and those forms.
+
+        A form is a typo of one watch's name only when no other name is as close: two
+        watches sharing a family name both own it, but a form of another family name
+        (Umirova beside Umarova) or of the other gender leaves no owner in common.
+        """
+        if len(word) < MIN_LETTERS or word in self._owners:
+            return frozenset(), ()  # a form of someone's name as it is, whoever's, is no typo
         forms: set[str] = set()
+        near = self._near
         for key in (word, *_deletions(word)):
-            found = self._near.get(key)
+            found = near.get(key)
             if found is None:
                 continue
             if isinstance(found, str):
                 forms.add(found)
             else:
                 forms.update(found)
-        result: dict[int, list[str]] = {}
+        common: frozenset[int] | None = None
+        kept = []
         for form in forms:
             if _edit(word, form) is None:
                 continue
             owners = self._owners[form]
-            for owner in (owners,) if isinstance(owners, int) else owners:
-                result.setdefault(owner, []).append(form)
-        return result
+            mine = frozenset((owners,)) if isinstance(owners, int) else owners
+            common = mine if common is None else common & mine
+            if not common:
+                return frozenset(), ()
+            kept.append(form)
+        return common or frozenset(), tuple(sorted(kept))
+
+    def meant(self, word: str, forms: tuple[str, ...]) -> str | None:
+        """The first of ``forms`` (from :meth:`near`) that ``word`` mistypes, if any."""
+        targets = (f for f in forms if f not in self._not_targets)
+        return next((f for f in targets if is_typo(word, f)), None)
 
     def typo_of(self, word: str, owner: int) -> str | None:
-        """The form of ``owner`` that ``word`` mistypes, if no other watch's form is as close."""
-        if len(word) < MIN_LETTERS:
-            return None
-        near = self.owners_near(word)
-        if set(near) != {owner}:
-            return None
-        targets = (f for f in near[owner] if f not in self._not_targets)
-        return next((f for f in targets if is_typo(word, f)), None)
+        """The form of ``owner`` that ``word`` mistypes, if no other name is as close."""
+        owners, forms = self.near(word)
+        return self.meant(word, forms) if owner in owners else None

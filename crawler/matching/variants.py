@@ -35,6 +35,7 @@ KIND_CONFIDENCE = {
     "initials": 0.8,  # initials for the given name
     "typo": 0.7,  # one slip of the finger in a long family name, next to the given name
     "surname+context": 0.6,  # the family name alone, near a context term
+    "surname alone": 0.55,  # a distinctive family name alone (surname_alone = auto/always)
 }
 KIND_ORDER = tuple(KIND_CONFIDENCE)
 

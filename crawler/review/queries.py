@@ -19,6 +19,8 @@ import sqlite_utils
 
 from alerts.outbox import status as outbox_status
 from crawler.db import immediate
+from crawler.matching.searchkey import fts_query, search_key
+from crawler.matching.textnorm import tokenize
 
 # Verdicts an editor can give; 'new' puts a hit back in the queue.
 STATUSES = ("new", "relevant", "irrelevant", "follow-up")
@@ -189,6 +191,7 @@ class StoryGroup:
     hits: list[dict[str, Any]] = field(default_factory=list)
     others: list[dict[str, Any]] = field(default_factory=list)
     more: int = 0  # other articles not listed
+    languages: list[str] = field(default_factory=list)  # of the story's versions, sorted
 
 
 @dataclass
@@ -237,7 +240,8 @@ def load_queue(conn: sqlite3.Connection, filters: Filters, page_size: int = PAGE
         conn,
         f"SELECT {STORY_KEY} AS key, h.id, h.article_id, h.watch_id, h.story_id, h.matched, "
         "h.snippet, h.confidence, h.reason, h.status, h.note, h.created_at, h.reviewed_at, "
-        "h.reviewed_by, a.title, a.url, a.source, a.published_at, a.fetched_at, a.language, "
+        "h.reviewed_by, h.mention_count, a.title, a.url, a.source, a.published_at, "
+        "a.fetched_at, a.language, "
         "h.removed_at, h.article_updated_at, a.updated_at, a.removed_at AS article_removed_at, "
         "a.removed_reason, "
         "(SELECT COUNT(*) FROM article_revisions r WHERE r.article_id = a.id) AS revisions, "
@@ -281,6 +285,8 @@ def _attach_other_articles(conn: sqlite3.Connection, groups: Sequence[StoryGroup
     )
     for row in rows:
         group = by_story[row["story_id"]]
+        if row["language"] and row["language"] not in group.languages:
+            group.languages = sorted([*group.languages, row["language"]])
         if row["id"] in {hit["article_id"] for hit in group.hits}:
             continue
         if len(group.others) < OTHER_ARTICLES:
@@ -524,9 +530,16 @@ def search_articles(
 ) -> list[dict[str, Any]]:
     """Articles whose title or text match ``text`` (FTS5 syntax, else plain words), best first.
 
-    ``title_marked`` and ``snippet`` carry MARK_START/MARK_END around the matched words.
-    Each row lists the watches that hit the article (``watches``, comma-separated).
+    Plain words are looked up by their search keys (``crawler.matching.searchkey``), so "Kemarova"
+    also finds «Кемаровой» and "Kemarovanyng"; a query with FTS5 syntax (quotes, ``*``,
+    OR, NOT, NEAR, parentheses) searches the words as written. ``title_marked`` and
+    ``snippet`` carry MARK_START/MARK_END around the matched words. Each row lists the
+    watches that hit the article (``watches``, comma-separated).
     """
+    if not _FTS_SYNTAX.search(text) and has_key_search(conn):
+        keys = fts_query(text)
+        if keys:
+            return _search_by_keys(conn, keys, text, filters, limit)
     sql = (
         f"SELECT a.id, a.url, a.source, a.published_at, a.fetched_at, a.language, a.story_id, "
         f"highlight(articles_fts, 0, '{MARK_START}', '{MARK_END}') AS title_marked, "
@@ -549,6 +562,69 @@ def search_articles(
     except sqlite3.OperationalError:
         # Not valid FTS5 syntax (a stray quote or bracket): search the words instead.
         return _rows(conn, sql, {**params, "q": fts_phrase_query(text)})
+
+
+_FTS_SYNTAX = re.compile(r'["*()^:]|\b(?:AND|OR|NOT|NEAR)\b')
+SNIPPET_WORDS = 24
+
+
+def _search_by_keys(
+    conn: sqlite3.Connection, keys: str, text: str, filters: Filters, limit: int
+) -> list[dict[str, Any]]:
+    """Articles having every word of ``text`` in some form or script, best (bm25) first."""
+    rows = _rows(
+        conn,
+        "SELECT a.id, a.url, a.source, a.published_at, a.fetched_at, a.language, a.story_id, "
+        "a.title, a.text, "
+        "(SELECT group_concat(watch_id, ', ') FROM hits WHERE article_id = a.id) AS watches "
+        "FROM articles_search s JOIN articles a ON a.id = s.rowid "
+        "WHERE articles_search MATCH :q AND (:source = '' OR a.source = :source) "
+        "AND (:since = '' OR substr(COALESCE(a.published_at, a.fetched_at), 1, 10) >= :since) "
+        "AND (:until = '' OR substr(COALESCE(a.published_at, a.fetched_at), 1, 10) <= :until) "
+        "ORDER BY s.rank LIMIT :limit",
+        {
+            "q": keys,
+            "source": filters.source,
+            "since": filters.since,
+            "until": filters.until,
+            "limit": limit,
+        },
+    )
+    wanted = {key for word in tokenize(text).words for key in search_key(word)}
+    for row in rows:
+        row["title_marked"] = _mark(row.pop("title") or "", wanted, None)
+        row["snippet"] = _mark(row.pop("text") or "", wanted, SNIPPET_WORDS)
+    return rows
+
+
+def _mark(text: str, wanted: set[str], window: int | None) -> str:
+    """``text`` with the words whose keys are ``wanted`` between MARK_START and MARK_END;
+    with ``window``, only about that many words around the first one, "…" where cut."""
+    tokens = tokenize(text)
+    hits = [i for i, word in enumerate(tokens.words) if wanted.intersection(search_key(word))]
+    first, stop = 0, len(tokens)
+    if window is not None:
+        first = max(0, (hits[0] if hits else 0) - window // 3)
+        stop = min(len(tokens), first + window)
+    if first >= stop:
+        return text if window is None else ""
+    begin = 0 if first == 0 else tokens.span(first, first + 1)[0]
+    end = len(text) if stop == len(tokens) else tokens.span(stop - 1, stop)[1]
+    pieces = ["…" if begin > 0 else ""]
+    at = begin
+    for i in hits:
+        if first <= i < stop:
+            start, finish = tokens.span(i, i + 1)
+            pieces += [text[at:start], MARK_START, text[start:finish], MARK_END]
+            at = finish
+    pieces += [text[at:end], "…" if end < len(text) else ""]
+    return "".join(pieces)
+
+
+def has_key_search(conn: sqlite3.Connection) -> bool:
+    """True if the database has the cross-script search index (``articles_search``)."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_search'").fetchone()
+    return row is not None
 
 
 def has_search(conn: sqlite3.Connection) -> bool:

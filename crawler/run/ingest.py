@@ -26,7 +26,7 @@ from crawler.models import Article, Hit, Page
 from crawler.run import revisit
 from crawler.storage import evidence
 from crawler.storage.store import AfterSave, Enqueue, SaveResult, known_url, save_article
-from crawler.storage.stories import StoryIndex
+from crawler.storage.stories import StoryIndex, entities
 from crawler.storage.telegram import (
     post_of_article,
     record_post,
@@ -154,7 +154,10 @@ class Ingest:
             article = dataclasses.replace(
                 article, etag=page.header("etag"), last_modified=page.header("last-modified")
             )
-        hits = tuple(self._with_hidden_titles(article, self.matcher.match(matchable_text(article))))
+        text = matchable_text(article)
+        hits = tuple(self._with_hidden_titles(article, self.matcher.match(text)))
+        # Names and numbers, for the article's versions in other languages (hits only).
+        found = entities(text, hits) if hits else None
         try:
             saved = save_article(
                 self.db,
@@ -163,6 +166,7 @@ class Ingest:
                 self._route,
                 self.enqueue,
                 stories=self.stories,
+                entities=found,
                 article_id=article_id,
                 after=self._after_save(page, post),
                 join_story=join_story,

@@ -12,6 +12,7 @@ without waiting out the busy timeout.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,10 +23,12 @@ import sqlite_utils
 
 from crawler import clock
 from crawler.db import BUSY_TIMEOUT_MS, write_transaction
+from crawler.matching.searchkey import search_words
 from crawler.models import Article, Hit
+from crawler.storage.stories import published_day, save_entities
 
-if TYPE_CHECKING:  # dedup imports this module
-    from crawler.storage.stories import Signature, StoryIndex
+if TYPE_CHECKING:
+    from crawler.storage.stories import Entities, Signature, StoryIndex, StoryMatch
 
 log = logging.getLogger(__name__)
 
@@ -396,6 +399,52 @@ def _quiet_sources_and_watches(db: sqlite_utils.Database) -> None:
     )
 
 
+def _hits_mentions(db: sqlite_utils.Database) -> None:
+    """How often the article mentions the watch, and where (JSON [[start, end], ...])."""
+    db.table("hits").add_column("mention_count", int)
+    db.table("hits").add_column("mention_spans", str)
+
+
+def _article_search(db: sqlite_utils.Database) -> None:
+    """A search index across scripts and case forms: each article's words as search keys
+    (``crawler.matching.searchkey``: Kemarova, Кемаровой, Kemarovanyng are one), rowid = id."""
+    db.execute("CREATE VIRTUAL TABLE articles_search USING fts5(words, tokenize='unicode61')")
+    last = 0
+    while rows := db.execute(
+        "SELECT id, title, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]
+    ).fetchall():
+        for article_id, title, text in rows:
+            _index_for_search(db, article_id, title or "", text or "")
+        last = rows[-1][0]
+
+
+def _index_for_search(db: sqlite_utils.Database, article_id: int, title: str, text: str) -> None:
+    """(Re)write an article's row of the search index, in the caller's transaction."""
+    db.execute("DELETE FROM articles_search WHERE rowid = ?", [article_id])
+    db.execute(
+        "INSERT INTO articles_search (rowid, words) VALUES (?, ?)",
+        [article_id, search_words(title, text)],
+    )
+
+
+def _article_entities(db: sqlite_utils.Database) -> None:
+    """Names, numbers and watched people of articles with hits: stories across languages."""
+    db.table("article_entities").create(
+        {
+            "article_id": int,
+            "seen_at": str,
+            "language": str,
+            "day": int,  # publication day, proleptic Gregorian ordinal
+            "words": str,  # search keys, space-separated
+            "watches": str,  # watch ids, space-separated
+        },
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"seen_at", "language", "day", "words", "watches"},
+    )
+    db.table("article_entities").create_index(["seen_at"])
+
+
 def _telegram(db: sqlite_utils.Database) -> None:
     """Telegram channels: how far each is read, what each stored post was, what it links."""
     db.table("telegram_channels").create(
@@ -437,6 +486,9 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _no_alert_settings,
     _revisits_and_evidence,
     _quiet_sources_and_watches,
+    _hits_mentions,
+    _article_search,
+    _article_entities,
     _telegram,
 ]
 
@@ -559,6 +611,7 @@ class SaveResult:
     restored: bool = False  # ... and it had been marked removed
     mentions_removed: int = 0  # hits whose watch the changed text no longer mentions
     new_story: bool = False
+    cross_language: bool = False  # joined its story as another language's version
     similarity: float | None = None  # how it joined its story: 1.0 same text, else estimated
     hit_ids: list[int] = field(default_factory=list)
     alerts_queued: int = 0
@@ -587,6 +640,7 @@ def save_article(
     enqueue: Enqueue,
     *,
     stories: StoryIndex | None = None,
+    entities: Entities | None = None,
     article_id: int | None = None,
     after: AfterSave | None = None,
     join_story: int | None = None,
@@ -600,13 +654,14 @@ def save_article(
     an editor marked irrelevant is not queued at all.
 
     The article joins the story of an earlier article with the same text, or, given
-    ``stories``, of the most similar recent one (``crawler.storage.stories``); else it starts a
-    story. A canonical URL already stored (or ``article_id``, for a revisit) is a
-    duplicate. If its text changed, the new text replaces the old (kept in
-    ``article_revisions``), a watch found only in the new text gets its hit (marked
-    ``article_updated_at``) and, by the same (watch, story) rule, its alert; a
-    stored hit whose watch the new text no longer mentions gets ``removed_at``.
-    ``after`` runs last, in the same transaction.
+    ``stories``, of the most similar recent one (``crawler.storage.stories``), or, given its
+    ``entities`` (names, numbers and watched people, ``crawler.storage.stories.entities``),
+    of its version in another language; else it starts a story. A canonical URL already stored
+    (or ``article_id``, for a revisit) is a duplicate. If its text changed, the new text
+    replaces the old (kept in ``article_revisions``), a watch found only in the new text
+    gets its hit (marked ``article_updated_at``) and, by the same (watch, story) rule,
+    its alert; a stored hit whose watch the new text no longer mentions gets
+    ``removed_at``. ``after`` runs last, in the same transaction.
     ``join_story`` names a story a new article belongs to whatever its text (a post
     and the article it links).
     """
@@ -648,6 +703,10 @@ def save_article(
                 )
         else:
             story_id, result.similarity = _story_for(db, article, sig, stories, join_story)
+            cross = _cross_language(article, stories, entities) if story_id is None else None
+            if cross is not None:
+                story_id, result.similarity = cross.story_id, cross.similarity
+                result.cross_language = True
             if story_id is None:
                 story_id = _insert(
                     db,
@@ -688,8 +747,14 @@ def save_article(
                 },
             )
             _remember_urls(db, article, article_id)
+            _index_for_search(db, article_id, article.title, article.text)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
+            day = published_day(article)
+            keep_entities = entities is not None and entities.watches and article.language
+            if keep_entities and day is not None:
+                assert entities is not None and article.language
+                save_entities(db, article_id, article.language, day, entities, now)
             result.article_id, result.story_id = article_id, story_id
             inserted = _insert_hits(db, article_id, story_id, hits, now)
             _queue_alerts(db, inserted, story_id, route, enqueue, now, result)
@@ -698,7 +763,48 @@ def save_article(
     # Only a committed article may be found by the next one.
     if stories is not None and sig is not None and (result.updated or not result.duplicate):
         stories.add(int(result.article_id or 0), int(result.story_id or 0), sig)
+    day = published_day(article)
+    fresh = stories is not None and not result.duplicate and day is not None
+    if fresh and entities is not None and entities.watches and article.language:
+        assert stories is not None and day is not None
+        stories.cross.add(
+            int(result.article_id or 0), int(result.story_id or 0), article.language, day,
+            entities,
+        )  # fmt: skip
     return result
+
+
+def _cross_language(
+    article: Article, stories: StoryIndex | None, entities: Entities | None
+) -> StoryMatch | None:
+    """The story of this article's version in another language, if one was seen."""
+    day = published_day(article)
+    if stories is None or entities is None or not entities.watches or day is None:
+        return None
+    if not article.language:
+        return None
+    match = stories.cross.find(article.language, day, entities)
+    if match is not None:
+        log.debug(
+            "%s joins story %d across languages (%.2f of names and numbers shared with "
+            "article %d)",
+            article.canonical_url,
+            match.story_id,
+            match.similarity,
+            match.article_id,
+        )
+    return match
+
+
+def story_versions(db: sqlite_utils.Database, story_id: int) -> dict[str, list[str]]:
+    """A story's articles by language: {"en": [url, ...], "ru": [...]}, oldest first."""
+    versions: dict[str, list[str]] = {}
+    for language, url in db.execute(
+        "SELECT COALESCE(language, ''), url FROM articles WHERE story_id = ? ORDER BY id",
+        [story_id],
+    ).fetchall():
+        versions.setdefault(language, []).append(url)
+    return versions
 
 
 def _queue_alerts(
@@ -772,8 +878,9 @@ def _insert_hits(
     for hit in hits:
         cursor = db.execute(
             "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
-            "span_end, snippet, confidence, reason, hidden_title, status, created_at, "
-            "article_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+            "span_end, snippet, confidence, reason, hidden_title, mention_count, mention_spans, "
+            "status, created_at, article_updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
             [
                 article_id,
                 hit.watch_id,
@@ -785,6 +892,8 @@ def _insert_hits(
                 hit.confidence,
                 hit.reason,
                 hit.hidden_title or None,
+                len(hit.mentions) or 1,
+                json.dumps([list(span) for span in hit.mentions or ((hit.start, hit.end),)]),
                 now,
                 updated_at,
             ],
@@ -864,6 +973,7 @@ def _record_update(db: sqlite_utils.Database, article: Article, article_id: int,
             article_id,
         ],
     )
+    _index_for_search(db, article_id, article.title, article.text)
     db.execute(
         "UPDATE stories SET last_seen_at = ? WHERE id = (SELECT story_id FROM articles "
         "WHERE id = ?)",

@@ -25,6 +25,7 @@ import logging
 import re
 import unicodedata
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeAlias
@@ -36,16 +37,26 @@ import sqlite_utils
 from crawler import clock
 from crawler.clock import iso
 from crawler.db import write_transaction
+from crawler.matching.searchkey import search_key
+from crawler.matching.textnorm import fold, tokenize
+from crawler.models import Article, Hit
 
 __all__ = [
+    "CROSS_THRESHOLD",
     "MAX_ROWS",
     "NUM_PERM",
     "SCHEME",
     "SHINGLE_WORDS",
+    "CrossIndex",
+    "Entities",
     "Signature",
     "StoryIndex",
     "StoryMatch",
+    "cross_similarity",
+    "entities",
     "lsh_params",
+    "published_day",
+    "save_entities",
     "save_signature",
     "shingle_hashes",
     "signature",
@@ -200,6 +211,7 @@ class StoryIndex:
         self._size = 0
         self._packed: _U64 = np.empty(0, dtype=np.uint64)  # (key & _KEY_MASK) | row, sorted
         self._recent: dict[int, list[int]] = {}
+        self.cross = CrossIndex()  # articles with hits, for their versions in other languages
 
     def __len__(self) -> int:
         return self._size
@@ -251,6 +263,7 @@ class StoryIndex:
                 )
             )
         index._sort(keys)
+        index.cross = CrossIndex.load(db, window_days=window_days, now=now)
         log.info(
             "dedup: %d signatures from the last %d days restored (%d bands x %d rows)",
             len(index),
@@ -386,3 +399,150 @@ def _recompute_other_schemes(db: sqlite_utils.Database) -> None:
                 save_signature(db, article_id, sig, seen_at)
     if stale:
         log.info("dedup: %d signatures recomputed for scheme %s", len(stale), SCHEME)
+
+
+# --- one story across languages -------------------------------------------------------------
+#
+# A translation or a retelling shares almost no 4-word shingle with its original, but it
+# names the same people, places and organisations and repeats the same numbers. Those are
+# compared instead: the search keys (crawler.matching.searchkey: one key for a word in any
+# script and case form) of an article's capitalised words and its numbers, leaving out the watched
+# people's own names, which every story about them shares. Two articles in different
+# languages join one story when they name the same watched person, were published within
+# CROSS_WINDOW_DAYS of each other, share at least CROSS_MIN_SHARED such words and their
+# Jaccard similarity reaches CROSS_THRESHOLD (tuned on tests/data/xlang; bench/README.md).
+
+CROSS_THRESHOLD = 0.15
+CROSS_MIN_SHARED = 3
+CROSS_WINDOW_DAYS = 3
+_NUMBER_GROUPS = re.compile(r"(?<=\d)[,.\u00a0\u202f ](?=\d{3}(?!\d))")  # 2,500 / 2 500: 2500
+_MIN_NAME_LETTERS = 3
+
+
+@dataclass(frozen=True)
+class Entities:
+    """What a cross-language join compares: names and numbers, and the watched people."""
+
+    words: frozenset[str]
+    watches: frozenset[str]
+
+
+def entities(text: str, hits: Sequence[Hit] = ()) -> Entities:
+    """The search keys of ``text``'s capitalised words and its numbers, except the words of
+    the hits' mentions (the watched names), and the watches the hits name."""
+    text = _NUMBER_GROUPS.sub("", text)
+    folded = fold(text)
+    tokens = tokenize(folded)
+    covered = sorted(span for hit in hits for span in (hit.mentions or ((hit.start, hit.end),)))
+    words: set[str] = set()
+    for word, start in zip(tokens.words, tokens.starts, strict=True):
+        if word.isdigit():
+            words.add(word)
+            continue
+        at = folded.to_original(start)
+        if len(word) < _MIN_NAME_LETTERS or not text[at].isupper() or not word.isalpha():
+            continue
+        if any(first <= at < last for first, last in covered):
+            continue
+        words.update(search_key(word))
+    return Entities(frozenset(words), frozenset(hit.watch_id for hit in hits))
+
+
+def cross_similarity(a: Entities, b: Entities) -> float:
+    """The Jaccard similarity of two articles' names and numbers (0 if they share too few)."""
+    shared = len(a.words & b.words)
+    if shared < CROSS_MIN_SHARED:
+        return 0.0
+    return shared / len(a.words | b.words)
+
+
+def published_day(article: Article) -> int | None:
+    """The article's publication day (else the day it was fetched) as an ordinal, if known."""
+    for value in (article.published_at, article.fetched_at):
+        if value:
+            try:
+                return clock.parse(value).date().toordinal()
+            except ValueError:
+                continue
+    return None
+
+
+@dataclass(frozen=True)
+class _CrossRow:
+    article_id: int
+    story_id: int
+    language: str
+    day: int
+    entities: Entities
+
+
+class CrossIndex:
+    """Recent articles with hits, by the names and numbers they share, for one cycle."""
+
+    def __init__(self, threshold: float = CROSS_THRESHOLD, window_days: int = CROSS_WINDOW_DAYS):
+        self.threshold = threshold
+        self.window_days = window_days
+        self._rows: list[_CrossRow] = []
+        self._by_watch: dict[str, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(self, article_id: int, story_id: int, language: str, day: int, found: Entities) -> None:
+        """Make a stored article with hits findable by its versions in other languages."""
+        row = len(self._rows)
+        self._rows.append(_CrossRow(article_id, story_id, language, day, found))
+        for watch in found.watches:
+            self._by_watch.setdefault(watch, []).append(row)
+
+    def find(self, language: str, day: int, found: Entities) -> StoryMatch | None:
+        """The most similar article in another language about the same watched people,
+        published within the window, at or above the threshold; ties go to the earliest."""
+        best: tuple[float, int] | None = None
+        rows = sorted({r for watch in found.watches for r in self._by_watch.get(watch, ())})
+        for index in rows:
+            row = self._rows[index]
+            if row.language == language or abs(row.day - day) > self.window_days:
+                continue
+            score = cross_similarity(found, row.entities)
+            if score >= self.threshold and (best is None or score > best[0]):
+                best = (score, index)
+        if best is None:
+            return None
+        row = self._rows[best[1]]
+        return StoryMatch(row.story_id, row.article_id, best[0])
+
+    @classmethod
+    def load(
+        cls, db: sqlite_utils.Database, *, window_days: int, now: datetime | None = None
+    ) -> CrossIndex:
+        """Restore the entities of articles with hits seen in the last ``window_days``."""
+        index = cls()
+        cutoff = iso((now or clock.now()) - timedelta(days=max(window_days, CROSS_WINDOW_DAYS)))
+        rows = db.execute(
+            "SELECT e.article_id, a.story_id, e.language, e.day, e.words, e.watches "
+            "FROM article_entities AS e JOIN articles AS a ON a.id = e.article_id "
+            "WHERE e.seen_at >= ? AND a.story_id IS NOT NULL ORDER BY e.article_id",
+            [cutoff],
+        ).fetchall()
+        for article_id, story_id, language, day, words, watches in rows:
+            found = Entities(frozenset(words.split()), frozenset(watches.split()))
+            index.add(int(article_id), int(story_id), language, int(day), found)
+        return index
+
+
+def save_entities(
+    db: sqlite_utils.Database,
+    article_id: int,
+    language: str,
+    day: int,
+    found: Entities,
+    seen_at: str,
+) -> None:
+    """Store (or replace) an article's entities; call inside the article's transaction."""
+    db.execute(
+        "INSERT OR REPLACE INTO article_entities (article_id, seen_at, language, day, words, "
+        "watches) VALUES (?, ?, ?, ?, ?, ?)",
+        [article_id, seen_at, language, day, " ".join(sorted(found.words)),
+         " ".join(sorted(found.watches))],
+    )  # fmt: skip

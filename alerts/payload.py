@@ -240,7 +240,7 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
         story_id=story_id,
         url=canonical_url or url,
         title=title or "",
-        source=source or "",
+        source=source_label(config, source or "", canonical_url or url),
         published_at=published_at,
         language=language,
         matched=matched or "",
@@ -254,6 +254,15 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
     if watch is not None and watch.redact:
         return redacted(message, watch, hidden_title or "")
     return message
+
+
+def source_label(config: Config, source: str, url: str) -> str:
+    """How alerts name an article's source: its name, or "Telegram CHANNEL" for a post
+    of a Telegram source (an article its posts led to keeps the source's name)."""
+    found = next((item for item in config.sources if item.name == source), None)
+    if found is not None and found.telegram and url.startswith("https://t.me/"):
+        return f"Telegram {found.telegram}"
+    return source
 
 
 def redacted(message: AlertMessage, watch: Watch, hidden_title: str = "") -> AlertMessage:

@@ -2,12 +2,13 @@
 
 A folder per stage, in data-flow order: ``spiders`` and ``downloadermiddlewares``
 (fetch, Scrapy's layout), ``extraction`` (main text, metadata, canonical URL,
-sitemaps), ``matching`` (the watchlist), ``storage`` (the SQLite state file,
-stories, evidence), ``run`` (one cron cycle: ingest, health, revisits,
-staleness), ``distributed`` (scrapy-redis workers and the ingest consumer),
-``review`` (the Datasette desk), ``sources`` (preview and discover sources),
-``config`` (every key, declared once), ``demo`` and ``starter``; beside them
-``clock``, ``db``, ``models``, ``logs`` and ``cli`` (the ``newswatch`` command).
+sitemaps, Telegram previews), ``matching`` (the watchlist), ``storage`` (the SQLite
+state file, stories, evidence, how far Telegram channels are read), ``run`` (one
+cron cycle: ingest, health, revisits, staleness), ``distributed`` (scrapy-redis
+workers and the ingest consumer), ``review`` (the Datasette desk), ``sources``
+(preview and discover sources), ``config`` (every key, declared once), ``demo`` and
+``starter``; beside them ``clock``, ``db``, ``models``, ``logs`` and ``cli`` (the
+``newswatch`` command).
 Importing this package imports nothing heavy; import the modules you need.
 """
 

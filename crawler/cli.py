@@ -554,6 +554,8 @@ def _test_sources(
         settings_for(crawl, _scrapy_level(args)),
         max_articles=max(1, args.max_articles),
         known=known,
+        telegram_base=crawl.telegram_base,
+        telegram_delay=crawl.telegram_delay,
     )
     if args.json and prefix is not None:  # discover --test: one object holding both
         _print_json({**prefix[0], "test": [report.as_dict() for report in reports]})

@@ -11,6 +11,7 @@ that instant at the real pace.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -34,6 +35,10 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         """Wait this many seconds."""
         raise NotImplementedError
+
+    async def pause(self, seconds: float) -> None:
+        """Wait this many seconds without holding up the event loop (a crawl goes on)."""
+        await asyncio.sleep(max(0.0, seconds))
 
 
 class SystemClock(Clock):
@@ -78,6 +83,10 @@ class FakeClock(Clock):
         seconds = max(0.0, seconds)
         self.slept.append(seconds)
         self.advance(seconds)
+
+    async def pause(self, seconds: float) -> None:
+        """Like ``sleep``: record the wait and move the clock, at once."""
+        self.sleep(seconds)
 
     def advance(self, seconds: float = 0.0, **delta: float) -> None:
         """Move the clock forward: ``advance(5)`` or ``advance(hours=6)``."""
@@ -146,3 +155,8 @@ def monotonic() -> float:
 def sleep(seconds: float) -> None:
     """Sleep on the clock in use (a fake clock just moves)."""
     _current.sleep(seconds)
+
+
+async def pause(seconds: float) -> None:
+    """Wait on the clock in use without blocking the event loop (a fake clock just moves)."""
+    await _current.pause(seconds)

@@ -8,8 +8,9 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawler.extraction.telegram import Post, Progress
 from crawler.models import Page
-from crawler.run.ingest import Ingest
+from crawler.run.ingest import Ingest, IngestResult
 
 
 class NotAnArticle(DropItem):
@@ -46,10 +47,20 @@ class IngestPipeline:
         self.ingest = getattr(spider, "ingest", None)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        """Store the page's article and hits, or drop it with a counted reason."""
-        if self.ingest is None or not isinstance(item, Page):
+        """Store the page's (or post's) article and hits, or drop it with a counted reason;
+        a channel's reading progress is recorded."""
+        if self.ingest is None:
             return item
-        result = self.ingest.process(item)
+        if isinstance(item, Progress):
+            self.ingest.record_progress(item)
+            return item
+        result: IngestResult
+        if isinstance(item, Page):
+            result = self.ingest.process(item)
+        elif isinstance(item, Post):
+            result = self.ingest.process_post(item)
+        else:
+            return item
         if result.outcome == "not_article":
             raise NotAnArticle(f"no article text at {item.url}", log_level="DEBUG")
         if result.outcome == "not_stored":

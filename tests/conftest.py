@@ -59,6 +59,13 @@ class WebServer:
         """Queue the responses POST /_hook/<name> gives next ({"status", "headers", "body"})."""
         self.client.post(f"/_script/{name}", json={"responses": responses}).raise_for_status()
 
+    def script_get(self, path: str, responses: list[dict[str, Any]]) -> None:
+        """Queue the responses the next GETs of ``path`` (with its query) get, before the
+        file it names: ``[{"status": 429, "headers": {"Retry-After": "1"}}]``."""
+        self.client.post(
+            "/_script/get", json={"path": path, "responses": responses}
+        ).raise_for_status()
+
     def hook_requests(self, name: str) -> list[dict[str, Any]]:
         """The POSTs /_hook/<name> received: [{"headers": {lower-case}, "body": str, "time"}]."""
         response = self.client.get(f"/_hook/{name}")

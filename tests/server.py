@@ -15,7 +15,11 @@ one line ``listening on http://127.0.0.1:PORT`` and serves until killed. Endpoin
     GET  /_fault/notfeed           200 HTML where a feed was expected
     GET  /_fault/gzip/<path>       the gzip file <path> under --root as is, with Content-Encoding:
                                    gzip and the type of its name without ".gz" (a bomb, say)
+    GET  /s/<channel>[?before=N]   a Telegram-like channel preview: s/<channel>/index.html, or
+                                   s/<channel>/before-N.html, under --root
+    GET  /<channel>/<id>?embed=1   one post's page: s/<channel>/post-<id>.html
     POST /_script/<name>           {"responses": [{"status", "headers", "body", "delay"}, ...]}
+                                   (with "path": "/x?y" the GETs of that path answer them first)
     POST /_hook/<name>             record, answer the next scripted response (else 200 "ok")
     GET  /_hook/<name>             JSON list of recorded POSTs: {headers, body, time, path}
 
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 import time
@@ -49,6 +54,7 @@ except ImportError:  # not installed: run from a checkout
     from crawler.demo.server import SiteHandler, serve
 
 HTML = "text/html; charset=utf-8"
+EMBED = re.compile(r"/[A-Za-z][A-Za-z0-9_]{3,31}/[0-9]+")  # a Telegram post's own page
 JSON = "application/json"
 
 TRUNCATED_FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -161,8 +167,16 @@ class TestServerHandler(SiteHandler):
             self.script(path.removeprefix("/_script/"), entry["body"])
         elif path.startswith("/_hook/"):
             self.hook(path.removeprefix("/_hook/"), method, entry)
+        elif method == "GET" and self.scripted_get():
+            pass
         elif path.startswith("/_fault/") and method in ("GET", "HEAD"):
             self.fault(path.removeprefix("/_fault/"), query, head_only=method == "HEAD")
+        elif path.startswith("/s/") and method in ("GET", "HEAD"):
+            self.preview(path.removeprefix("/s/"), query, head_only=method == "HEAD")
+        elif "embed" in query and method in ("GET", "HEAD") and EMBED.fullmatch(path):
+            channel, _, post_id = path.strip("/").partition("/")
+            self.path = f"/s/{channel}/post-{post_id}.html"
+            self.send_static(head_only=method == "HEAD")
         elif method in ("GET", "HEAD") and (override := self.override(path)) is not None:
             status = int(override.get("status", 200))
             location = str(override.get("location", "")).replace("{{BASE}}", self.base_url)
@@ -186,15 +200,43 @@ class TestServerHandler(SiteHandler):
 
     def script(self, name: str, body: str) -> None:
         try:
-            responses = json.loads(body)["responses"]
+            script = json.loads(body)
+            responses = script["responses"]
             if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):
                 raise ValueError("responses must be a list of objects")
         except (ValueError, KeyError, TypeError) as exc:
             self.send_body(400, f"bad script: {exc}", "text/plain")
             return
+        if script.get("path"):
+            name = f"GET {script['path']}"
         with STATE.lock:
             STATE.scripts[name] = list(responses)
         self.send_body(200, "ok", "text/plain")
+
+    def scripted_get(self) -> bool:
+        """Answer a GET from its path's script, if one is queued; whether it did."""
+        with STATE.lock:
+            queue = STATE.scripts.get(f"GET {self.path}") or []
+            response = queue.pop(0) if queue else None
+        if response is None:
+            return False
+        headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
+        self.send_body(
+            int(response.get("status", 200)),
+            str(response.get("body", "")),
+            headers.pop("Content-Type", "text/html; charset=utf-8"),
+            headers,
+        )
+        return True
+
+    def preview(self, channel: str, query: dict[str, str], head_only: bool) -> None:
+        """A channel preview page from s/<channel>/index.html or s/<channel>/before-N.html."""
+        before = query.get("before", "")
+        if not channel.replace("_", "").isalnum() or (before and not before.isdigit()):
+            self.send_body(404, "<h1>no such channel</h1>", head_only=head_only)
+            return
+        self.path = f"/s/{channel}/" + (f"before-{before}.html" if before else "index.html")
+        self.send_static(head_only=head_only)
 
     def hook(self, name: str, method: str, entry: dict[str, Any]) -> None:
         if method == "GET":

@@ -103,14 +103,20 @@ def keys(table: type) -> list[Key]:
 
 @dataclass(frozen=True)
 class Source:
-    """A feed or a site to fetch every run (``[[source]]``)."""
+    """A feed, a site or a public Telegram channel to fetch every run (``[[source]]``)."""
 
     name: str = setting("", "a unique id, shown in alerts and the desk", required=True)
     feed: str = setting("", "an RSS or Atom feed URL (a feed source)")
     site: str = setting("", "the home page of a site source")
+    telegram: str = setting(
+        "", "a public Telegram channel: its name, or a t.me/name or t.me/s/name URL"
+    )
     sitemaps: tuple[str, ...] = setting((), "a site's sitemaps (indexes and Google News too)")
     sections: tuple[str, ...] = setting((), "a site's pages that list articles")
     follow: tuple[str, ...] = setting((), "regular expressions an article URL must match")
+    follow_links: bool = setting(
+        False, "a Telegram source: also fetch the news articles its posts link to"
+    )
     language: str = setting("", "a language hint; detection still runs")
     max_articles: int = setting(200, "articles per source per run", low=1, high=100_000)
     # Loopback, private and link-local addresses are refused unless this is set
@@ -124,7 +130,9 @@ class Source:
 
     @property
     def url(self) -> str:
-        """The source's entry URL: the feed, or the site's home page."""
+        """The source's entry URL: the feed, the site's home page, or the channel's preview."""
+        if self.telegram:
+            return f"https://t.me/s/{self.telegram}"
         return self.feed or self.site
 
 
@@ -192,10 +200,19 @@ class CrawlSettings:
     autothrottle: bool = setting(
         True, "slow down for slow sites (AutoThrottle)", scrapy="AUTOTHROTTLE_ENABLED"
     )
+    # Not Scrapy settings: the Telegram spider reads them itself.
+    telegram_base: str = setting(
+        "https://t.me", "where Telegram channel previews are read (a local server in tests)"
+    )
+    telegram_delay: float = setting(
+        1.0, "seconds between two requests for Telegram previews", low=0, high=600
+    )
 
     def scrapy_settings(self) -> dict[str, Any]:
-        """This table as Scrapy settings."""
-        return {key.scrapy: getattr(self, key.attribute) for key in keys(type(self))}
+        """The keys of this table that are Scrapy settings, by their Scrapy names."""
+        return {
+            key.scrapy: getattr(self, key.attribute) for key in keys(type(self)) if key.scrapy
+        }
 
 
 @dataclass(frozen=True)

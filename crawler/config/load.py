@@ -230,7 +230,7 @@ def load_config(
 
     sources = _sources(check, data.get("source", []))
     channels = _channels(check, data.get("channel", []), env, base, need_secrets, env_file)
-    crawl = _table(check, "crawl", data.get("crawl", {}), CrawlSettings)
+    crawl = _crawl(check, data.get("crawl", {}))
     alerts = _table(check, "alerts", data.get("alerts", {}), AlertSettings)
     review = _table(check, "review", data.get("review", {}), ReviewSettings)
     dedup = _dedup(check, data.get("dedup", {}))
@@ -406,25 +406,40 @@ def _value(check: _Checker, path: str, value: object, key: Key) -> Any:
 def _sources(check: _Checker, value: object) -> list[Source]:
     sources = []
     for where, table in _tables(check, "source", value):
+        channel = _telegram_channel(check, where, table.get("telegram"))
+        if channel and "name" not in table:
+            table = {**table, "name": channel}  # a channel's name is id enough
         values = _values(check, where, table, Source)
+        if "telegram" in values:
+            if channel:
+                values["telegram"] = channel
+            else:
+                del values["telegram"]
         name = values.get("name", "")
         if name and not ID_RE.match(name):
             check.problem(f"{where}.name", "letters, digits, '-', '_' or '.'", name)
         for key in ("feed", "site"):
             if values.get(key) and not _is_http_url(values[key]):
                 check.problem(f"{where}.{key}", "an http(s) URL", values.pop(key))
-        if "feed" in table and "site" in table:
-            check.problem(where, "either feed or site, not both", sorted(table))
-        elif "feed" not in table and "site" not in table:
+        kinds = [key for key in ("feed", "site", "telegram") if key in table]
+        if len(kinds) > 1:
+            check.problem(where, "one of feed, site or telegram", f"{' and '.join(kinds)}")
+        elif not kinds:
             check.problems.append(
-                f"{check.file}: {where}: expected a 'feed' or a 'site' key, got neither"
+                f"{check.file}: {where}: expected a 'feed', 'site' or 'telegram' key, got none"
             )
         for key in ("sitemaps", "sections"):
             for index, url in enumerate(values.get(key, ())):
                 if not _is_http_url(url):
                     check.problem(f"{where}.{key}[{index}]", "an http(s) URL", url)
-        if values.get("feed") and (values.get("sitemaps") or values.get("sections")):
-            check.problem(where, "sitemaps and sections only on a site source", "a feed source")
+        if not values.get("site") and (values.get("sitemaps") or values.get("sections")):
+            kind = "a Telegram source" if "telegram" in table else "a feed source"
+            check.problem(where, "sitemaps and sections only on a site source", kind)
+        if values.get("follow_links") and "telegram" not in table:
+            check.problem(
+                f"{where}.follow_links", "follow_links only on a Telegram source", True,
+                "a site source follows the links its follow rules match",
+            )
         stale_after = values.get("stale_after")
         if stale_after and not DURATION_RE.match(stale_after):
             check.problem(f"{where}.stale_after", 'a duration such as "36h" or "3d"',
@@ -436,6 +451,42 @@ def _sources(check: _Checker, value: object) -> list[Source]:
                 check.problem(f"{where}.follow[{index}]", "a regular expression", pattern, str(exc))
         sources.append(Source(**values))
     return sources
+
+
+# A public channel's username: 5 to 32 letters, digits and underscores, a letter first
+# (a few older ones are shorter, so 4 is allowed).
+_CHANNEL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+_TELEGRAM_HOSTS = ("t.me", "telegram.me", "www.t.me", "www.telegram.me")
+
+
+def _telegram_channel(check: _Checker, where: str, value: object) -> str:
+    """A channel name from ``name``, ``@name``, ``t.me/name`` or ``https://t.me/s/name``."""
+    if value is None:
+        return ""
+    key = f"{where}.telegram"
+    expected = "a public channel's name or its t.me URL"
+    if not isinstance(value, str) or not value.strip():
+        check.problem(key, expected, value)
+        return ""
+    text = value.strip().removeprefix("@")
+    if "/" in text or "." in text:
+        parts = urlsplit(text if "://" in text else f"https://{text}")
+        path = [part for part in parts.path.split("/") if part]
+        if path[:1] == ["s"]:
+            path = path[1:]
+        if parts.scheme not in ("http", "https") or parts.hostname not in _TELEGRAM_HOSTS:
+            hint = "e.g. 'steppe_rights' or 'https://t.me/s/steppe_rights'"
+            check.problem(key, expected, value, hint)
+            return ""
+        if not path or path[0].startswith("+") or path[0] == "joinchat":
+            hint = "an invite link is a private chat, without a public preview"
+            check.problem(key, expected, value, hint)
+            return ""
+        text = path[0]
+    if not _CHANNEL_RE.match(text):
+        check.problem(key, expected, value, "4 to 32 letters, digits and '_', a letter first")
+        return ""
+    return text
 
 
 def _watches(check: _Checker, value: object, key: str) -> list[Watch]:
@@ -555,6 +606,17 @@ def _table(check: _Checker, key: str, value: object, cls: type[T]) -> T:
         check.problem(key, "a table", value)
         return cls()
     return cls(**_values(check, key, value, cls))
+
+
+def _crawl(check: _Checker, value: object) -> CrawlSettings:
+    settings = _table(check, "crawl", value, CrawlSettings)
+    base = settings.telegram_base
+    if not _is_http_url(base) or urlsplit(base).query or urlsplit(base).fragment:
+        check.problem("crawl.telegram_base", "an http(s) URL without query", base)
+        settings = dataclasses.replace(settings, telegram_base=CrawlSettings.telegram_base)
+    else:
+        settings = dataclasses.replace(settings, telegram_base=base.rstrip("/"))
+    return settings
 
 
 def _dedup(check: _Checker, value: object) -> DedupSettings:

@@ -1,7 +1,7 @@
 """Distributed mode on scrapy-redis: the Redis keys, the item codec and the ingest consumer.
 
-Crawl workers (``crawler/distributed/worker.py``, ``newswatch crawl``) run the feed and site
-spiders with scrapy-redis's scheduler and dupefilter, so every worker shares one
+Crawl workers (``crawler/distributed/worker.py``, ``newswatch crawl``) run the feed, site
+and Telegram spiders with scrapy-redis's scheduler and dupefilter, so every worker shares one
 request queue and one "seen" set; they push what they find to one Redis list.
 One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycles:
 
@@ -10,14 +10,15 @@ One ingest process (``newswatch ingest``) owns the SQLite file. Each of its cycl
    pages left in the item list, and mirrors ``article_urls`` into the Redis set of
    known URLs that workers check before fetching a link;
 3. seeds one start datum per source (scrapy-redis's JSON form
-   ``{"url": ..., "meta": {"source": ..., "etag": ..., "last_modified": ...}}``),
-   which a worker turns into the source's entry requests, and one per stored
-   article due for a revisit (``{"url": ..., "meta": {"source": ..., "revisit":
-   {...}}}``, ``crawler/run/revisit.py``), which a worker fetches conditionally;
+   ``{"url": ..., "meta": {"source": ..., "etag": ..., "last_modified": ...}}``; a
+   Telegram channel's carries how far it is read, ``"progress"``), which a worker
+   turns into the source's entry requests, and one per stored article due for a
+   revisit (``{"url": ..., "meta": {"source": ..., "revisit": {...}}}``,
+   ``crawler/run/revisit.py``), which a worker fetches conditionally;
 4. pops items until the crawl has drained (no start data, no queued request, no
    item, no busy worker, for ``SETTLE_SECONDS``) or ``wait`` seconds have passed:
-   pages go through ``Ingest`` exactly as in-process, source events through
-   ``SourceHealth``;
+   pages and Telegram posts go through ``Ingest`` exactly as in-process (so does a
+   channel's progress), source events through ``SourceHealth``;
 5. hands back to the cycle, which writes source health, delivers and records the run.
 
 Redis must be private to newswatch: scrapy-redis stores queued requests pickled,
@@ -41,6 +42,7 @@ from scrapy_redis import connection, defaults
 
 from crawler import clock
 from crawler.config import Config, ConfigError, Source
+from crawler.extraction.telegram import Post, Progress
 from crawler.extraction.urls import canonicalize
 from crawler.models import Page
 from crawler.run import revisit
@@ -49,7 +51,9 @@ from crawler.run.health import SourceEvent, SourceHealth
 from crawler.run.ingest import Ingest
 from crawler.spiders.feeds import FeedSpider
 from crawler.spiders.sites import SiteSpider
+from crawler.spiders.telegram import TelegramSpider
 from crawler.storage.store import source_state
+from crawler.storage.telegram import load_progress
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ KNOWN_KEY = PREFIX + ":known_urls"  # every URL of a stored article (article_url
 # sitemap lastmod / feed updated date is later is fetched again.
 KNOWN_ARTICLES_KEY = PREFIX + ":known_articles"
 BUSY_KEY = PREFIX + ":busy:%(worker)s"  # set by a worker while it has work in hand
-SPIDERS = (FeedSpider.name, SiteSpider.name)
+SPIDERS = (FeedSpider.name, SiteSpider.name, TelegramSpider.name)
 
 POLL_SECONDS = 0.5  # how long one wait for an item blocks
 SETTLE_SECONDS = 2.0  # how long the crawl must look drained before the cycle ends
@@ -107,20 +111,30 @@ def start_key(spider: str) -> str:
 
 def spider_for(source: Source) -> str:
     """Which spider crawls a source."""
+    if source.telegram:
+        return TelegramSpider.name
     return FeedSpider.name if source.feed else SiteSpider.name
 
 
-def encode_item(item: Page | SourceEvent) -> str:
-    """An item as a worker pushes it (scrapy-redis REDIS_ITEMS_SERIALIZER); a page's raw
-    body travels as base64."""
-    kind = "page" if isinstance(item, Page) else "source_event"
+Item = Page | Post | Progress | SourceEvent
+_KINDS: dict[type[Any], str] = {
+    Page: "page",
+    Post: "post",
+    Progress: "telegram_progress",
+    SourceEvent: "source_event",
+}
+
+
+def encode_item(item: Item) -> str:
+    """An item as a worker pushes it (scrapy-redis REDIS_ITEMS_SERIALIZER); the raw body of
+    a page (or of the preview a post was read from) travels as base64."""
     data = asdict(item)
-    if isinstance(item, Page):
+    if isinstance(item, Page | Post):
         data["body"] = base64.b64encode(item.body).decode("ascii")
-    return json.dumps({"type": kind, "data": data}, ensure_ascii=False)
+    return json.dumps({"type": _KINDS[type(item)], "data": data}, ensure_ascii=False)
 
 
-def decode_item(data: bytes | str) -> Page | SourceEvent:
+def decode_item(data: bytes | str) -> Item:
     """The item ``encode_item`` wrote; ValueError if it is not one."""
     try:
         envelope = json.loads(data)
@@ -129,6 +143,12 @@ def decode_item(data: bytes | str) -> Page | SourceEvent:
             fields["body"] = base64.b64decode(fields.get("body") or "")
             fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
             return Page(**fields)
+        if kind == "post":
+            fields["body"] = base64.b64decode(fields.get("body") or "")
+            fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
+            return Post(**{**fields, "links": tuple(fields.get("links") or ())})
+        if kind == "telegram_progress":
+            return Progress.from_data(fields)
         if kind == "source_event":
             return SourceEvent(**fields)
     except (KeyError, TypeError, binascii.Error) as exc:
@@ -223,8 +243,9 @@ class Consumer:
             self.server.delete(KNOWN_ARTICLES_KEY)
 
     def seed(self) -> None:
-        """One start datum per source (feeds carry their stored ETag / Last-Modified), then
-        one per article due for a revisit (with its own validators)."""
+        """One start datum per source (feeds carry their stored ETag / Last-Modified,
+        Telegram channels how far they are read), then one per article due for a revisit
+        (with its own validators)."""
         pipe = self.server.pipeline(transaction=False)
         sources = {source.name: source for source in self.config.sources}
         for source in self.config.sources:
@@ -232,6 +253,9 @@ class Consumer:
             if source.feed:
                 state = source_state(self.ingest.db, source.name)
                 meta |= {"etag": state.etag, "last_modified": state.last_modified}
+            if source.telegram:
+                progress = load_progress(self.ingest.db, source.name, source.telegram)
+                meta["progress"] = asdict(progress)
             datum = json.dumps({"url": source.url, "meta": meta})
             pipe.rpush(start_key(spider_for(source)), datum)
         for due in revisit.due(self.ingest.db, self.config):
@@ -283,13 +307,20 @@ class Consumer:
             if events:
                 self.health.record(item)
             return
+        if isinstance(item, Progress):
+            self.ingest.record_progress(item)
+            return
         self.pages += 1
         try:
-            result = self.ingest.process(item)
+            if isinstance(item, Post):
+                result = self.ingest.process_post(item)
+            else:
+                result = self.ingest.process(item)
         except Exception:  # as in-process, one bad page never stops the cycle
             log.exception("could not ingest %s (source %s)", item.url, item.source)
             return
-        article_id = item.revisit_of or (result.saved.article_id if result.saved else None)
+        revisit_of = item.revisit_of if isinstance(item, Page) else 0
+        article_id = revisit_of or (result.saved.article_id if result.saved else None)
         if article_id:
             urls = [
                 row[0]

@@ -1,4 +1,5 @@
-"""Crawl worker of distributed mode: the feed and site spiders fed from Redis, items sent to Redis.
+"""Crawl worker of distributed mode: the feed, site and Telegram spiders fed from Redis, items
+sent to Redis.
 
 Run as many as you like (``newswatch crawl``), on as many machines: scrapy-redis
 gives them one shared request queue and dupefilter, so a request is fetched by
@@ -42,11 +43,13 @@ from crawler.distributed.consumer import (
     is_known,
     known_article,
 )
+from crawler.extraction.telegram import Progress
 from crawler.run.cycle import scrapy_settings
 from crawler.run.health import SourceEvent, SourceHealth
 from crawler.run.revisit import Revisit
 from crawler.spiders.feeds import FeedSpider
 from crawler.spiders.sites import SiteSpider
+from crawler.spiders.telegram import TelegramSpider
 from crawler.storage.store import SourceState
 
 log = logging.getLogger(__name__)
@@ -186,6 +189,18 @@ class RedisSiteSpider(RedisEntries, SiteSpider):
     """SiteSpider fed from Redis."""
 
 
+class RedisTelegramSpider(RedisEntries, TelegramSpider):
+    """TelegramSpider fed from Redis; the start data carries how far the channel is read."""
+
+    def begin_cycle(self, source: Source, meta: dict[str, Any]) -> None:
+        """Also take the channel's progress the ingest side has stored."""
+        super().begin_cycle(source, meta)
+        try:
+            self.progress[source.name] = Progress.from_data(meta["progress"])
+        except (KeyError, TypeError, ValueError):
+            self.progress.pop(source.name, None)  # from the newest page, as a first run
+
+
 class WorkerHeartbeat:
     """Marks the worker busy in Redis while it has work, so the ingest side knows the crawl
     has not drained; and, when idle, looks for start data every tick rather than only at
@@ -267,8 +282,15 @@ def run_worker(config: Config, redis_url: str, *, idle_exit: int, log_level: str
     process = CrawlerProcess(worker_settings(config, redis_url, idle_exit, log_level))
     feeds = tuple(source for source in config.sources if source.feed)
     sites = tuple(source for source in config.sources if source.site)
-    # Both spiders run even with no source of their kind: the config may differ from the
-    # ingest side's, and a source they do not know is reported as failed.
+    channels = tuple(source for source in config.sources if source.telegram)
+    # Every spider runs even with no source of its kind: the config may differ from the
+    # ingest side's, and a source it does not know is reported as failed.
     process.crawl(RedisFeedSpider, sources=feeds)
     process.crawl(RedisSiteSpider, sources=sites)
+    process.crawl(
+        RedisTelegramSpider,
+        sources=channels,
+        base=config.crawl.telegram_base,
+        delay=config.crawl.telegram_delay,
+    )
     process.start()

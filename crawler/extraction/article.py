@@ -34,7 +34,14 @@ from crawler import clock
 from crawler.extraction.urls import canonicalize, registrable_domain, same_site
 from crawler.models import Article, Page
 
-__all__ = ["MIN_WORDS", "content_hash", "extract", "extract_links", "normalize_date"]
+__all__ = [
+    "MIN_WORDS",
+    "content_hash",
+    "detect_language",
+    "extract",
+    "extract_links",
+    "normalize_date",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -557,7 +564,22 @@ def _language_code(value: str | None) -> str | None:
 
 
 def _language(text: str, title: str, tree: Any, meta: dict[str, str], hint: str) -> str | None:
-    sample = f"{title}\n{text}"[:_LANGID_MAX_CHARS]
+    declared = (
+        _language_code(tree.get("lang"))
+        or _language_code(tree.get("{http://www.w3.org/XML/1998/namespace}lang"))
+        or _language_code(meta.get("og:locale"))
+        or _language_code(meta.get("content-language"))
+        or _language_code(hint)
+    )
+    return detect_language(f"{title}\n{text}", declared)
+
+
+def detect_language(
+    sample: str, declared: str | None = None, *, min_chars: int = _LANGID_MIN_CHARS
+) -> str:
+    """The language of a text: Kazakh by its own letters, else the identifier's guess when
+    the text has ``min_chars`` and the guess is confident, else ``declared`` when given."""
+    sample = sample[:_LANGID_MAX_CHARS]
     cyrillic = len(_CYRILLIC.findall(sample))
     kazakh_share = sum(c in _KAZAKH_LETTERS for c in sample) / cyrillic if cyrillic else 0.0
     if cyrillic >= 50 and kazakh_share >= _KAZAKH_SURE_SHARE:
@@ -567,16 +589,9 @@ def _language(text: str, title: str, tree: Any, meta: dict[str, str], hint: str)
     if detected == "kk" and kazakh_share < _KAZAKH_MIN_SHARE:
         # Without its own letters it is Russian (or a neighbour) the identifier misread.
         detected, confidence = next((r for r in ranking if r[0] != "kk"), ranking[0])
-    if len(sample) >= _LANGID_MIN_CHARS and confidence >= _LANGID_MIN_CONFIDENCE:
+    if len(sample) >= min_chars and confidence >= _LANGID_MIN_CONFIDENCE:
         return str(detected)
-    declared = (
-        _language_code(tree.get("lang"))
-        or _language_code(tree.get("{http://www.w3.org/XML/1998/namespace}lang"))
-        or _language_code(meta.get("og:locale"))
-        or _language_code(meta.get("content-language"))
-        or _language_code(hint)
-    )
-    return declared or str(detected)
+    return _language_code(declared) or str(detected)
 
 
 def _canonical_url(page_url: str, tree: Any, meta: dict[str, str]) -> str:

@@ -140,6 +140,8 @@ def blind_reason(source: Source, links: SourceLinks | None) -> str:
     links = links or SourceLinks()
     if source.feed:
         return "the feed answered but lists no item with a link"
+    if source.telegram:
+        return "the channel's preview answered but shows no post with text"
     where = _where(source)
     if not links.seen:
         return f"no same-site link at all on {where}"

@@ -27,8 +27,10 @@ from crawler.run.lock import RunLock
 from crawler.run.staleness import judge, last_article_id, stale_summary
 from crawler.spiders.feeds import FeedSpider
 from crawler.spiders.sites import SiteSpider
+from crawler.spiders.telegram import TelegramSpider
 from crawler.storage import evidence
 from crawler.storage.store import finish_run, open_database, source_state, start_run, utcnow
+from crawler.storage.telegram import load_progress
 
 log = logging.getLogger(__name__)
 
@@ -141,9 +143,10 @@ def crawl(
     log_level: str,
     coverage: Coverage | None = None,
 ) -> int:
-    """Run the feed and site spiders together until both finish; return pages fetched.
+    """Run the feed, site and Telegram spiders together until all finish; return pages
+    fetched.
 
-    Both spiders share ``coverage``: an article linked by several sources is fetched once.
+    The spiders share ``coverage``: an article linked by several sources is fetched once.
     """
     process = CrawlerProcess(scrapy_settings(config.crawl, log_level))
     coverage = coverage if coverage is not None else Coverage()
@@ -168,6 +171,22 @@ def crawl(
         crawler = process.create_crawler(SiteSpider)
         process.crawl(
             crawler, sources=sites, health=health, ingest=ingest, revisits=due, coverage=coverage
+        )
+        crawlers.append(crawler)
+    channels = tuple(source for source in config.sources if source.telegram)
+    if channels:
+        progress = {s.name: load_progress(ingest.db, s.name, s.telegram) for s in channels}
+        crawler = process.create_crawler(TelegramSpider)
+        process.crawl(
+            crawler,
+            sources=channels,
+            health=health,
+            ingest=ingest,
+            progress=progress,
+            base=config.crawl.telegram_base,
+            delay=config.crawl.telegram_delay,
+            revisits=due,
+            coverage=coverage,
         )
         crawlers.append(crawler)
     if crawlers:

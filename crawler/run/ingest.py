@@ -19,6 +19,7 @@ from crawler import clock
 from crawler.config import Config
 from crawler.db import write_transaction
 from crawler.extraction.article import ExtractionFailed, extract
+from crawler.extraction.telegram import Post, Progress, post_article, read_post
 from crawler.extraction.urls import canonicalize
 from crawler.matching.matcher import Matcher, hide_names
 from crawler.models import Article, Hit, Page
@@ -26,6 +27,13 @@ from crawler.run import revisit
 from crawler.storage import evidence
 from crawler.storage.store import AfterSave, Enqueue, SaveResult, known_url, save_article
 from crawler.storage.stories import StoryIndex, entities
+from crawler.storage.telegram import (
+    post_of_article,
+    record_post,
+    save_progress,
+    story_linked_by_post,
+    story_of_linked_article,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +110,50 @@ class Ingest:
         if article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
-        return self._store(page, article)
+        # An article a stored Telegram post links is part of the post's story.
+        urls = (article.url, article.canonical_url, *article.other_urls)
+        return self._store(page, article, join_story=story_linked_by_post(self.db, urls))
 
-    def _store(self, page: Page, article: Article, article_id: int | None = None) -> IngestResult:
-        """Match and store an extracted article (``article_id``: the stored one it is)."""
-        article = dataclasses.replace(
-            article, etag=page.header("etag"), last_modified=page.header("last-modified")
-        )
+    def process_post(self, post: Post) -> IngestResult:
+        """Run one Telegram post through match and store, as an article of its channel.
+
+        A post that links a stored article joins that article's story; a post without
+        text (a photo alone) is not an article. The preview page it was read from is its
+        raw response, kept as evidence when it has a hit.
+        """
+        article = post_article(post)
+        if article is None:
+            self.counts["not_article"] += 1
+            return IngestResult("not_article")
+        join = story_of_linked_article(self.db, post.links)
+        return self._store(post.raw_page(), article, join_story=join, post=post)
+
+    def record_progress(self, progress: Progress) -> None:
+        """Remember how far a channel was read, unless one of its posts could not be stored
+        in this cycle (then the next run reads them again)."""
+        if any(source == progress.source for source, _, _ in self.not_stored):
+            log.info("channel %s: progress not saved (posts not stored)", progress.channel)
+            return
+        try:
+            save_progress(self.db, progress)
+        except sqlite3.OperationalError as exc:  # the next run reads the same posts again
+            log.warning("channel %s: progress not saved: %s", progress.channel, exc)
+
+    def _store(
+        self,
+        page: Page,
+        article: Article,
+        article_id: int | None = None,
+        *,
+        join_story: int | None = None,
+        post: Post | None = None,
+    ) -> IngestResult:
+        """Match and store an extracted article (``article_id``: the stored one it is;
+        ``join_story``: the story it belongs to; ``post``: the Telegram post it is)."""
+        if post is None:  # a post's page is the channel's preview: not its validators
+            article = dataclasses.replace(
+                article, etag=page.header("etag"), last_modified=page.header("last-modified")
+            )
         text = matchable_text(article)
         hits = tuple(self._with_hidden_titles(article, self.matcher.match(text)))
         # Names and numbers, for the article's versions in other languages (hits only).
@@ -123,11 +168,13 @@ class Ingest:
                 stories=self.stories,
                 entities=found,
                 article_id=article_id,
-                after=self._after_save(page),
+                after=self._after_save(page, post),
+                join_story=join_story,
             )
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
             self.counts["articles_failed"] += 1
-            self.not_stored.append((page.source, page.url, f"article not stored: {exc}"))
+            url = post.url if post is not None else page.url
+            self.not_stored.append((article.source, url, f"article not stored: {exc}"))
             return IngestResult("not_stored", article, hits)
         if saved.duplicate:
             self.counts["articles_duplicate"] += 1
@@ -156,10 +203,13 @@ class Ingest:
         self.not_stored.append((page.source, page.url, f"article not extracted: {exc}"))
         return IngestResult("not_stored")
 
-    def _after_save(self, page: Page) -> AfterSave:
-        """What happens in the save's transaction: the next revisit, and the evidence."""
+    def _after_save(self, page: Page, post: Post | None = None) -> AfterSave:
+        """What happens in the save's transaction: the next revisit, the evidence, and
+        what a Telegram post was (its channel, id, origin and links)."""
 
         def after(db: sqlite_utils.Database, article_id: int, result: SaveResult) -> None:
+            if post is not None:
+                record_post(db, article_id, post)
             revisit.reschedule(db, article_id, self.config.revisit, clock.now())
             self._keep_evidence(db, article_id, page)
 
@@ -208,6 +258,9 @@ class Ingest:
         )
         if redirected and self._is_front_page(page):
             return self._removed(page, f"redirected to {page.url}, not an article")
+        post = post_of_article(self.db, article_id)
+        if post is not None:
+            return self._revisit_post(page, article_id, *post)
         try:
             article = extract(page) if page.html else None
         except ExtractionFailed as exc:
@@ -220,6 +273,33 @@ class Ingest:
             revisit.record_failed(self.db, article_id, "no article text at the URL", settings)
             return IngestResult("failed")
         return self._store(page, article, article_id)
+
+    def _revisit_post(
+        self, page: Page, article_id: int, channel: str, post_id: int
+    ) -> IngestResult:
+        """A Telegram post read again alone: its text now, or gone from the channel."""
+        source = self._sources.get(page.source)
+        found, deleted = read_post(
+            page.html,
+            source=page.source,
+            channel=channel,
+            post_id=post_id,
+            page_url=page.url,
+            fetched_at=page.fetched_at,
+            language_hint=source.language if source is not None else "",
+        )
+        if deleted:
+            return self._removed(page, "deleted from the channel")
+        article = post_article(found) if found is not None else None
+        if found is None or article is None:
+            self.counts["not_article"] += 1
+            settings = self.config.revisit
+            revisit.record_failed(self.db, article_id, "no post text at the URL", settings)
+            return IngestResult("failed")
+        found = dataclasses.replace(
+            found, page_url=page.url, status=page.status, headers=page.headers, body=page.body
+        )
+        return self._store(page, article, article_id, post=found)
 
     def _removed(self, page: Page, reason: str) -> IngestResult:
         with write_transaction(self.db):

@@ -251,6 +251,8 @@ def _verdict(
     answered_in_full = outcome is not None and outcome.ok > 0
     if coverage is not None and answered_in_full and not coverage.of(source.name).offered:
         short = "feed lists no item" if source.feed else "no link matched follow"
+        if source.telegram:
+            short = "no post with text"
         if source.site and not coverage.of(source.name).seen:
             short = "no link found"
         return Verdict(source.name, "stale", short, blind_reason(source, coverage.of(source.name)),

@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from crawler.config import CrawlSettings, Source
 from crawler.extraction.article import extract
+from crawler.extraction.telegram import TELEGRAM, ChannelReader, Post, Progress, post_article
 from crawler.extraction.urls import canonicalize
 from crawler.models import Page
 from crawler.run.coverage import Coverage, blind_reason, likely_articles
@@ -34,6 +35,7 @@ from crawler.run.health import SourceHealth
 from crawler.spiders.base import NewswatchSpider, describe_failure
 from crawler.spiders.feeds import FeedSpider
 from crawler.spiders.sites import SiteSpider
+from crawler.spiders.telegram import TelegramSpider
 
 DEFAULT_MAX_ARTICLES = 20
 UNMATCHED_SHOWN = 20
@@ -44,7 +46,7 @@ class Entry:
     """One entry URL of a source (feed, sitemap, section page) that answered."""
 
     url: str
-    kind: str  # feed | sitemap | section
+    kind: str  # feed | sitemap | section | channel (a Telegram preview page)
     links: int = 0  # same-site links seen (sitemaps, sections) or items with a link (feeds)
     accepted: int = 0  # of those, article links offered
     children: int = 0  # child sitemaps of a sitemap index
@@ -55,6 +57,8 @@ class Entry:
             return f"{self.kind} {self.url}: index of {self.children} sitemaps"
         if self.kind == "feed":
             return f"feed {self.url}: {self.accepted} items with a link"
+        if self.kind == "channel":
+            return f"channel {self.url}: {self.accepted} posts with text"
         return f"{self.kind} {self.url}: {self.links} same-site links, {self.accepted} taken"
 
 
@@ -95,7 +99,7 @@ class SourceReport:
     def text(self) -> str:
         """The report as lines for a person."""
         source = self.source
-        kind = "feed" if source.feed else "site"
+        kind = "feed" if source.feed else "telegram" if source.telegram else "site"
         lines = [f"source {source.name}: {kind} {source.url}"]
         lines += [f"  {entry.describe()}" for entry in self.entries]
         if self.articles:
@@ -150,6 +154,7 @@ class _Probe:
         self.found_on: dict[tuple[str, str], tuple[str, str]] = {}
         self.failures: dict[str, list[tuple[str, str]]] = {}  # source -> [(article URL, reason)]
         self.pages: list[Page] = []
+        self.posts: list[Post] = []
 
 
 class _Probing(NewswatchSpider):
@@ -200,8 +205,9 @@ class _Probing(NewswatchSpider):
             finally:
                 self._current = None
                 entry.links += tally.seen - seen
-                # A feed's items are offered as they are; a page's links pass follow first.
-                entry.accepted += (tally.offered - offered if kind == "feed"
+                # A feed's items (a channel's posts) are offered as they are; a page's links
+                # pass follow first.
+                entry.accepted += (tally.offered - offered if kind in ("feed", "channel")
                                    else tally.accepted - accepted)
             if isinstance(item, scrapy.Request) and item.meta.get("entry"):
                 entry.children += 1
@@ -232,6 +238,22 @@ class ProbeSiteSpider(_Probing, SiteSpider):
         return self.counted("section", response, super().parse_section(response))
 
 
+class ProbeTelegramSpider(_Probing, TelegramSpider):
+    """The run's TelegramSpider, probing: the posts it would store are kept, not stored, and
+    how far the channel is read is not recorded."""
+
+    name = "probe-telegram"
+
+    def _read_page(
+        self, response: Response, source: Source, reader: ChannelReader
+    ) -> Iterator[Any]:
+        for item in self.counted("channel", response, super()._read_page(response, source, reader)):
+            if isinstance(item, Post):
+                self.probe.posts.append(item)
+            elif not isinstance(item, Progress):
+                yield item
+
+
 def rule_for(source: Source, url: str) -> str | None:
     """The first ``follow`` rule that accepts ``url`` (None for a feed or a site without rules)."""
     for pattern in source.follow:
@@ -246,11 +268,15 @@ def test_sources(
     *,
     max_articles: int = DEFAULT_MAX_ARTICLES,
     known: Callable[[str], bool] | None = None,
+    telegram_base: str = TELEGRAM,
+    telegram_delay: float = 1.0,
 ) -> list[SourceReport]:
     """Crawl ``sources`` once with the run's Scrapy ``settings``; one report per source.
 
     ``known(url)`` tells whether an article is already stored (a run would skip it);
-    the reports mark those. Runs the Twisted reactor: once per process.
+    the reports mark those. A Telegram channel is read from its newest post back, as at
+    its first run (``telegram_base``, ``telegram_delay``: the ``[crawl]`` keys). Runs the
+    Twisted reactor: once per process.
     """
     # The run's own limit does the work: every source fetches at most max_articles.
     sources = tuple(
@@ -266,9 +292,11 @@ def test_sources(
         if isinstance(item, Page):
             probe.pages.append(item)
 
+    channel_options = {"base": telegram_base, "delay": telegram_delay}
     for spider, chosen, extra in (
         (ProbeFeedSpider, tuple(s for s in sources if s.feed), {"states": {}}),
         (ProbeSiteSpider, tuple(s for s in sources if s.site), {}),
+        (ProbeTelegramSpider, tuple(s for s in sources if s.telegram), channel_options),
     ):
         if not chosen:
             continue
@@ -296,6 +324,22 @@ def _report(
     tally = coverage.of(name)
     report.unmatched_count = tally.unmatched_count
     report.unmatched_links = likely_articles(tally.unmatched, UNMATCHED_SHOWN)
+    for post in probe.posts:
+        article = post_article(post) if post.source == name else None
+        if article is not None:
+            report.articles.append(
+                {
+                    "url": article.canonical_url,
+                    "title": article.title,
+                    "published_at": article.published_at,
+                    "language": article.language,
+                    "words": len(article.text.split()),
+                    "rule": None,
+                    "via": f"channel {post.page_url}".strip(),
+                    "link": article.canonical_url,
+                    "stored": bool(known and known(article.canonical_url)),
+                }
+            )
     for page in probe.pages:
         link = page.requested_url or page.url
         canonical = canonicalize(link)
@@ -323,7 +367,7 @@ def _report(
     outcome = health.outcomes[name]
     kinds = dict.fromkeys(source.sitemaps, "sitemap") | dict.fromkeys(source.sections, "section")
     for url, reason in outcome.failures:
-        kind = "feed" if source.feed else kinds.get(url, "page")
+        kind = "feed" if source.feed else "channel" if source.telegram else kinds.get(url, "page")
         report.problems.append(f"{kind} {url}: {reason}")
     answered = bool(report.entries)
     if not answered and not outcome.failures:

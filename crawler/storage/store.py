@@ -445,6 +445,36 @@ def _article_entities(db: sqlite_utils.Database) -> None:
     db.table("article_entities").create_index(["seen_at"])
 
 
+def _telegram(db: sqlite_utils.Database) -> None:
+    """Telegram channels: how far each is read, what each stored post was, what it links."""
+    db.table("telegram_channels").create(
+        {"source": str, "channel": str, "newest_post_id": int, "gaps": str, "updated_at": str},
+        pk="source",
+        not_null={"channel"},
+    )
+    db.table("telegram_posts").create(
+        {
+            "article_id": int,
+            "channel": str,
+            "post_id": int,
+            "forwarded_from": str,
+            "forwarded_url": str,
+            "links": str,  # JSON list of the post's http(s) links
+        },
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+        not_null={"channel", "post_id"},
+    )
+    db.table("telegram_posts").create_index(["channel", "post_id"])
+    # A stored post's links (canonical URLs): an article fetched later under one of them
+    # joins the post's story.
+    db.table("post_links").create(
+        {"url": str, "article_id": int},
+        pk=("url", "article_id"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
@@ -459,6 +489,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _hits_mentions,
     _article_search,
     _article_entities,
+    _telegram,
 ]
 
 
@@ -612,6 +643,7 @@ def save_article(
     entities: Entities | None = None,
     article_id: int | None = None,
     after: AfterSave | None = None,
+    join_story: int | None = None,
 ) -> SaveResult:
     """Store an article, its hits and their outbox rows in one transaction.
 
@@ -630,6 +662,8 @@ def save_article(
     gets its hit (marked ``article_updated_at``) and, by the same (watch, story) rule,
     its alert; a stored hit whose watch the new text no longer mentions gets
     ``removed_at``. ``after`` runs last, in the same transaction.
+    ``join_story`` names a story a new article belongs to whatever its text (a post
+    and the article it links).
     """
     now = utcnow()
     result = SaveResult()
@@ -668,7 +702,7 @@ def save_article(
                     [article_id],
                 )
         else:
-            story_id, result.similarity = _story_for(db, article, sig, stories)
+            story_id, result.similarity = _story_for(db, article, sig, stories, join_story)
             cross = _cross_language(article, stories, entities) if story_id is None else None
             if cross is not None:
                 story_id, result.similarity = cross.story_id, cross.similarity
@@ -870,13 +904,22 @@ def _insert_hits(
 
 
 def _story_for(
-    db: sqlite_utils.Database, article: Article, sig: Signature | None, stories: StoryIndex | None
+    db: sqlite_utils.Database,
+    article: Article,
+    sig: Signature | None,
+    stories: StoryIndex | None,
+    join_story: int | None = None,
 ) -> tuple[int | None, float | None]:
     """The story an article joins, and how similar it is to it; (None, None) for a new story.
 
-    First an earlier article with the same normalised text (at any age), then the most
-    similar article of the last ``window_days`` at or above the index's threshold.
+    First the story it was told to join, then an earlier article with the same
+    normalised text (at any age), then the most similar article of the last
+    ``window_days`` at or above the index's threshold.
     """
+    if join_story is not None:
+        found = db.execute("SELECT 1 FROM stories WHERE id = ?", [join_story]).fetchone()
+        if found is not None:
+            return join_story, None
     if article.content_hash:
         row = db.execute(
             "SELECT story_id FROM articles WHERE content_hash = ? AND story_id IS NOT NULL "

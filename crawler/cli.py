@@ -1,7 +1,8 @@
 """The ``newswatch`` command: the only place that turns errors into messages and exit codes.
 
 Exit codes: 0 ok; 1 some sources or deliveries failed (the rest was done);
-2 bad config or usage; 75 (EX_TEMPFAIL) another run holds the lock.
+2 bad config or usage; 69 (EX_UNAVAILABLE) could not run: Redis unreachable (distributed
+mode; what was stored is kept and counted); 75 (EX_TEMPFAIL) another run holds the lock.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     from crawler.run.cycle import RunSummary
 
-EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 75
+EXIT_OK, EXIT_PARTIAL, EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_LOCKED = 0, 1, 2, 69, 75
 DEFAULT_CONFIG = "newswatch.toml"
 
 log = logging.getLogger("newswatch")
@@ -204,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=900.0,
         help="seconds to wait at most for the crawl workers to finish (default: %(default)s)",
     )
+    ingest.add_argument(
+        "--outage-limit",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long to keep trying while Redis is unreachable before ending the cycle "
+        "with what was stored, exit 69 (default: %(default)s)",
+    )
     ingest.add_argument("--json", action="store_true", help="print the run summary as JSON")
     crawl = command("crawl", "distributed mode: a crawl worker fed through Redis")
     crawl.add_argument(
@@ -213,7 +222,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="exit after this long without work (default: 0, keep running)",
     )
-    for sub in (ingest, crawl):
+    status = command(
+        "status",
+        "distributed mode: live crawl workers and queue depth",
+        description="Show the crawl workers whose heartbeat is live (host, pid, spider, busy, "
+        "requests held, cycle) and what waits in Redis: start data, requests waiting and "
+        "held per spider, items for the ingest. Exit 69 if Redis cannot be reached.",
+    )
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    for sub in (ingest, crawl, status):
         sub.add_argument(
             "--redis",
             default=None,
@@ -374,8 +391,33 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     config = _load(args)
     server = _redis(args, config)
     if server is None:
-        return EXIT_PARTIAL
-    return _cycle(args, lambda: ingest_cycle(config, server, wait=args.wait))
+        return EXIT_UNAVAILABLE
+    return _cycle(
+        args,
+        lambda: ingest_cycle(config, server, wait=args.wait, outage_limit=args.outage_limit),
+    )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """``newswatch status``: live crawl workers and what waits in Redis."""
+    import redis
+
+    from crawler.distributed.consumer import crawl_status, status_text
+
+    config = _load(args, need_secrets=False)
+    server = _redis(args, config)
+    if server is None:
+        return EXIT_UNAVAILABLE
+    try:
+        data = crawl_status(server)
+    except redis.RedisError as exc:
+        print(f"newswatch: Redis failed: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    if args.json:
+        _print_json(data)
+    else:
+        print(status_text(data))
+    return EXIT_OK
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -384,7 +426,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     config = _load(args, need_secrets=False)
     if _redis(args, config) is None:
-        return EXIT_PARTIAL
+        return EXIT_UNAVAILABLE
     run_worker(config, args.redis, idle_exit=args.idle_exit, log_level=_scrapy_level(args))
     return EXIT_OK
 
@@ -750,6 +792,7 @@ COMMANDS = {
     "secret": cmd_secret,
     "ingest": cmd_ingest,
     "crawl": cmd_crawl,
+    "status": cmd_status,
 }
 
 

@@ -34,6 +34,8 @@ from crawler.storage.telegram import load_progress
 
 log = logging.getLogger(__name__)
 
+EXIT_UNAVAILABLE = 69  # sysexits EX_UNAVAILABLE: the cycle could not run (Redis gone)
+
 
 @dataclass
 class RunSummary:
@@ -80,10 +82,16 @@ class RunSummary:
     removals_failed: int = 0  # ... that could not be sent (tried again next run)
     failed_sources: list[str] = field(default_factory=list)
     stale_sources: list[str] = field(default_factory=list)  # "orda [quiet 4 days]"
+    # Why the crawl stopped short, if it could not run to the end ("Redis unreachable
+    # for 120 s"): what was stored is counted, and the exit code is EXIT_UNAVAILABLE.
+    interrupted: str = ""
 
     @property
     def exit_code(self) -> int:
-        """0 when everything worked; 1 when a source or a delivery failed (the rest was done)."""
+        """0 when everything worked; 1 when a source or a delivery failed (the rest was done);
+        69 when the crawl could not run to the end (``interrupted``)."""
+        if self.interrupted:
+            return EXIT_UNAVAILABLE
         failed = self.sources_failed or self.alerts_failed or self.articles_failed
         return 1 if failed or self.removals_failed else 0
 
@@ -113,6 +121,7 @@ class RunSummary:
             f"hits {self.hits}; "
             f"stories {self.stories_new} new; "
             f"alerts {alerts}"
+            + (f"; interrupted: {self.interrupted}" if self.interrupted else "")
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -198,8 +207,17 @@ def crawl(
     return pages
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """What a fetch stage reports: pages fetched, and why it stopped short ("" if it ran
+    to the end)."""
+
+    pages: int
+    interrupted: str = ""
+
+
 # The fetch stage of a cycle: fills the ingest and the source health, returns pages fetched.
-Fetch = Callable[[Ingest, SourceHealth], int]
+Fetch = Callable[[Ingest, SourceHealth], int | Fetched]
 
 
 def run_cycle(config: Config, *, log_level: str = "WARNING") -> RunSummary:
@@ -249,7 +267,11 @@ def cycle_with(config: Config, fetch: Fetch, *, coverage: Coverage | None = None
             backfill = config.alerts.backfill_hours
             ingest = Ingest(config, db, matcher, partial(enqueue, backfill_hours=backfill))
             health = SourceHealth(config.sources)
-            summary.pages_fetched = fetch(ingest, health)
+            fetched = fetch(ingest, health)
+            if isinstance(fetched, Fetched):
+                summary.pages_fetched, summary.interrupted = fetched.pages, fetched.interrupted
+            else:
+                summary.pages_fetched = fetched
             for source, url, reason in ingest.not_stored:
                 health.failed(source, url, reason)
             ok, failed, not_modified = health.finish(db)
@@ -284,7 +306,7 @@ def cycle_with(config: Config, fetch: Fetch, *, coverage: Coverage | None = None
             summary.removals_notified, summary.removals_failed = removals.sent, removals.failed
             watch_silence(db, config)  # tell watches' channels: no new hit for silence_days
             _warn_evidence_size(config)
-            status = "ok" if summary.exit_code == 0 else "partial"
+            status = {0: "ok", EXIT_UNAVAILABLE: "interrupted"}.get(summary.exit_code, "partial")
         finally:
             counts = summary.as_dict()
             counts.pop("run_id")

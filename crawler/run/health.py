@@ -49,6 +49,14 @@ class SourceHealth:
     def __init__(self, sources: tuple[Source, ...]) -> None:
         self.sources = {source.name: source for source in sources}
         self.outcomes = {source.name: _Outcome() for source in sources}
+        # Sources whose crawl was cut short with work outstanding: their stored
+        # validators stay, so the next run sees again what this one did not finish.
+        self.cut_short: set[str] = set()
+
+    def unfinished(self, name: str) -> None:
+        """Not every item this source's entry requests led to was ingested or counted
+        failed (the crawl was cut short): keep its stored validators."""
+        self.cut_short.add(name)
 
     def ok(
         self,
@@ -99,7 +107,7 @@ class SourceHealth:
                 errors = "; ".join(f"{url}: {reason}" for url, reason in outcome.failures)
                 record_source_failure(db, name, source.url, "; ".join(filter(None, [errors, note])))
                 counts[1] += 1
-            elif outcome.ok:
+            elif outcome.ok and name not in self.cut_short:
                 record_source_ok(
                     db,
                     name,
@@ -112,7 +120,7 @@ class SourceHealth:
             else:
                 record_source_ok(db, name, source.url, keep_validators=True, note=note)
                 counts[0] += 1
-                counts[2] += 1
+                counts[2] += int(not outcome.ok)  # else its crawl was cut short
         for line in self.failure_lines():
             log.warning("%s", line)
         return counts[0], counts[1], counts[2]

@@ -475,6 +475,11 @@ def _telegram(db: sqlite_utils.Database) -> None:
     )
 
 
+def _runs_interrupted(db: sqlite_utils.Database) -> None:
+    """Why a run could not go to the end (distributed mode: Redis unreachable), or ""."""
+    db.table("runs").add_column("interrupted", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
@@ -490,6 +495,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _article_search,
     _article_entities,
     _telegram,
+    _runs_interrupted,
 ]
 
 

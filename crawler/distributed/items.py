@@ -1,0 +1,127 @@
+"""What crawl workers push to the item list, and its JSON form.
+
+A worker analyses each page it fetches (extract, match, entities: ``analyse``) and
+pushes an ``AnalysedPage``: the page without its HTML, and the raw body only where
+the ingest may keep it as evidence (an article with a hit, or a revisit of a stored
+one). Telegram posts, a channel's reading progress and source events travel as they
+are.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from crawler.extraction.telegram import Post, Progress
+from crawler.models import Article, Hit, Page
+from crawler.run.analysis import Analyser, Analysis
+from crawler.run.health import SourceEvent
+from crawler.storage.stories import Entities
+
+
+@dataclass(frozen=True)
+class AnalysedPage:
+    """A fetched page and what the pure stages made of it on the worker."""
+
+    page: Page
+    analysis: Analysis
+
+
+def analyse(analyser: Analyser, page: Page) -> AnalysedPage:
+    """Analyse a page on the worker and trim it for the trip: the one place a worker runs
+    the pure stages (a process pool can take this call over)."""
+    analysis = analyser.page(page) if page.html else Analysis(None)
+    if page.revisit_of:  # the ingest may need all of it (a Telegram post, a removal)
+        return AnalysedPage(page, analysis)
+    keep_body = bool(analysis.hits)  # evidence is kept only for an article with a hit
+    trimmed = dataclasses.replace(page, html="", body=page.body if keep_body else b"")
+    return AnalysedPage(trimmed, analysis)
+
+
+Item = AnalysedPage | Page | Post | Progress | SourceEvent
+_KINDS: dict[type[Any], str] = {
+    AnalysedPage: "analysed_page",
+    Page: "page",
+    Post: "post",
+    Progress: "telegram_progress",
+    SourceEvent: "source_event",
+}
+
+
+def _page_data(page: Page | Post) -> dict[str, Any]:
+    data = asdict(page)
+    data["body"] = base64.b64encode(page.body).decode("ascii")
+    return data
+
+
+def _analysis_data(analysis: Analysis) -> dict[str, Any]:
+    found = analysis.entities
+    return {
+        "article": asdict(analysis.article) if analysis.article else None,
+        "hits": [asdict(hit) for hit in analysis.hits],
+        "entities": (
+            {"words": sorted(found.words), "watches": sorted(found.watches)} if found else None
+        ),
+        "failure": analysis.failure,
+    }
+
+
+def encode_item(item: Item) -> str:
+    """An item as a worker pushes it (scrapy-redis REDIS_ITEMS_SERIALIZER); a raw body
+    travels as base64."""
+    if isinstance(item, AnalysedPage):
+        data = {"page": _page_data(item.page), "analysis": _analysis_data(item.analysis)}
+    elif isinstance(item, Page | Post):
+        data = _page_data(item)
+    else:
+        data = asdict(item)
+    return json.dumps({"type": _KINDS[type(item)], "data": data}, ensure_ascii=False)
+
+
+def _page(fields: dict[str, Any]) -> Page:
+    fields["body"] = base64.b64decode(fields.get("body") or "")
+    fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
+    return Page(**fields)
+
+
+def _analysis(fields: dict[str, Any]) -> Analysis:
+    article = fields.get("article")
+    hits = tuple(
+        Hit(**{**hit, "mentions": tuple(tuple(span) for span in hit.get("mentions") or ())})
+        for hit in fields.get("hits") or ()
+    )
+    found = fields.get("entities")
+    return Analysis(
+        Article(**{**article, "other_urls": tuple(article.get("other_urls") or ())})
+        if article
+        else None,
+        hits,
+        Entities(frozenset(found["words"]), frozenset(found["watches"])) if found else None,
+        str(fields.get("failure") or ""),
+    )
+
+
+def decode_item(data: bytes | str) -> Item:
+    """The item ``encode_item`` wrote; ValueError if it is not one."""
+    try:
+        envelope = json.loads(data)
+        kind, fields = envelope["type"], envelope["data"]
+        if kind == "analysed_page":
+            return AnalysedPage(_page(fields["page"]), _analysis(fields["analysis"]))
+        if kind == "page":
+            return _page(fields)
+        if kind == "post":
+            fields["body"] = base64.b64decode(fields.get("body") or "")
+            fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
+            return Post(**{**fields, "links": tuple(fields.get("links") or ())})
+        if kind == "telegram_progress":
+            return Progress.from_data(fields)
+        if kind == "source_event":
+            return SourceEvent(**fields)
+    except (KeyError, TypeError, AttributeError, binascii.Error) as exc:
+        raise ValueError(f"not a newswatch item: {exc}") from None
+    raise ValueError(f"not a newswatch item: type {kind!r}")

@@ -299,8 +299,8 @@ def test_redis_problems_are_one_line_and_hide_the_password(
     assert main(["ingest", "--redis", "http://example.org/", "-c", config]) == 2
     assert "--redis: expected a redis://" in capsys.readouterr().err
     nobody = f"redis://:s3cret-pw@127.0.0.1:{free_port()}/0"
-    for command in ("ingest", "crawl"):
-        assert main([command, "--redis", nobody, "-c", config]) == 1
+    for command in ("ingest", "crawl", "status"):
+        assert main([command, "--redis", nobody, "-c", config]) == 69  # could not run
         err = capsys.readouterr().err
         assert "cannot reach Redis at redis://:***@127.0.0.1" in err
         assert "s3cret" not in err

@@ -57,7 +57,16 @@ def test_only_http_handlers_and_the_private_address_check_in_either_mode(
         assert sorted(handlers) == ["http", "https"]
         middlewares = build_component_list(settings.getwithbase("DOWNLOADER_MIDDLEWARES"))
         private = "crawler.downloadermiddlewares.private.PrivateAddressMiddleware"
-        robots = "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware"
+        # A crawl worker's robots.txt middleware is Scrapy's, reading robots.txt each cycle.
+        robots = next(
+            name
+            for name in middlewares
+            if name
+            in (
+                "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware",
+                "crawler.distributed.worker.CycleRobotsTxtMiddleware",
+            )
+        )
         assert middlewares.index(private) < middlewares.index(robots)
 
 

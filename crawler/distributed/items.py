@@ -16,10 +16,13 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from crawler.extraction.telegram import Post, Progress
 from crawler.models import Article, Hit, Page
 from crawler.run.analysis import Analyser, Analysis
 from crawler.run.health import SourceEvent
+from crawler.storage.store import Prepared, prepare
 from crawler.storage.stories import Entities
 
 
@@ -35,6 +38,8 @@ def analyse(analyser: Analyser, page: Page) -> AnalysedPage:
     """Analyse a page on the worker and trim it for the trip: the one place a worker runs
     the pure stages (a process pool can take this call over)."""
     analysis = analyser.page(page) if page.html else Analysis(None)
+    if analysis.article is not None:  # what storing would compute from the text alone
+        analysis = dataclasses.replace(analysis, prepared=prepare(analysis.article))
     if page.revisit_of:  # the ingest may need all of it (a Telegram post, a removal)
         return AnalysedPage(page, analysis)
     keep_body = bool(analysis.hits)  # evidence is kept only for an article with a hit
@@ -67,7 +72,30 @@ def _analysis_data(analysis: Analysis) -> dict[str, Any]:
             {"words": sorted(found.words), "watches": sorted(found.watches)} if found else None
         ),
         "failure": analysis.failure,
+        "prepared": _prepared_data(analysis.prepared),
     }
+
+
+def _prepared_data(prepared: Prepared | None) -> dict[str, Any] | None:
+    if prepared is None:
+        return None
+    sig = prepared.signature
+    return {
+        "signature": base64.b64encode(sig.astype("<u4").tobytes()).decode("ascii")
+        if sig is not None
+        else None,
+        "search_words": prepared.search_words,
+    }
+
+
+def _prepared(fields: dict[str, Any] | None) -> Prepared | None:
+    if fields is None:
+        return None
+    sig = fields.get("signature")
+    return Prepared(
+        np.frombuffer(base64.b64decode(sig), dtype="<u4").astype(np.uint32) if sig else None,
+        str(fields["search_words"]),
+    )
 
 
 def encode_item(item: Item) -> str:
@@ -102,6 +130,7 @@ def _analysis(fields: dict[str, Any]) -> Analysis:
         hits,
         Entities(frozenset(found["words"]), frozenset(found["watches"])) if found else None,
         str(fields.get("failure") or ""),
+        _prepared(fields.get("prepared")),
     )
 
 

@@ -409,16 +409,17 @@ class AnalysedToRedis:
         self.stopping = True
 
     async def process_item(self, item: Any) -> Any:
-        """Analyse and push the item in a thread; DropItem if the worker stopped first."""
+        """Analyse the item here (as a plain run's pipeline does: CPU work in threads
+        would only fight the reactor for the GIL), push it from a thread; DropItem if the
+        worker stopped before Redis took it."""
         spider: Any = self.crawler.spider
-        push = deferToThread(self._push, item, spider.analyser)
+        wire: Item = analyse(spider.analyser, item) if isinstance(item, Page) else item
+        push = deferToThread(self._push, encode_item(wire))
         if not await maybe_deferred_to_future(push):
             raise DropItem("the crawl worker stopped before Redis was back")
         return item
 
-    def _push(self, item: Any, analyser: Analyser) -> bool:
-        wire: Item = analyse(analyser, item) if isinstance(item, Page) else item
-        data = encode_item(wire)
+    def _push(self, data: str) -> bool:
         delay = RETRY_FIRST
         while not self.stopping:
             try:

@@ -17,6 +17,7 @@ from crawler.config import Watch
 from crawler.extraction.article import ExtractionFailed, extract
 from crawler.matching.matcher import Matcher, hide_names
 from crawler.models import Article, Hit, Page
+from crawler.storage.store import Prepared
 from crawler.storage.stories import Entities, entities
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ class Analysis:
     hits: tuple[Hit, ...] = ()
     entities: Entities | None = None  # names and numbers, for stories across languages
     failure: str = ""
+    # The article's signature and search words, when computed here rather than by the
+    # single writer (``crawler.storage.store.prepare``: crawl workers do).
+    prepared: Prepared | None = None
 
 
 def matchable_text(article: Article) -> str:

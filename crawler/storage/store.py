@@ -25,7 +25,7 @@ from crawler import clock
 from crawler.db import BUSY_TIMEOUT_MS, write_transaction
 from crawler.matching.searchkey import search_words
 from crawler.models import Article, Hit
-from crawler.storage.stories import published_day, save_entities
+from crawler.storage.stories import published_day, save_entities, signature
 
 if TYPE_CHECKING:
     from crawler.storage.stories import Entities, Signature, StoryIndex, StoryMatch
@@ -418,13 +418,30 @@ def _article_search(db: sqlite_utils.Database) -> None:
         last = rows[-1][0]
 
 
-def _index_for_search(db: sqlite_utils.Database, article_id: int, title: str, text: str) -> None:
-    """(Re)write an article's row of the search index, in the caller's transaction."""
+def _index_for_search(
+    db: sqlite_utils.Database, article_id: int, title: str, text: str, words: str | None = None
+) -> None:
+    """(Re)write an article's row of the search index, in the caller's transaction
+    (``words``: the text's search words, if computed beforehand)."""
     db.execute("DELETE FROM articles_search WHERE rowid = ?", [article_id])
     db.execute(
         "INSERT INTO articles_search (rowid, words) VALUES (?, ?)",
-        [article_id, search_words(title, text)],
+        [article_id, words if words is not None else search_words(title, text)],
     )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What saving an article computes from its text alone (its MinHash signature and its
+    search words), computed beforehand where there is CPU to spare: on a crawl worker."""
+
+    signature: Signature | None
+    search_words: str
+
+
+def prepare(article: Article) -> Prepared:
+    """The ``Prepared`` of an article; ``save_article`` computes the same when given none."""
+    return Prepared(signature(article.text), search_words(article.title, article.text))
 
 
 def _article_entities(db: sqlite_utils.Database) -> None:
@@ -650,6 +667,7 @@ def save_article(
     article_id: int | None = None,
     after: AfterSave | None = None,
     join_story: int | None = None,
+    prepared: Prepared | None = None,
 ) -> SaveResult:
     """Store an article, its hits and their outbox rows in one transaction.
 
@@ -669,12 +687,16 @@ def save_article(
     its alert; a stored hit whose watch the new text no longer mentions gets
     ``removed_at``. ``after`` runs last, in the same transaction.
     ``join_story`` names a story a new article belongs to whatever its text (a post
-    and the article it links).
+    and the article it links). ``prepared``: its signature and search words, if computed
+    beforehand (``prepare``).
     """
     now = utcnow()
     result = SaveResult()
     hits = tuple(hits)
-    sig = stories.signature(article.text) if stories is not None else None
+    words = prepared.search_words if prepared is not None else None
+    sig = None
+    if stories is not None:
+        sig = prepared.signature if prepared is not None else stories.signature(article.text)
     with write_transaction(db):
         if article_id is not None:
             existing = db.execute(
@@ -753,7 +775,7 @@ def save_article(
                 },
             )
             _remember_urls(db, article, article_id)
-            _index_for_search(db, article_id, article.title, article.text)
+            _index_for_search(db, article_id, article.title, article.text, words)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
             day = published_day(article)

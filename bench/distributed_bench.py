@@ -3,6 +3,9 @@
 On a generated local site (bench/crawl_bench.py's: articles behind feeds, one in five
 naming a watched person), side by side in one run, each on a fresh database:
   - `newswatch run`: wall time, pages/s (the baseline);
+  - the ingest alone: the pages analysed in this process as a worker would (untimed),
+    pushed to Redis, then taken and stored as a cycle does: CPU (process time) and wall
+    time per article;
   - one `newswatch ingest` cycle with 1, then 2 `newswatch crawl` workers on a local
     redis-server: wall time and pages/s of the cycle; the ingest process's CPU time per
     stored article, less the CPU of an idle cycle (every feed 304) so process start,
@@ -33,11 +36,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import redis  # noqa: E402
-from crawl_bench import generate, write_config  # noqa: E402
+import redis
+from crawl_bench import generate, write_config
 
-from crawler.demo.server import serve  # noqa: E402
-from crawler.distributed.keys import ITEMS_KEY, SPIDERS, WORKER_KEY, queue_key  # noqa: E402
+from crawler.demo.server import serve
+from crawler.distributed.keys import ITEMS_KEY, SPIDERS, WORKER_KEY, queue_key
 
 CLI = [sys.executable, "-m", "crawler.cli"]
 
@@ -130,7 +133,7 @@ def distributed(config: Path, workers: int, articles: int, scratch: Path) -> dic
         wall, cpu, line = timed(ingest)
         sampler.running = False
         sampler.join()
-        idle_wall, idle_cpu, _ = timed(ingest)
+        _, idle_cpu, _ = timed(ingest)
     finally:
         for process in crawlers:
             process.terminate()
@@ -148,6 +151,52 @@ def distributed(config: Path, workers: int, articles: int, scratch: Path) -> dic
         "ingest_ms_per_article": round(1000 * (cpu - idle_cpu) / articles, 2),
         "summary": line,
         **sampler.summary(),
+    }
+
+
+def ingest_alone(config: Path, site: Path, base: str, url: str) -> dict[str, float]:
+    """The ingest's CPU per article on its own: the site's pages analysed here as a worker
+    would (untimed), pushed to Redis, then taken and stored as a cycle does (timed with
+    process time, so other load on the machine counts little)."""
+    from functools import partial
+
+    from alerts.outbox import enqueue
+    from crawler.config import load_config
+    from crawler.distributed.consumer import Consumer
+    from crawler.distributed.items import analyse, encode_item
+    from crawler.matching.matcher import Matcher
+    from crawler.models import Page
+    from crawler.run.analysis import Analyser
+    from crawler.run.health import SourceHealth
+    from crawler.run.ingest import Ingest
+    from crawler.storage.store import open_database
+
+    loaded = load_config(config, need_secrets=False)
+    matcher = Matcher.compile(loaded.watches)
+    analyser = Analyser(matcher, loaded.watches)
+    server = redis.Redis.from_url(url)
+    server.flushdb()
+    pages = sorted((site / "a").glob("*.html"))
+    items = []
+    for path in pages:
+        html = path.read_text(encoding="utf-8")
+        page = Page(source="feed0", url=f"{base}/a/{path.name}", html=html,
+                    fetched_at="2026-11-21T08:00:00Z", body=html.encode(),
+                    headers=(("Content-Type", "text/html"),))
+        items.append(encode_item(analyse(analyser, page)))
+    server.rpush(ITEMS_KEY, *items)
+    db = open_database(loaded.database)
+    ingest = Ingest(loaded, db, matcher, partial(enqueue, backfill_hours=0))
+    consumer = Consumer(server, loaded, ingest, SourceHealth(loaded.sources))
+    started_cpu, started = time.process_time(), time.perf_counter()
+    while batch := consumer.take():
+        consumer.handle(batch)
+    cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
+    db.close()
+    return {
+        "articles": ingest.counts["articles_new"],
+        "cpu_ms_per_article": round(1000 * cpu / len(pages), 2),
+        "wall_ms_per_article": round(1000 * wall / len(pages), 2),
     }
 
 
@@ -175,6 +224,25 @@ def main() -> None:
                 "cpu_s": round(cpu, 2),
                 "summary": line,
             }
+            alone = scratch / "alone"
+            alone.mkdir()
+            port = free_port()
+            data = scratch / "redis-alone"
+            data.mkdir()
+            redis_server = subprocess.Popen(
+                ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
+                 "--dir", str(data)],
+                stdout=subprocess.DEVNULL,
+            )
+            try:
+                time.sleep(0.5)
+                results["ingest_alone"] = ingest_alone(
+                    write_config(alone, base, args.feeds), site, base,
+                    f"redis://127.0.0.1:{port}/0",
+                )
+            finally:
+                redis_server.terminate()
+                redis_server.wait(timeout=10)
             for workers in (1, 2):
                 directory = scratch / f"dist{workers}"
                 directory.mkdir()
@@ -196,6 +264,11 @@ def main() -> None:
             f"{row['items_waiting_mean']:>13}/{row['items_waiting_max']:<7}"
             f"{row['requests_queued_mean']:>18}/{row['requests_queued_max']:<7}"
         )
+    alone = results["ingest_alone"]
+    print(
+        f"ingest alone: {alone['cpu_ms_per_article']} ms CPU per article "
+        f"({alone['wall_ms_per_article']} ms wall, {alone['articles']} articles stored)"
+    )
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)
     (out / "distributed.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -8,7 +8,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,12 +17,13 @@ import pytest
 import redis
 
 from crawler.distributed import streams
-from crawler.distributed.items import AnalysedPage, decode_item, encode_item
+from crawler.distributed.items import AnalysedPage, analyse, decode_item, encode_item
 from crawler.distributed.keys import GROUP, queue_key
 from crawler.models import Article, Hit, Page
 from crawler.run.analysis import Analysis
+from crawler.storage.store import prepare
 from crawler.storage.stories import Entities
-from tests.conftest import WebServer, free_port, serve_web, stop_process
+from tests.conftest import WebServer, free_port, serve_web
 from tests.test_distributed import cli, redis_server, redis_url  # noqa: F401 (fixtures)
 from tests.test_run import make_config, rows
 
@@ -113,24 +113,36 @@ def stored(db: Path) -> int:
             return 0
 
 
-def test_analysed_pages_travel_without_their_html(tmp_path: Path) -> None:
+def test_analysed_pages_travel_without_their_html() -> None:
+    text = "Aigerim Tulegenova spoke to reporters outside the court in Kostanay on Monday."
+    article = Article("https://x.kz/a", "https://x.kz/a", "s", "T", text, other_urls=("u",))
+    hit = Hit("w", "Name", 0, 4, "snippet", 0.9, "alias", mentions=((0, 4), (9, 13)))
     page = Page(
         source="s", url="https://x.kz/a", html="<p>long</p>", body=b"<p>long</p>",
         headers=(("ETag", '"1"'),), fetched_at="t",
     )
-    article = Article("https://x.kz/a", "https://x.kz/a", "s", "T", "text", other_urls=("u",))
-    hit = Hit("w", "Name", 0, 4, "snippet", 0.9, "alias", mentions=((0, 4), (9, 13)))
-    analysed = AnalysedPage(page, Analysis(article, (hit,), Entities(frozenset({"a"}), frozenset({"w"}))))
-    assert decode_item(encode_item(analysed)) == analysed
-    from crawler.distributed.items import analyse
 
-    class NoHits:
+    class Found:
+        def __init__(self, hits: tuple[Hit, ...]) -> None:
+            self.hits = hits
+
         def page(self, page: Page) -> Analysis:
-            return Analysis(article)
+            found = Entities(frozenset({"kostanay"}), frozenset({"w"}))
+            return Analysis(article, self.hits, found if self.hits else None)
 
-    trimmed = analyse(NoHits(), page)  # type: ignore[arg-type]
-    assert trimmed.page.html == "" and trimmed.page.body == b""  # no evidence needed
-    assert trimmed.page.headers == page.headers
+    with_hit = analyse(Found((hit,)), page)  # type: ignore[arg-type]
+    assert with_hit.page.html == "" and with_hit.page.body == page.body  # kept as evidence
+    back = decode_item(encode_item(with_hit))
+    assert isinstance(back, AnalysedPage) and back.page == with_hit.page
+    assert back.analysis.article == article and back.analysis.hits == (hit,)
+    assert back.analysis.entities == with_hit.analysis.entities
+    sent, made = back.analysis.prepared, prepare(article)
+    assert sent is not None and sent.search_words == made.search_words
+    assert sent.signature is not None and made.signature is not None
+    assert (sent.signature == made.signature).all()
+    without = analyse(Found(()), page)  # type: ignore[arg-type]
+    assert without.page.html == "" and without.page.body == b""  # no evidence needed
+    assert without.page.headers == page.headers  # its validators still travel
 
 
 def test_a_dead_workers_requests_go_back_to_the_queue(redis_url: str) -> None:  # noqa: F811
@@ -338,7 +350,7 @@ def test_redis_stopped_mid_cycle_is_weather(
 def test_status_shows_live_workers_and_queue_depth(
     tmp_path: Path, site: tuple[Path, WebServer], redis_url: str  # noqa: F811
 ) -> None:
-    root, web = site
+    _, web = site
     config = make_config(tmp_path, web, "status", feed_sources(("a",)))
     server = redis.Redis.from_url(redis_url)
     streams.ensure_group(server, queue_key("sites"))

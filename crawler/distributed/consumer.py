@@ -47,6 +47,7 @@ from scrapy_redis import connection, defaults
 
 from crawler import clock
 from crawler.config import Config, ConfigError, Source
+from crawler.db import write_transaction
 from crawler.distributed import streams
 from crawler.distributed.items import AnalysedPage, decode_item, encode_item
 from crawler.distributed.keys import (
@@ -97,10 +98,11 @@ DEFAULT_WAIT = 900.0  # seconds an ingest cycle waits for the crawl at most (cro
 DEFAULT_OUTAGE_LIMIT = 120.0  # seconds the ingest waits for Redis to come back
 BACKOFF_FIRST, BACKOFF_MAX = 0.25, 5.0  # seconds between tries while Redis is away
 
-# Move up to ARGV[1] items from the item list to the taken list, and return them: the
-# ingest deletes the taken list once they are stored, and a killed ingest's next cycle
-# ingests it first.
+# Forget the taken list (its items are stored), then move up to ARGV[1] items from the
+# item list to the taken list and return them: a killed ingest's next cycle ingests the
+# taken list first.
 _TAKE = """
+redis.call('DEL', KEYS[2])
 local batch = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 if #batch > 0 then
   redis.call('LTRIM', KEYS[1], #batch, -1)
@@ -202,7 +204,7 @@ class Consumer:
         self.cycle = 0
         self._take = server.register_script(_TAKE)
         self._down_since: float | None = None
-        self._known: dict[str, str] = {}  # URL -> known-article record, for ``done``
+        self._known: dict[str, str] = {}  # URL -> known-article record, sent with the next ``take``
 
     def run(self, wait: float) -> Fetched:
         """Seed, consume until the crawl drains or ``wait`` seconds pass; return pages
@@ -283,10 +285,8 @@ class Consumer:
         taken = cast(list[bytes], self.server.lrange(TAKEN_ITEMS_KEY, 0, -1))
         if taken:
             self.handle(taken, events=False)
-            self.server.delete(TAKEN_ITEMS_KEY)
         while batch := self.take():
             self.handle(batch, events=False)
-            self.done()
 
     def sync_known_urls(self) -> None:
         """Mirror ``article_urls`` into the known set, and what a worker needs to decide a
@@ -345,7 +345,6 @@ class Consumer:
             now = clock.monotonic()
             if batch:
                 self.handle(batch)
-                self._redis(self.done)
                 quiet_since = None
             elif self._redis(self.crawl_pending):
                 quiet_since = None
@@ -360,18 +359,31 @@ class Consumer:
                 return False
 
     def take(self) -> list[bytes]:
-        """Up to ``BATCH`` items, moved to the taken list in the same step."""
-        return cast(list[bytes], self._take(keys=[ITEMS_KEY, TAKEN_ITEMS_KEY], args=[BATCH]))
+        """Finish the batch in hand (tell Redis its articles' URLs, forget it), and take up
+        to ``BATCH`` more items: one round trip."""
+        known, self._known = self._known, {}
+        pipe = self.server.pipeline(transaction=False)
+        if known:
+            pipe.sadd(KNOWN_KEY, *known)
+            records = {url: record for url, record in known.items() if record}
+            if records:
+                pipe.hset(KNOWN_ARTICLES_KEY, mapping=cast(dict[Any, Any], records))
+        self._take(keys=[ITEMS_KEY, TAKEN_ITEMS_KEY], args=[BATCH], client=pipe)
+        try:
+            return cast(list[bytes], pipe.execute()[-1])
+        except redis.RedisError:
+            self._known = known | self._known  # told again on the next try
+            raise
 
     def take_or_wait(self) -> list[bytes]:
-        """A batch of items, waiting up to ``POLL_SECONDS`` for the first."""
+        """A batch of items, or the first to arrive within ``POLL_SECONDS``."""
         batch = self.take()
         if batch:
             return batch
         first = self.server.blmove(
             ITEMS_KEY, TAKEN_ITEMS_KEY, cast(int, POLL_SECONDS), "LEFT", "RIGHT"
         )
-        return [cast(bytes, first), *self.take()] if first is not None else []
+        return [cast(bytes, first)] if first is not None else []
 
     def crawl_pending(self) -> bool:
         """Start data, a queued or held request, an item, or a worker with work in hand."""
@@ -399,20 +411,28 @@ class Consumer:
 
     def handle(self, batch: list[bytes], *, events: bool = True) -> None:
         """Ingest a batch: pages and posts, progress, and (``events``) source events; a bad
-        item is logged and skipped. Known URLs are told to Redis in ``done``."""
-        for data in batch:
-            try:
-                item = decode_item(data)
-            except ValueError as exc:
-                log.warning("skipping an item in %s: %s", ITEMS_KEY, exc)
-                continue
-            if isinstance(item, SourceEvent):
-                if events:
-                    self.health.record(item)
-                continue
-            if isinstance(item, Progress):
-                self.ingest.record_progress(item)
-                continue
+        item is logged and skipped. Known URLs are told to Redis with the next ``take``.
+
+        The batch is one write transaction (each article a savepoint in it): one commit,
+        one fsync, per batch rather than per article; the taken list keeps the batch in
+        Redis until it is committed."""
+        with write_transaction(self.ingest.db):
+            for data in batch:
+                self.handle_one(data, events=events)
+
+    def handle_one(self, data: bytes, *, events: bool) -> None:
+        """Ingest one item of a batch."""
+        try:
+            item = decode_item(data)
+        except ValueError as exc:
+            log.warning("skipping an item in %s: %s", ITEMS_KEY, exc)
+            return
+        if isinstance(item, SourceEvent):
+            if events:
+                self.health.record(item)
+        elif isinstance(item, Progress):
+            self.ingest.record_progress(item)
+        else:
             self.ingest_one(item)
 
     def ingest_one(self, item: AnalysedPage | Post | Any) -> None:
@@ -442,19 +462,6 @@ class Consumer:
         known = revisit.known_article(self.ingest.db, urls[:1])
         record = json.dumps(known.as_data()) if known is not None else ""
         self._known.update(dict.fromkeys(urls, record))
-
-    def done(self) -> None:
-        """The taken batch is stored: forget it, and add its articles' URLs to the known
-        set and hash, in one round trip."""
-        known, self._known = self._known, {}
-        pipe = self.server.pipeline(transaction=False)
-        pipe.delete(TAKEN_ITEMS_KEY)
-        if known:
-            pipe.sadd(KNOWN_KEY, *known)
-            records = {url: record for url, record in known.items() if record}
-            if records:
-                pipe.hset(KNOWN_ARTICLES_KEY, mapping=cast(dict[Any, Any], records))
-        pipe.execute()
 
 
 def ingest_cycle(

@@ -885,8 +885,14 @@ def _record_fetch(db: sqlite_utils.Database, article: Article, article_id: int, 
 
 
 def _insert(db: sqlite_utils.Database, table: str, row: dict[str, Any]) -> int:
-    """Insert one row through sqlite-utils; return its integer primary key."""
-    return int(db.table(table).insert(row).last_pk or 0)
+    """Insert one row (of an integer-keyed table, with our own column names); return its key.
+
+    Plain SQL rather than ``Table.insert``, which reads the table's schema on every call:
+    that was half the single writer's time per article."""
+    columns = ", ".join(f"[{name}]" for name in row)
+    marks = ", ".join("?" for _ in row)
+    cursor = db.execute(f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(row.values()))
+    return int(cursor.lastrowid or 0)
 
 
 def _insert_hits(

@@ -65,8 +65,14 @@ def urlset(locs: list[str], kind: str = "urlset", tag: str = "url") -> str:
 
 
 def run(
-    tmp_path: Path, web: WebServer, sources: str, *args: str, crawl: str = ""
+    tmp_path: Path,
+    web: WebServer,
+    sources: str,
+    *args: str,
+    crawl: str = "",
+    base_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """``newswatch run`` over these sources with the watch below and its webhook."""
     config = tmp_path / "newswatch.toml"
     config.write_text(
         f'database = "nw.db"\n\n[alerts]\nbackfill_hours = 0\n\n'
@@ -74,7 +80,7 @@ def run(
         encoding="utf-8",
     )
     env = {"NW_HOOK_URL": web.hook_url(tmp_path.name), "NW_HOOK_SECRET": SECRET}
-    return newswatch_cli("run", "-c", str(config), *args, env=env)
+    return newswatch_cli("run", "-c", str(config), *args, env=env, base_env=base_env)
 
 
 def rows(db: Path, sql: str) -> list[dict[str, Any]]:

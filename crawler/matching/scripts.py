@@ -43,8 +43,8 @@ from functools import lru_cache
 from crawler.matching.textnorm import fold_key, is_han, word_end
 
 __all__ = [
-    "CJK",
     "ARABIC",
+    "CJK",
     "Guard",
     "affixed_readings",
     "cjk_guard",
@@ -88,21 +88,19 @@ def _prefixes(article: bool) -> frozenset[str]:
     return frozenset(found)
 
 
+def _folded(words: str) -> frozenset[str]:
+    return frozenset(fold_key(word) for word in words.split())
+
+
 PREFIXES = _prefixes(article=False)  # و ف ب ك ل and combinations (and none)
 ARTICLE_PREFIXES = _prefixes(article=True)  # ال with any of them before it, and لل
 # Folded suffixes. Arabic: pronouns, dual and plural, nisba; Persian: plural, ezafe/ya.
-ARABIC_SUFFIXES = frozenset(
-    fold_key(s)
-    for s in "ه ها هم هما هن ك كم كن نا ي ان ين ون ات ية يه هاي".split()
-)
+ARABIC_SUFFIXES = _folded("ه ها هم هما هن ك كم كن نا ي ان ين ون ات ية يه هاي")
 # Uyghur case suffixes (genitive, accusative, dative, locative, ablative, the one in),
 # the plural and "also", in both vowel harmonies.
-UYGHUR_SUFFIXES = frozenset(
-    fold_key(s)
-    for s in (
-        "نىڭ نى غا قا گە كە دا تا دە تە دىن تىن دىكى تىكى لار لەر مۇ چە دەك تەك "
-        "غىچە قىچە گىچە كىچە نىڭكى"
-    ).split()
+UYGHUR_SUFFIXES = _folded(
+    "نىڭ نى غا قا گە كە دا تا دە تە دىن تىن دىكى تىكى لار لەر مۇ چە دەك تەك "
+    "غىچە قىچە گىچە كىچە نىڭكى"
 )
 _MAX_PREFIX = max(len(p) for p in ARTICLE_PREFIXES)
 
@@ -146,7 +144,7 @@ class Guard:
                 return None
             if self.whole_name and after and is_han(after) and after not in _NAME_FOLLOWERS:
                 return None
-            if after.isascii() and after.isalnum() or before.isascii() and before.isalnum():
+            if (after.isascii() and after.isalnum()) or (before.isascii() and before.isalnum()):
                 return None  # a Latin word or a number glued to it
             return end, ""
         begin = start

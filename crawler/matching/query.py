@@ -60,10 +60,12 @@ class _Word:
     script: str | None = None  # CJK: anywhere in a run of characters; Arabic: with affixes
 
     def matches(self, word: str) -> bool:
+        if self.script == ARABIC:
+            if self.prefix:  # كازاخ* finds والكازاخيات: the prefixes come off first
+                return any(r.startswith(self.text) for r in affixed_readings(word))
+            return self.text in affixed_readings(word)
         if self.prefix:
             return word.startswith(self.text)
-        if self.script == ARABIC:
-            return self.text in affixed_readings(word)
         if self.script == CJK:
             return self.text in word
         return word == self.text or word in self.forms
@@ -349,10 +351,7 @@ def _words(raw: str, pos: int, inflect: bool = False) -> tuple[_Word, ...]:
         # No spaces between CJK words: a phrase is its characters in a row.
         return (_Word("".join(w.text for w in words), False, script=CJK),)
     if ARABIC in scripts:
-        words = [
-            _Word(w.text, False, script=ARABIC) if not w.prefix and script_of(w.text) else w
-            for w in words
-        ]
+        words = [_Word(w.text, w.prefix, script=ARABIC) if script_of(w.text) else w for w in words]
     elif CJK in scripts:
         words = [_Word(w.text, False, script=CJK) if script_of(w.text) else w for w in words]
     if inflect:

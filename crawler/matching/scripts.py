@@ -45,11 +45,13 @@ from crawler.matching.textnorm import fold_key, is_han, word_end
 __all__ = [
     "ARABIC",
     "CJK",
+    "DOT",
     "Guard",
     "affixed_readings",
     "cjk_guard",
     "script_keys",
     "script_of",
+    "undotted",
 ]
 
 CJK = "cjk"
@@ -113,6 +115,12 @@ def script_of(text: str) -> str | None:
     if _ARABIC_LETTER.search(text):
         return ARABIC
     return None
+
+
+def undotted(folded: str) -> str:
+    """Folded text without the middle dots of transcribed names: 萨依拉古丽·沙吾提巴依 as one run
+    of characters, however a site wrote it (for the desk's trigram index)."""
+    return folded.replace(DOT, "")
 
 
 def is_uyghur(text: str) -> bool:

@@ -225,3 +225,57 @@ def test_an_evidence_pack_and_the_changes_of_an_article(tmp_path: Path, browser_
         page.wait_for_selector("#nw-removed-list")
         assert page.locator(".nw-removed-article").count() == 1
         assert "HTTP 404" in page.locator(".nw-removed-article").inner_text()
+
+
+def test_an_arabic_hit_reads_right_to_left_and_a_chinese_name_is_found(
+    tmp_path: Path, browser_page: Any
+) -> None:
+    from crawler.config import Watch
+    from crawler.matching.matcher import Matcher
+    from crawler.models import Article
+    from crawler.storage.store import open_database, save_article
+
+    watches = [
+        Watch(id="zhanna-umirova", kind="person", name="Zhanna Umirova", aliases=("جانا عميروفا",)),
+        Watch(id="sayragul-sauytbay", kind="person", name="Sayragul Sauytbay",
+              aliases=("萨依拉古丽·沙吾提巴依",)),
+    ]  # fmt: skip
+    matcher = Matcher.compile(watches)
+    texts = {
+        "https://ar.example/rusafa": (
+            "ar",
+            "ست نساء كازاخيات في سجن الرصافة",
+            "وقالت الناشطة جانا عميروفا إن ست نساء كازاخيات محتجزات في سجن الرصافة ببغداد.",
+        ),
+        "https://zh.example/sauytbay": (
+            "zh",
+            "證人薩依拉古麗・沙吾提巴依再次發聲",
+            "新疆集中營的證人薩依拉古麗・沙吾提巴依近日在阿拉木圖再次講述了她的經歷。",
+        ),
+    }
+    db = open_database(tmp_path / "newswatch.db")
+    for url, (language, title, text) in texts.items():
+        article = Article(url=url, canonical_url=url, source=url.split("/")[2], title=title,
+                          text=text, language=language, published_at="2026-11-20T09:00:00Z",
+                          content_hash=url)  # fmt: skip
+        save_article(db, article, matcher.match(f"{title}\n{text}"), lambda w: [], lambda *a: 0)
+    db.close()
+    config = write_config(tmp_path, password_env="NW_TEST_REVIEW_PASSWORD")
+    page = browser_page
+    with running_desk(config, {"NW_TEST_REVIEW_PASSWORD": PASSWORD}) as url:
+        page.goto(url)
+        page.wait_for_selector(".nw-hit")
+        snippet = page.locator(".nw-hit", has_text="جانا عميروفا").locator(".nw-snippet")
+        assert snippet.get_attribute("dir") == "rtl"
+        # The browser lays it out right to left: the text starts at the right edge.
+        assert snippet.evaluate("e => getComputedStyle(e).direction") == "rtl"
+        assert snippet.locator("mark").inner_text() == "جانا عميروفا"
+        chinese = page.locator(".nw-hit", has_text="沙吾提巴依").locator(".nw-snippet")
+        assert chinese.get_attribute("dir") == "ltr"
+
+        # Searching the simplified name finds the traditional article, the name marked.
+        page.goto(url + "search?q=" + "萨依拉古丽")
+        result = page.locator(".nw-result")
+        assert result.count() == 1
+        assert result.locator("h3 mark").inner_text() == "薩依拉古麗"
+        assert "薩依拉古麗" in result.locator(".nw-snippet mark").first.inner_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -35,6 +36,19 @@ def highlight(text: str | None, mention: str | None) -> Markup:
                 + escape(text[end:])
             )
     return escape(text)
+
+
+def text_dir(text: str | None) -> str:
+    """The direction to show ``text`` in: "rtl" when most of its strong letters are written
+    right to left (Arabic, Persian, Uyghur, Hebrew), else "ltr". The text stays as written."""
+    rtl = ltr = 0
+    for char in text or "":
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            rtl += 1
+        elif kind == "L":
+            ltr += 1
+    return "rtl" if rtl > ltr else "ltr"
 
 
 def marked(text: str | None) -> Markup:

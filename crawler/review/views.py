@@ -25,7 +25,15 @@ from crawler.review.access import (
 from crawler.review.chart import daily_bars
 from crawler.review.feed import atom_feed
 from crawler.review.queries import STATUSES, Filters, WatchStats
-from crawler.review.render import day, highlight, marked, percent, safe_href, text_diff
+from crawler.review.render import (
+    day,
+    highlight,
+    marked,
+    percent,
+    safe_href,
+    text_diff,
+    text_dir,
+)
 from crawler.storage import evidence
 from crawler.storage.store import utcnow
 
@@ -172,6 +180,8 @@ def _dress_hit(desk: Desk, hit: dict[str, Any], stats: dict[str, WatchStats]) ->
     hit["article_removed"] = day(hit.get("article_removed_at"))
     hit["updated"] = day(hit.get("updated_at"))
     hit["snippet_html"] = highlight(hit["snippet"], hit["matched"])
+    hit["snippet_dir"] = text_dir(hit["snippet"])
+    hit["title_dir"] = text_dir(hit["title"])
     hit["date"] = day(hit["published_at"] or hit["fetched_at"])
     hit["watch_name"] = desk.watch_name(hit["watch_id"])
     hit["precision"] = _precision_text(stats.get(hit["watch_id"]))
@@ -361,6 +371,8 @@ async def search(datasette: Any, request: Request) -> Response:
     for row in rows:
         row["title_html"] = marked(row["title_marked"] or row["url"])
         row["snippet_html"] = marked(row["snippet"])
+        row["snippet_dir"] = text_dir(row["snippet"])
+        row["title_dir"] = text_dir(row["title_marked"])
         row["href"] = safe_href(row["url"])
         row["date"] = day(row["published_at"] or row["fetched_at"])
     articles = datasette.urls.table(desk.db.name, "articles")

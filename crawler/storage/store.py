@@ -23,7 +23,9 @@ import sqlite_utils
 
 from crawler import clock
 from crawler.db import BUSY_TIMEOUT_MS, write_transaction
+from crawler.matching.scripts import CJK, script_of, undotted
 from crawler.matching.searchkey import search_words
+from crawler.matching.textnorm import fold
 from crawler.models import Article, Hit
 from crawler.storage.stories import published_day, save_entities, signature
 
@@ -492,6 +494,31 @@ def _telegram(db: sqlite_utils.Database) -> None:
     )
 
 
+def _cjk_search(db: sqlite_utils.Database) -> None:
+    """A trigram index beside the word index, for scripts written without spaces (Chinese,
+    Japanese): any three characters in a row are found, wherever words begin. It holds the
+    folded title and text (traditional characters as simplified) of articles that have
+    such characters without the middle dots of transcribed names, rowid = article id."""
+    db.execute("CREATE VIRTUAL TABLE articles_trigram USING fts5(title, text, tokenize='trigram')")
+    last = 0
+    while rows := db.execute(
+        "SELECT id, title, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]
+    ).fetchall():
+        for article_id, title, text in rows:
+            _index_unspaced(db, article_id, title or "", text or "")
+        last = rows[-1][0]
+
+
+def _index_unspaced(db: sqlite_utils.Database, article_id: int, title: str, text: str) -> None:
+    """(Re)write an article's row of the trigram index when it has CJK characters."""
+    db.execute("DELETE FROM articles_trigram WHERE rowid = ?", [article_id])
+    if script_of(title) == CJK or script_of(text) == CJK:
+        db.execute(
+            "INSERT INTO articles_trigram (rowid, title, text) VALUES (?, ?, ?)",
+            [article_id, undotted(fold(title).text), undotted(fold(text).text)],
+        )
+
+
 def _runs_interrupted(db: sqlite_utils.Database) -> None:
     """Why a run could not go to the end (distributed mode: Redis unreachable), or ""."""
     db.table("runs").add_column("interrupted", str)
@@ -512,6 +539,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _article_search,
     _article_entities,
     _telegram,
+    _cjk_search,
     _runs_interrupted,
 ]
 
@@ -776,6 +804,7 @@ def save_article(
             )
             _remember_urls(db, article, article_id)
             _index_for_search(db, article_id, article.title, article.text, words)
+            _index_unspaced(db, article_id, article.title, article.text)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
             day = published_day(article)
@@ -1008,6 +1037,7 @@ def _record_update(db: sqlite_utils.Database, article: Article, article_id: int,
         ],
     )
     _index_for_search(db, article_id, article.title, article.text)
+    _index_unspaced(db, article_id, article.title, article.text)
     db.execute(
         "UPDATE stories SET last_seen_at = ? WHERE id = (SELECT story_id FROM articles "
         "WHERE id = ?)",

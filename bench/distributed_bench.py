@@ -20,6 +20,7 @@ Prints a small table and writes bench/out/distributed.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,24 +101,34 @@ class Sampler(threading.Thread):
         }
 
 
-def distributed(config: Path, workers: int, articles: int, scratch: Path) -> dict[str, Any]:
-    """One full cycle and one idle cycle of the ingest with ``workers`` crawl workers."""
+@contextlib.contextmanager
+def redis_server(directory: Path) -> Iterator[str]:
+    """A redis-server of its own, without persistence; yields its URL."""
     port = free_port()
-    data = scratch / f"redis{workers}"
-    data.mkdir()
-    redis_server = subprocess.Popen(
+    directory.mkdir()
+    process = subprocess.Popen(
         ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", str(data)],
+         "--dir", str(directory)],
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def distributed(config: Path, workers: int, articles: int, url: str) -> dict[str, Any]:
+    """One full cycle and one idle cycle of the ingest with ``workers`` crawl workers."""
+    client = redis.Redis.from_url(url)
     env = {**os.environ, "NEWSWATCH_REDIS_URL": url}
     crawlers = [
         subprocess.Popen([*CLI, "crawl", "-c", str(config)], env=env,
@@ -139,8 +151,6 @@ def distributed(config: Path, workers: int, articles: int, scratch: Path) -> dic
             process.terminate()
         for process in crawlers:
             process.wait(timeout=60)
-        redis_server.terminate()
-        redis_server.wait(timeout=10)
     settle = 2.0  # the ingest waits this long to be sure the crawl has drained
     return {
         "workers": workers,
@@ -226,30 +236,17 @@ def main() -> None:
             }
             alone = scratch / "alone"
             alone.mkdir()
-            port = free_port()
-            data = scratch / "redis-alone"
-            data.mkdir()
-            redis_server = subprocess.Popen(
-                ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-                 "--dir", str(data)],
-                stdout=subprocess.DEVNULL,
-            )
-            try:
-                time.sleep(0.5)
-                results["ingest_alone"] = ingest_alone(
-                    write_config(alone, base, args.feeds), site, base,
-                    f"redis://127.0.0.1:{port}/0",
-                )
-            finally:
-                redis_server.terminate()
-                redis_server.wait(timeout=10)
+            with redis_server(scratch / "redis-alone") as url:
+                config = write_config(alone, base, args.feeds)
+                results["ingest_alone"] = ingest_alone(config, site, base, url)
             for workers in (1, 2):
                 directory = scratch / f"dist{workers}"
                 directory.mkdir()
                 config = write_config(directory, base, args.feeds)
-                results[f"workers_{workers}"] = distributed(
-                    config, workers, args.articles, scratch
-                )
+                with redis_server(scratch / f"redis{workers}") as url:
+                    results[f"workers_{workers}"] = distributed(
+                        config, workers, args.articles, url
+                    )
         finally:
             server.shutdown()
     plain = results["plain"]["pages_per_s"]

@@ -54,6 +54,7 @@ from crawler.distributed.keys import (
     BUSY_KEY,
     CYCLE_KEY,
     DUPEFILTER_KEY,
+    GROUP,
     ITEMS_KEY,
     KNOWN_ARTICLES_KEY,
     KNOWN_KEY,
@@ -275,9 +276,11 @@ class Consumer:
             for key in self.server.scan_iter(match=outstanding_key("*"), count=1000)
             if key.decode() != outstanding_key(self.cycle)
         ]
-        self.server.delete(*keys)
+        pipe = self.server.pipeline(transaction=True)  # workers never see a stream without
+        pipe.delete(*keys)  # its group
         for name in SPIDERS:
-            streams.ensure_group(self.server, queue_key(name))
+            pipe.xgroup_create(queue_key(name), GROUP, id="0", mkstream=True)
+        pipe.execute()
 
     def take_leftovers(self) -> None:
         """Ingest items an earlier cycle took and did not store (it was killed), then those

@@ -201,7 +201,10 @@ class StreamQueue(Base):  # type: ignore[misc]  # scrapy-redis has no type hints
             pipe = self.server.pipeline(transaction=False)
             pipe.xlen(self.key)
             pipe.xpending(self.key, GROUP)
-            length, pending = pipe.execute()
+            try:
+                length, pending = pipe.execute()
+            except redis.ResponseError:  # no group: an ingest not yet run
+                return 0
             return int(length) - int(pending["pending"])
 
         return int(guarded(waiting, 0))

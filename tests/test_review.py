@@ -615,11 +615,17 @@ def test_atom_feed_of_relevant_hits(local: Client, newsroom: tuple[Path, dict[st
     assert feed.findtext(f"{atom}title") == "newswatch: Aigerim Tulegenova (relevant hits)"
     entries = {entry.findtext(f"{atom}title"): entry for entry in feed.iter(f"{atom}entry")}
     assert set(entries) == {EVIL, "Tulegenova trial opens in Almaty"}
-    assert entries[EVIL].find(f"{atom}link") is None  # a javascript: URL is not a link
+    # a javascript: URL is not a link: the entry links to the desk's page for the hit
+    evil_link = entries[EVIL].find(f"{atom}link")
+    assert evil_link is not None and evil_link.get("rel") == "alternate"
+    assert evil_link.get("href") == f"http://localhost/-/newswatch/hit/{ids['evil']}"
+    assert "javascript" not in response.text
     trial = entries["Tulegenova trial opens in Almaty"]
     assert trial.find(f"{atom}link").get("href") == "https://news.example/1.html"
     assert "Note: see <this>" in (trial.findtext(f"{atom}summary") or "")
-    assert local.get("/-/newswatch/feed/nobody.atom").status_code == 200
+    assert local.get("/-/newswatch/feed/nobody.atom").status_code == 404
+    jump = local.get(f"/-/newswatch/hit/{ids['evil']}")
+    assert jump.status_code == 302 and jump.headers["location"].endswith(f"#hit-{ids['evil']}")
 
 
 def test_plain_datasette_without_newswatch_metadata(newsroom: tuple[Path, dict[str, int]]) -> None:

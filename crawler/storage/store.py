@@ -475,6 +475,38 @@ def _telegram(db: sqlite_utils.Database) -> None:
     )
 
 
+def _desk_accounts(db: sqlite_utils.Database) -> None:
+    """Editors' accounts for the review desk, failed logins per account and address, feed
+    tokens, and how each verdict's author had signed in (``reviews.via``)."""
+    db.table("accounts").create(
+        {
+            "name": str,
+            "password_hash": str,
+            "created_at": str,
+            "password_changed_at": str,
+            "session_version": int,
+        },
+        pk="name",
+        not_null={"password_hash", "session_version"},
+    )
+    db.table("login_failures").create(
+        {"key": str, "failures": int, "window_started_at": str, "locked_until": str}, pk="key"
+    )
+    db.table("feed_tokens").create(
+        {
+            "id": int,
+            "account": str,
+            "token_sha256": str,
+            "created_at": str,
+            "revoked_at": str,
+        },
+        pk="id",
+        not_null={"account", "token_sha256"},
+    )
+    db.table("feed_tokens").create_index(["token_sha256"], unique=True)
+    db.table("reviews").add_column("via", str)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
@@ -490,6 +522,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _article_search,
     _article_entities,
     _telegram,
+    _desk_accounts,
 ]
 
 

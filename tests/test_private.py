@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from crawler.downloadermiddlewares.private import ip_literal, is_private, request_hosts
-from tests.conftest import WEB_ROOT, WebServer, serve_web
+from tests.conftest import SECRET, WEB_ROOT, WebServer, serve_web
 
 PUBLIC = "93.184.215.14"  # a global address (IANA's example.com); reached only via the proxy
 HINT = "(set allow_private = true on the source to allow it)"
@@ -91,7 +91,7 @@ def run(
         encoding="utf-8",
     )
     env = {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
-    env |= {"NW_HOOK_URL": web.hook_url(tmp_path.name), "NW_HOOK_SECRET": "whsec_c2VjcmV0"}
+    env |= {"NW_HOOK_URL": web.hook_url(tmp_path.name), "NW_HOOK_SECRET": SECRET}
     if proxy:
         # Every request not to the test server itself goes through it as a proxy.
         env |= {"http_proxy": web.url, "no_proxy": "127.0.0.1,localhost"}

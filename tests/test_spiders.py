@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import WEB_ROOT, WebServer, serve_web
+from tests.conftest import SECRET, WEB_ROOT, WebServer, serve_web
 
 pytestmark = pytest.mark.e2e
 
@@ -78,7 +78,7 @@ def run(
     env = {
         **os.environ,
         "NW_HOOK_URL": web.hook_url(tmp_path.name),
-        "NW_HOOK_SECRET": "whsec_c2VjcmV0",
+        "NW_HOOK_SECRET": SECRET,
     }
     return subprocess.run(
         [sys.executable, "-m", "crawler.cli", "run", "-c", str(config), *args],

@@ -26,6 +26,8 @@ from crawler.config.keys import (
     CLOCK_RE,
     DURATION_RE,
     ID_RE,
+    MIN_WEBHOOK_KEY_BYTES,
+    WEBHOOK_SECRET_PREFIX,
     AlertSettings,
     Channel,
     CrawlSettings,
@@ -38,6 +40,7 @@ from crawler.config.keys import (
     Source,
     Watch,
     keys,
+    webhook_key,
 )
 
 T = TypeVar("T")
@@ -550,13 +553,29 @@ def _channels(
             check.problems.append(
                 f"{check.file}: {where}.url_env: expected the variable to hold an http(s) URL"
             )
-        if "secret" in secrets and not secrets["secret"].startswith("whsec_"):
-            check.problems.append(
-                f"{check.file}: {where}.secret_env: expected the variable to hold a "
-                "'whsec_' + base64 secret (Standard Webhooks)"
+        if "secret" in secrets:
+            check.problems += _webhook_secret_problems(
+                f"{check.file}: {where}.secret_env", secrets["secret"]
             )
         channels.append(Channel(id=channel_id, type=str(kind), options=options, secrets=secrets))
     return channels
+
+
+def _webhook_secret_problems(where: str, secret: str) -> list[str]:
+    """What is wrong with a Standard Webhooks secret: its form, or a key under 24 bytes."""
+    expected = "expected the variable to hold a 'whsec_' + base64 secret (Standard Webhooks)"
+    if not secret.strip().startswith(WEBHOOK_SECRET_PREFIX):
+        return [f"{where}: {expected}"]
+    try:
+        key = webhook_key(secret)
+    except ValueError as exc:
+        return [f"{where}: {expected}; {exc}"]
+    if len(key) < MIN_WEBHOOK_KEY_BYTES:
+        return [
+            f"{where}: the key is {len(key)} bytes; Standard Webhooks keys are at least "
+            f"{MIN_WEBHOOK_KEY_BYTES} (make one with `newswatch secret`)"
+        ]
+    return []
 
 
 def _email_options(

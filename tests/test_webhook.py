@@ -254,14 +254,16 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after(http_date, now=now.timestamp()) == 120.0
 
 
+HOOK_CONFIG = (
+    '[[channel]]\nid = "hook"\ntype = "webhook"\nurl_env = "NW_URL"\nsecret_env = "NW_SECRET"\n'
+)
+
+
 def test_check_refuses_keys_under_24_bytes(tmp_path: Path) -> None:
     from crawler.config import ConfigError, load_config
 
     path = tmp_path / "newswatch.toml"
-    path.write_text(
-        '[[channel]]\nid = "hook"\ntype = "webhook"\nurl_env = "NW_URL"\nsecret_env = "NW_SECRET"\n',
-        encoding="utf-8",
-    )
+    path.write_text(HOOK_CONFIG, encoding="utf-8")
     env = {"NW_URL": "https://example.org/hook"}
     short = "whsec_" + base64.b64encode(b"s" * 16).decode()
     with pytest.raises(ConfigError) as caught:
@@ -293,10 +295,7 @@ def test_secrets_are_read_as_the_reference_library_reads_them(
 
     key = base64.b64decode(spelling.strip()[6:] + "=" * (-len(spelling.strip()[6:]) % 4))
     path = tmp_path / "newswatch.toml"
-    path.write_text(
-        '[[channel]]\nid = "hook"\ntype = "webhook"\nurl_env = "NW_URL"\nsecret_env = "NW_SECRET"\n',
-        encoding="utf-8",
-    )
+    path.write_text(HOOK_CONFIG, encoding="utf-8")
     load_config(path, env={"NW_URL": "https://example.org/hook", "NW_SECRET": spelling})
     signature = sign(spelling, "msg_1", 1_800_000_000, b"{}")
     digest = hmac.new(key, b"msg_1.1800000000.{}", hashlib.sha256).digest()

@@ -42,6 +42,7 @@ from crawler.config.keys import (
     keys,
     webhook_key,
 )
+from crawler.config.mailheaders import from_problem, list_id_problem
 
 T = TypeVar("T")
 
@@ -594,8 +595,10 @@ def _email_options(
             "a password is never sent over a plaintext connection",
         )
     sender = options.sender
-    if sender and not ADDRESS_RE.match(sender.rpartition("<")[2].rstrip(">").strip()):
-        check.problem(f"{where}.from", "an email address", sender)
+    if sender and from_problem(sender):
+        check.problem(f"{where}.from", from_problem(sender), sender)
+    if options.list_id and list_id_problem(options.list_id):
+        check.problem(f"{where}.list_id", list_id_problem(options.list_id), options.list_id)
     for index, address in enumerate(options.to):
         if not ADDRESS_RE.match(address):
             check.problem(f"{where}.to[{index}]", "an email address", address)

@@ -10,8 +10,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from email.headerregistry import HeaderRegistry
+from typing import Any
 
 from crawler.config.keys import ADDRESS_RE
 

@@ -21,7 +21,7 @@ from crawler.db import write_transaction
 from crawler.extraction.article import ExtractionFailed, extract
 from crawler.extraction.telegram import Post, Progress, post_article, read_post
 from crawler.extraction.urls import canonicalize
-from crawler.matching.matcher import Matcher, hide_names
+from crawler.matching.matcher import Matcher, hide_names, url_names
 from crawler.models import Article, Hit, Page
 from crawler.run import revisit
 from crawler.storage import evidence
@@ -321,11 +321,18 @@ class Ingest:
         return final in fronts or path == ""
 
     def _with_hidden_titles(self, article: Article, hits: Iterable[Hit]) -> Iterator[Hit]:
-        """Hits of redacted watches carry the title with the name hidden, for the channels."""
+        """Hits of redacted watches carry the title with the name hidden, and whether the
+        article's URL names the watch (channels then get the desk's link), for the channels."""
         for hit in hits:
             watch = self._watches.get(hit.watch_id)
-            if watch is not None and watch.redact and article.title:
-                hit = dataclasses.replace(hit, hidden_title=hide_names(article.title, watch))
+            if watch is not None and watch.redact:
+                hit = dataclasses.replace(
+                    hit,
+                    hidden_title=hide_names(article.title, watch) if article.title else "",
+                    url_names_watch=any(
+                        url_names(url, watch) for url in {article.url, article.canonical_url}
+                    ),
+                )
             yield hit
 
     def _route(self, watch_id: str) -> tuple[str, ...]:

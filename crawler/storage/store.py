@@ -507,6 +507,11 @@ def _desk_accounts(db: sqlite_utils.Database) -> None:
     db.table("reviews").add_column("via", str)
 
 
+def _hits_url_names_watch(db: sqlite_utils.Database) -> None:
+    """A redacted watch's hit whose article URL names the watch: channels link to the desk."""
+    db.table("hits").add_column("url_names_watch", int)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
@@ -523,6 +528,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _article_entities,
     _telegram,
     _desk_accounts,
+    _hits_url_names_watch,
 ]
 
 
@@ -912,8 +918,8 @@ def _insert_hits(
         cursor = db.execute(
             "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
             "span_end, snippet, confidence, reason, hidden_title, mention_count, mention_spans, "
-            "status, created_at, article_updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+            "status, created_at, article_updated_at, url_names_watch) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
             [
                 article_id,
                 hit.watch_id,
@@ -929,6 +935,7 @@ def _insert_hits(
                 json.dumps([list(span) for span in hit.mentions or ((hit.start, hit.end),)]),
                 now,
                 updated_at,
+                1 if hit.url_names_watch else None,
             ],
         )
         if cursor.rowcount == 1:

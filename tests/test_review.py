@@ -805,3 +805,45 @@ def test_article_history_and_removed_pages_escape_scraped_text(
     assert "mention removed 2026-11-20 09:00" in queue
     assert pack.status_code == 200 and pack.headers["content-type"] == "application/zip"
     assert "attachment" in pack.headers["content-disposition"]
+
+
+def test_rough_edges_of_the_queue(newsroom: tuple[Path, dict[str, int]]) -> None:
+    """A case span across headline and text is highlighted; an article hit by two watches
+    shows its headline once; a note alone is not shown as a verdict."""
+    path, ids = newsroom
+    db = open_database(path)
+    crossing = Hit(
+        "rusafa-women",
+        "Rusafa prison\n\nSix Kazakhstani women",
+        20,
+        56,
+        "Women held in Rusafa prison Six Kazakhstani women were moved, lawyers say.",
+        0.9,
+        "case query",
+    )
+    save_article(
+        db,
+        article(6, "Women held in Rusafa prison", text="Six Kazakhstani women were moved."),
+        [crossing, hit(watch_id="serik-bekov", matched="Serik Bekov")],
+        lambda watch: [],
+        lambda *args: 0,
+    )
+    db.close()
+    client = Client(desk(path))
+    try:
+        client.login()
+        client.post(
+            "/-/newswatch/verdict",
+            data={"csrftoken": client.csrftoken("/-/newswatch/"), "hit_id": ids["trial"],
+                  "status": "", "note": "ask the lawyer"},
+        )
+        html = client.get("/-/newswatch/?status=all").text
+    finally:
+        client.close()
+    assert "Women held in <mark>Rusafa prison Six Kazakhstani women</mark> were moved" in html
+    assert headlines(html).count("Women held in Rusafa prison") == 1
+    assert "Same article as above." in html
+    trial = html[html.index(f'id="hit-{ids["trial"]}"') :]
+    trial = trial[: trial.index("</article>")]
+    assert '<p class="nw-reviewed" hidden>' in trial
+    assert status_of(path, ids["trial"])[:3] == ("new", "ask the lawyer", None)

@@ -354,11 +354,16 @@ def record_verdict(
         if not found:
             return []
         marks = ", ".join("?" * len(found))
+        # reviewed_at/reviewed_by are the last verdict's: a note alone changes neither
+        # (the reviews log records who wrote it).
         conn.execute(
             "UPDATE hits SET status = COALESCE(?, status), "
-            "note = CASE WHEN ? THEN ? ELSE note END, reviewed_at = ?, reviewed_by = ? "
+            "note = CASE WHEN ? THEN ? ELSE note END, "
+            "reviewed_at = CASE WHEN ? THEN ? ELSE reviewed_at END, "
+            "reviewed_by = CASE WHEN ? THEN ? ELSE reviewed_by END "
             f"WHERE id IN ({marks})",
-            [status, note is not None, note or None, now, actor, *found],
+            [status, note is not None, note or None, status is not None, now,
+             status is not None, actor, *found],
         )
         conn.executemany(
             "INSERT INTO reviews (hit_id, status, note, actor, at, via) "

@@ -15,7 +15,7 @@ from crawler.config import Watch
 from crawler.extraction.article import extract
 from crawler.matching.matcher import Matcher
 from crawler.models import Page
-from crawler.run.ingest import matchable_text
+from crawler.run.analysis import matchable_text
 
 DATA = Path(__file__).parent / "data"
 LABELLED = tomllib.loads((DATA / "labelled" / "snippets.toml").read_text(encoding="utf-8"))

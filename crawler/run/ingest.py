@@ -10,7 +10,6 @@ import dataclasses
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -18,15 +17,15 @@ import sqlite_utils
 from crawler import clock
 from crawler.config import Config
 from crawler.db import write_transaction
-from crawler.extraction.article import ExtractionFailed, extract
 from crawler.extraction.telegram import Post, Progress, post_article, read_post
 from crawler.extraction.urls import canonicalize
-from crawler.matching.matcher import Matcher, hide_names, url_names
+from crawler.matching.matcher import Matcher
 from crawler.models import Article, Hit, Page
 from crawler.run import revisit
+from crawler.run.analysis import Analyser, Analysis
 from crawler.storage import evidence
 from crawler.storage.store import AfterSave, Enqueue, SaveResult, known_url, save_article
-from crawler.storage.stories import StoryIndex, entities
+from crawler.storage.stories import StoryIndex
 from crawler.storage.telegram import (
     post_of_article,
     record_post,
@@ -50,13 +49,6 @@ class IngestResult:
     saved: SaveResult | None = None
 
 
-def matchable_text(article: Article) -> str:
-    """Title and text as one string, without the title twice when the text opens with it."""
-    if not article.title or article.text.lstrip().startswith(article.title):
-        return article.text
-    return f"{article.title}\n\n{article.text}"
-
-
 class Ingest:
     """Owns the database connection, the compiled watchlist and the story index for one cycle."""
 
@@ -67,12 +59,12 @@ class Ingest:
         self.enqueue = enqueue  # the outbox's, handed in by the cycle
         self.db = db
         self.matcher = matcher
+        self.analyser = Analyser(matcher, config.watches)
         self.counts: Counter[str] = Counter()
         # (source, url, reason) of each article that could not be stored: the cycle
         # reports them in the source's health, so they fail the run, not vanish.
         self.not_stored: list[tuple[str, str, str]] = []
         self._routes = {watch.id: watch.channels for watch in config.watches}
-        self._watches = {watch.id: watch for watch in config.watches}
         # Built once per cycle from article_signatures; every stored article joins it.
         self.stories = StoryIndex.load(
             db, threshold=config.dedup.threshold, window_days=config.dedup.window_days
@@ -94,25 +86,27 @@ class Ingest:
         """The stored article the URL (or its canonical form) leads to, for re-fetch checks."""
         return revisit.known_article(self.db, dict.fromkeys([url, canonicalize(url)]))
 
-    def process(self, page: Page) -> IngestResult:
-        """Run one fetched page through extract, match and store."""
+    def process(self, page: Page, analysis: Analysis | None = None) -> IngestResult:
+        """Run one fetched page through extract, match and store; ``analysis`` is what
+        ``Analyser.page`` made of it elsewhere (a worker process), if it was."""
         if page.revisit_of:
             try:
-                return self._revisit(page)
+                return self._revisit(page, analysis)
             except sqlite3.OperationalError as exc:
                 self.counts["articles_failed"] += 1
                 self.not_stored.append((page.source, page.url, f"revisit not stored: {exc}"))
                 return IngestResult("not_stored")
-        try:
-            article = extract(page)
-        except ExtractionFailed as exc:
-            return self._not_extracted(page, exc)
-        if article is None:
+        if analysis is None:
+            analysis = self.analyser.page(page)
+        if analysis.failure:
+            return self._not_extracted(page, analysis.failure)
+        if analysis.article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
         # An article a stored Telegram post links is part of the post's story.
+        article = analysis.article
         urls = (article.url, article.canonical_url, *article.other_urls)
-        return self._store(page, article, join_story=story_linked_by_post(self.db, urls))
+        return self._store(page, analysis, join_story=story_linked_by_post(self.db, urls))
 
     def process_post(self, post: Post) -> IngestResult:
         """Run one Telegram post through match and store, as an article of its channel.
@@ -126,7 +120,8 @@ class Ingest:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
         join = story_of_linked_article(self.db, post.links)
-        return self._store(post.raw_page(), article, join_story=join, post=post)
+        return self._store(post.raw_page(), self.analyser.article(article), join_story=join,
+                           post=post)
 
     def record_progress(self, progress: Progress) -> None:
         """Remember how far a channel was read, unless one of its posts could not be stored
@@ -142,22 +137,20 @@ class Ingest:
     def _store(
         self,
         page: Page,
-        article: Article,
+        analysis: Analysis,
         article_id: int | None = None,
         *,
         join_story: int | None = None,
         post: Post | None = None,
     ) -> IngestResult:
-        """Match and store an extracted article (``article_id``: the stored one it is;
+        """Store an analysed article (``article_id``: the stored one it is;
         ``join_story``: the story it belongs to; ``post``: the Telegram post it is)."""
+        article, hits, found = analysis.article, analysis.hits, analysis.entities
+        assert article is not None, "only an article is stored"
         if post is None:  # a post's page is the channel's preview: not its validators
             article = dataclasses.replace(
                 article, etag=page.header("etag"), last_modified=page.header("last-modified")
             )
-        text = matchable_text(article)
-        hits = tuple(self._with_hidden_titles(article, self.matcher.match(text)))
-        # Names and numbers, for the article's versions in other languages (hits only).
-        found = entities(text, hits) if hits else None
         try:
             saved = save_article(
                 self.db,
@@ -195,12 +188,11 @@ class Ingest:
             log.info("hit %s in %s: %r", hit.watch_id, article.canonical_url, hit.matched)
         return IngestResult("stored", article, hits, saved)
 
-    def _not_extracted(self, page: Page, exc: ExtractionFailed) -> IngestResult:
-        """A bug in extraction: counted and reported, the cycle goes on."""
-        log.warning("extraction failed for %s (source %s): %s", page.url, page.source, exc,
-                    exc_info=exc)
+    def _not_extracted(self, page: Page, failure: str) -> IngestResult:
+        """A bug in extraction (logged where it happened): counted and reported, the cycle
+        goes on."""
         self.counts["articles_failed"] += 1
-        self.not_stored.append((page.source, page.url, f"article not extracted: {exc}"))
+        self.not_stored.append((page.source, page.url, f"article not extracted: {failure}"))
         return IngestResult("not_stored")
 
     def _after_save(self, page: Page, post: Post | None = None) -> AfterSave:
@@ -232,7 +224,7 @@ class Ingest:
 
     # --- revisits ---------------------------------------------------------------------------
 
-    def _revisit(self, page: Page) -> IngestResult:
+    def _revisit(self, page: Page, analysis: Analysis | None = None) -> IngestResult:
         """What a fetch of a stored article found: a changed text, the same, or nothing there."""
         article_id = page.revisit_of
         self.counts["articles_revisited"] += 1
@@ -261,18 +253,18 @@ class Ingest:
         post = post_of_article(self.db, article_id)
         if post is not None:
             return self._revisit_post(page, article_id, *post)
-        try:
-            article = extract(page) if page.html else None
-        except ExtractionFailed as exc:
+        if analysis is None:
+            analysis = self.analyser.page(page) if page.html else Analysis(None)
+        if analysis.failure:
             revisit.record_failed(self.db, article_id, "extraction failed", settings)
-            return self._not_extracted(page, exc)
-        if article is None:
+            return self._not_extracted(page, analysis.failure)
+        if analysis.article is None:
             if redirected:
                 return self._removed(page, f"redirected to {page.url}, not an article")
             self.counts["not_article"] += 1
             revisit.record_failed(self.db, article_id, "no article text at the URL", settings)
             return IngestResult("failed")
-        return self._store(page, article, article_id)
+        return self._store(page, analysis, article_id)
 
     def _revisit_post(
         self, page: Page, article_id: int, channel: str, post_id: int
@@ -299,7 +291,7 @@ class Ingest:
         found = dataclasses.replace(
             found, page_url=page.url, status=page.status, headers=page.headers, body=page.body
         )
-        return self._store(page, article, article_id, post=found)
+        return self._store(page, self.analyser.article(article), article_id, post=found)
 
     def _removed(self, page: Page, reason: str) -> IngestResult:
         with write_transaction(self.db):
@@ -319,21 +311,6 @@ class Ingest:
             fronts.add(canonicalize(source.site).rstrip("/"))
         path = final.split("://", 1)[-1].partition("/")[2]
         return final in fronts or path == ""
-
-    def _with_hidden_titles(self, article: Article, hits: Iterable[Hit]) -> Iterator[Hit]:
-        """Hits of redacted watches carry the title with the name hidden, and whether the
-        article's URL names the watch (channels then get the desk's link), for the channels."""
-        for hit in hits:
-            watch = self._watches.get(hit.watch_id)
-            if watch is not None and watch.redact:
-                hit = dataclasses.replace(
-                    hit,
-                    hidden_title=hide_names(article.title, watch) if article.title else "",
-                    url_names_watch=any(
-                        url_names(url, watch) for url in {article.url, article.canonical_url}
-                    ),
-                )
-            yield hit
 
     def _route(self, watch_id: str) -> tuple[str, ...]:
         return self._routes.get(watch_id, ())

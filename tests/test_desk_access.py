@@ -129,6 +129,13 @@ def test_static_files_come_from_datasettes_plugin_route(
         assert '<script src="/-/static-plugins/newswatch/review.js" defer>' in page
         css = client.get("/-/static-plugins/newswatch/review.css")
         assert css.status_code == 200 and ".nw-story" in css.text
+        # The files' old address (cached pages, bookmarks) leads to the new one.
+        old = client.get("/-/newswatch/static/review.css", follow_redirects=False)
+        assert old.status_code == 301
+        assert old.headers["location"] == "/-/static-plugins/newswatch/review.css"
+        # Datasette would read a deeper unknown desk path as a row URL (a 500 with rich).
+        assert client.get("/-/newswatch/static/a/b").status_code == 404
+        assert client.get("/-/newswatch/no/such/page").status_code == 404
     finally:
         client.close()
 

@@ -193,6 +193,17 @@ async def find_database(datasette: Any, settings: DeskSettings) -> Any:
     return None
 
 
+async def old_static(datasette: Any, request: Request) -> Response:
+    """Where the desk's files were served before Datasette's plugin route took them."""
+    name = request.url_vars["name"]
+    return Response.redirect(datasette.urls.static_plugins(plugin_name(), name), status=301)
+
+
+async def unknown(request: Request) -> Response:
+    """Any other path under the desk: a plain 404 (Datasette would read it as a row URL)."""
+    raise NotFound(f"no desk page at {request.path}")
+
+
 async def home(datasette: Any) -> Response:
     """``/`` when the plugin is configured as the home page: go to the queue."""
     return Response.redirect(datasette.urls.path(QUEUE))

@@ -36,6 +36,8 @@ def register_routes(datasette: Any) -> list[tuple[str, Callable[..., Any]]]:
         (rf"^{PREFIX}/hit/(?P<hit>[0-9]+)$", views.hit_page),
         (rf"^{PREFIX}/evidence/(?P<hit>[0-9]+)\.zip$", views.evidence_pack),
         (rf"^{PREFIX}/feed/(?P<watch>[^/]+)\.atom$", views.watch_feed),
+        (rf"^{PREFIX}/static/(?P<name>[A-Za-z0-9._-]+)$", views.old_static),
+        (rf"^{PREFIX}/.+$", views.unknown),
     ]
     if datasette is not None and DeskSettings.of(datasette).home:
         routes.append((r"^/$", views.home))

@@ -101,7 +101,8 @@ def test_log_in_and_triage_with_the_keyboard(tmp_path: Path, browser_page: Any) 
         page.wait_for_function(
             "document.getElementById('nw-flash').textContent === '1 hit note saved'"
         )
-        page.locator(f"#hit-{ids['russian']} .nw-reviewed").wait_for(state="visible")
+        # a note alone is not a verdict: no "Last verdict by" appears for it
+        assert page.locator(f"#hit-{ids['russian']} .nw-reviewed").is_hidden()
         assert page.locator(".nw-hit").count() == 3
 
         screenshot = tmp_path / "review-queue.png"
@@ -112,7 +113,7 @@ def test_log_in_and_triage_with_the_keyboard(tmp_path: Path, browser_page: Any) 
         status, note, who, when = status_of(database, ids["evil"])
         assert (status, note, who) == ("relevant", None, "Dana Editor")
         assert when is not None
-        assert status_of(database, ids["russian"])[:3] == ("new", "ask the lawyer", "Dana Editor")
+        assert status_of(database, ids["russian"])[:3] == ("new", "ask the lawyer", None)
         # A reload shows the same queue the script left.
         page.reload()
         assert page.inner_text("#nw-count") == "3 hits in 3 stories"
@@ -279,3 +280,55 @@ def test_an_arabic_hit_reads_right_to_left_and_a_chinese_name_is_found(
         assert result.count() == 1
         assert result.locator("h3 mark").inner_text() == "薩依拉古麗"
         assert "薩依拉古麗" in result.locator(".nw-snippet mark").first.inner_text()
+
+
+OVERLAPS = """(selector) => {
+  const boxes = [...document.querySelectorAll(selector)]
+    .map((el) => [el, el.getBoundingClientRect()])
+    .filter(([, r]) => r.width > 0 && r.height > 0);
+  const found = [];
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, ra] = boxes[i], [b, rb] = boxes[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const x = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const y = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      if (x > 1 && y > 1) found.push([a.outerHTML.slice(0, 80), b.outerHTML.slice(0, 80)]);
+    }
+  }
+  return found;
+}"""
+OUTSIDE = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .map((el) => el.outerHTML.slice(0, 80))"""
+# Controls of the desk's forms, the nav, and the hit cards: none may sit on another.
+BOXES = (
+    ".nw-filters input, .nw-filters select, .nw-filters button, .nw-filters label, "
+    ".nw-nav > a, .nw-nav > .nw-who, .nw-hit, .nw-bulk button"
+)
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_queue_search_and_dashboard_lay_out_without_overlap(
+    tmp_path: Path, browser_page: Any, width: int
+) -> None:
+    build_database(tmp_path / "newswatch.db")
+    config = write_config(tmp_path)
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    with running_desk(config, {}) as url:
+        for name, path in (
+            ("queue", "?status=all"),
+            ("search", "search?q=Tulegenova"),
+            ("dashboard", "dashboard"),
+        ):
+            page.goto(url + path)
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(tmp_path / f"{name}-{width}.png"), full_page=True)
+            assert page.evaluate(OVERLAPS, BOXES) == [], f"{name} at {width}px"
+            assert page.evaluate(OUTSIDE, BOXES) == [], f"{name} at {width}px"
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{name} at {width}px is {overflow}px too wide"
+            assert (tmp_path / f"{name}-{width}.png").stat().st_size > 1000

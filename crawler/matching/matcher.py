@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import unquote_plus, urlsplit
 
 import ahocorasick
 
@@ -823,6 +824,19 @@ _MASK = "\ue000"
 @lru_cache(maxsize=64)
 def _name_matcher(watch: Watch) -> Matcher:
     return Matcher.compile([dataclasses.replace(watch, context=(), exclude=())])
+
+
+def url_names(url: str, watch: Watch) -> bool:
+    """True if the URL's path or query names the watch in any form the matcher knows
+    (slugs such as ``/serikzhan-bilash-detained-in-almaty`` or ``?q=Серикжан+Бияш``)."""
+    if not url or watch.kind == "case":
+        return False
+    parts = urlsplit(url)
+    words = " ".join(_SLUG_BREAKS.split(unquote_plus(f"{parts.path} {parts.query}")))
+    return hide_names(words, watch) != words
+
+
+_SLUG_BREAKS = re.compile(r"[-_/.+=&?%,;:~!*'()]+")
 
 
 def hide_names(text: str, watch: Watch) -> str:

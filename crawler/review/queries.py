@@ -30,6 +30,7 @@ OTHER_ARTICLES = 8  # other articles listed per story
 MAX_NOTE = 2000
 MAX_BULK = 1000  # hits one verdict request may change
 SEARCH_LIMIT = 50
+MAX_PAGE = 10**9  # a larger page number is past the end anyway (and would overflow OFFSET)
 
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -131,7 +132,7 @@ class Filters:
             story=text("story") if text("story").isdigit() else "",
             since=text("since") if DAY_RE.match(text("since")) else "",
             until=text("until") if DAY_RE.match(text("until")) else "",
-            page=max(1, int(page)) if page.isdigit() else 1,
+            page=min(max(1, int(page)), MAX_PAGE) if page.isdigit() else 1,
         )
 
     def params(self) -> dict[str, str]:
@@ -334,8 +335,13 @@ def record_verdict(
     note: str | None,
     actor: str,
     now: str,
+    via: str | None = None,
 ) -> list[int]:
-    """Set the status and/or note of hits, recording who and when; return the ids changed."""
+    """Set the status and/or note of hits, recording who and when; return the ids changed.
+
+    ``via`` says how ``actor`` signed in (``account``, ``shared``, ``local``, or
+    ``datasette`` for an actor another plugin made); it goes in the ``reviews`` log.
+    """
     if status is not None and status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
     ids = sorted(set(hit_ids))[:MAX_BULK]
@@ -349,16 +355,21 @@ def record_verdict(
         if not found:
             return []
         marks = ", ".join("?" * len(found))
+        # reviewed_at/reviewed_by are the last verdict's: a note alone changes neither
+        # (the reviews log records who wrote it).
         conn.execute(
             "UPDATE hits SET status = COALESCE(?, status), "
-            "note = CASE WHEN ? THEN ? ELSE note END, reviewed_at = ?, reviewed_by = ? "
+            "note = CASE WHEN ? THEN ? ELSE note END, "
+            "reviewed_at = CASE WHEN ? THEN ? ELSE reviewed_at END, "
+            "reviewed_by = CASE WHEN ? THEN ? ELSE reviewed_by END "
             f"WHERE id IN ({marks})",
-            [status, note is not None, note or None, now, actor, *found],
+            [status, note is not None, note or None, status is not None, now,
+             status is not None, actor, *found],
         )
         conn.executemany(
-            "INSERT INTO reviews (hit_id, status, note, actor, at) "
-            "SELECT id, status, note, ?, ? FROM hits WHERE id = ?",
-            [(actor, now, hit_id) for hit_id in found],
+            "INSERT INTO reviews (hit_id, status, note, actor, at, via) "
+            "SELECT id, status, note, ?, ?, ? FROM hits WHERE id = ?",
+            [(actor, now, via, hit_id) for hit_id in found],
         )
     return found
 
@@ -428,6 +439,12 @@ def alert_health(conn: sqlite3.Connection, limit: int = 20) -> dict[str, Any]:
         [limit],
     )
     return {"counts": counts, "problems": problems}
+
+
+def watch_has_hits(conn: sqlite3.Connection, watch_id: str) -> bool:
+    """True if the watch has any hit (a feed for a watch the desk never saw is a 404)."""
+    found = conn.execute("SELECT 1 FROM hits WHERE watch_id = ? LIMIT 1", [watch_id]).fetchone()
+    return found is not None
 
 
 def relevant_hits(conn: sqlite3.Connection, watch_id: str, limit: int = 50) -> list[dict[str, Any]]:

@@ -22,20 +22,33 @@ MARK_OPEN, MARK_CLOSE = Markup("<mark>"), Markup("</mark>")
 
 
 def highlight(text: str | None, mention: str | None) -> Markup:
-    """``text`` escaped, with the first occurrence of ``mention`` (any case) in <mark>."""
+    """``text`` escaped, with the first occurrence of ``mention`` (any case) in <mark>.
+
+    Whitespace may differ (a case query's span can run from the headline into the text,
+    across the blank line between them, while the snippet has one space); a mention
+    the snippet holds only part of has that part marked, the longest run of its words
+    from either end.
+    """
     text = text or ""
-    if mention:
-        found = re.search(re.escape(mention), text, re.IGNORECASE)
-        if found:
-            start, end = found.span()
-            return (
-                escape(text[:start])
-                + MARK_OPEN
-                + escape(text[start:end])
-                + MARK_CLOSE
-                + escape(text[end:])
-            )
-    return escape(text)
+    span = _find_mention(text, mention or "")
+    if span is None:
+        return escape(text)
+    start, end = span
+    return (
+        escape(text[:start]) + MARK_OPEN + escape(text[start:end]) + MARK_CLOSE + escape(text[end:])
+    )
+
+
+def _find_mention(text: str, mention: str) -> tuple[int, int] | None:
+    words = mention.split()
+    for size in range(len(words), 0, -1):
+        for first in dict.fromkeys((0, len(words) - size)):  # a prefix, then a suffix
+            part = words[first : first + size]
+            found = re.search(r"\s+".join(map(re.escape, part)), text, re.IGNORECASE)
+            # A lone short word is too weak a sign that this is the mention.
+            if found and (size == len(words) or len(found.group()) >= 4):
+                return found.span()
+    return None
 
 
 def text_dir(text: str | None) -> str:

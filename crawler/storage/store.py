@@ -519,6 +519,43 @@ def _index_unspaced(db: sqlite_utils.Database, article_id: int, title: str, text
         )
 
 
+def _desk_accounts(db: sqlite_utils.Database) -> None:
+    """Editors' accounts for the review desk, failed logins per account and address, feed
+    tokens, and how each verdict's author had signed in (``reviews.via``)."""
+    db.table("accounts").create(
+        {
+            "name": str,
+            "password_hash": str,
+            "created_at": str,
+            "password_changed_at": str,
+            "session_version": int,
+        },
+        pk="name",
+        not_null={"password_hash", "session_version"},
+    )
+    db.table("login_failures").create(
+        {"key": str, "failures": int, "window_started_at": str, "locked_until": str}, pk="key"
+    )
+    db.table("feed_tokens").create(
+        {
+            "id": int,
+            "account": str,
+            "token_sha256": str,
+            "created_at": str,
+            "revoked_at": str,
+        },
+        pk="id",
+        not_null={"account", "token_sha256"},
+    )
+    db.table("feed_tokens").create_index(["token_sha256"], unique=True)
+    db.table("reviews").add_column("via", str)
+
+
+def _hits_url_names_watch(db: sqlite_utils.Database) -> None:
+    """A redacted watch's hit whose article URL names the watch: channels link to the desk."""
+    db.table("hits").add_column("url_names_watch", int)
+
+
 def _runs_interrupted(db: sqlite_utils.Database) -> None:
     """Why a run could not go to the end (distributed mode: Redis unreachable), or ""."""
     db.table("runs").add_column("interrupted", str)
@@ -540,6 +577,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _article_entities,
     _telegram,
     _cjk_search,
+    _desk_accounts,
+    _hits_url_names_watch,
     _runs_interrupted,
 ]
 
@@ -942,8 +981,8 @@ def _insert_hits(
         cursor = db.execute(
             "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
             "span_end, snippet, confidence, reason, hidden_title, mention_count, mention_spans, "
-            "status, created_at, article_updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+            "status, created_at, article_updated_at, url_names_watch) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
             [
                 article_id,
                 hit.watch_id,
@@ -959,6 +998,7 @@ def _insert_hits(
                 json.dumps([list(span) for span in hit.mentions or ((hit.start, hit.end),)]),
                 now,
                 updated_at,
+                1 if hit.url_names_watch else None,
             ],
         )
         if cursor.rowcount == 1:

@@ -91,6 +91,24 @@ def until(condition: Callable[[], Any], what: str, timeout: float = 90) -> Any:
     return found
 
 
+def stopped(*processes: subprocess.Popen[Any] | None) -> list[int | None]:
+    """Stop (SIGTERM) those still running and wait for every one; their exit codes."""
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.terminate()
+    codes: list[int | None] = []
+    for process in processes:
+        if process is None:
+            codes.append(None)
+            continue
+        try:
+            codes.append(process.wait(timeout=30))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            codes.append(process.wait())
+    return codes
+
+
 def held_by(url: str, pid: int) -> int:
     """How many feed requests the worker process ``pid`` holds (read, not acknowledged)."""
     server = redis.Redis.from_url(url)
@@ -218,10 +236,8 @@ def test_a_worker_killed_mid_crawl_loses_nothing(
         assert rows(db, alerts) == rows(single_db, alerts) != []
         assert len(keys) == len(set(keys)) == len(rows(db, alerts))
     finally:
-        for process in (ingest, second):
-            if process is not None and process.poll() is None:
-                process.terminate()
-    assert second is not None and second.wait(timeout=30) == 0
+        codes = stopped(first, ingest, second)
+    assert codes[2] == 0  # the second worker stops cleanly on SIGTERM
 
 
 @pytest.mark.e2e
@@ -259,10 +275,8 @@ def test_long_lived_workers_keep_no_state_from_earlier_cycles(
             if cycle >= 4:  # robots.txt now disallows /b/: read again, and obeyed
                 assert not [e for e in log if e["path"].startswith("/b/")]
     finally:
-        for worker in workers:
-            worker.terminate()
-    for worker in workers:
-        assert worker.wait(timeout=30) == 0
+        codes = stopped(*workers)
+    assert codes == [0, 0]
 
 
 @pytest.fixture
@@ -318,6 +332,7 @@ def test_redis_stopped_mid_cycle_is_weather(
     log = tmp_path / "worker.log"
     worker = cli(config, web, "outage-dist", "crawl", "--redis", url, wait=False, log=log)
     db = tmp_path / "dist" / "nw.db"
+    ingest = None
     try:
         ingest = cli(config, web, "outage-dist", "ingest", "--redis", url, "--outage-limit",
                      "2", wait=False, log=tmp_path / "ingest.log")
@@ -339,8 +354,8 @@ def test_redis_stopped_mid_cycle_is_weather(
         assert rows(db, ARTICLES) == rows(single_db, ARTICLES)
         assert rows(db, HITS) == rows(single_db, HITS) != []
     finally:
-        worker.terminate()
-    assert worker.wait(timeout=30) == 0
+        codes = stopped(worker, ingest)
+    assert codes[0] == 0
     text = log.read_text()
     assert text.count("cannot reach Redis") == 1 and text.count("reaches Redis again") == 1
     assert "Observers said" not in text and "<p>" not in text  # never a page body

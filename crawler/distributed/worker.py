@@ -47,6 +47,7 @@ from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 from scrapy_redis.spiders import RedisSpider
 from scrapy_redis.utils import bytes_to_str
+from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
@@ -384,8 +385,12 @@ class CycleRobotsTxtMiddleware(RobotsTxtMiddleware):
         return middleware
 
     def forget(self) -> None:
-        """Drop the parsed robots.txt files: the next request to each host fetches its again."""
-        self._parsers.clear()
+        """Drop the parsed robots.txt files: the next request to each host fetches its again.
+        One being fetched now (a Deferred) is this cycle's, and stays: Scrapy's middleware
+        expects to find it when the answer comes."""
+        for netloc, parser in list(self._parsers.items()):
+            if not isinstance(parser, Deferred):
+                del self._parsers[netloc]
 
 
 class AnalysedToRedis:

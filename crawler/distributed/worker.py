@@ -375,7 +375,11 @@ class CycleMiddleware:
 
 
 class CycleRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, reading each host's robots.txt again in every cycle."""
+    """Scrapy's robots.txt middleware, reading each host's robots.txt again in every cycle:
+    when its worker starts a new cycle, or first meets a request of one (which may come
+    before the worker has heard of the cycle)."""
+
+    cycle = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CycleRobotsTxtMiddleware:
@@ -384,10 +388,20 @@ class CycleRobotsTxtMiddleware(RobotsTxtMiddleware):
         crawler.signals.connect(middleware.forget, signal=CYCLE_STARTED)
         return middleware
 
-    def forget(self) -> None:
-        """Drop the parsed robots.txt files: the next request to each host fetches its again.
-        One being fetched now (a Deferred) is this cycle's, and stays: Scrapy's middleware
-        expects to find it when the answer comes."""
+    async def robot_parser(self, request: scrapy.Request) -> Any:
+        """The host's parsed robots.txt, read again if the request is of a newer cycle."""
+        cycle = request.meta.get("cycle")
+        if isinstance(cycle, int):
+            self.forget(cycle)
+        return await super().robot_parser(request)
+
+    def forget(self, cycle: int) -> None:
+        """At a newer cycle, drop the parsed robots.txt files: the next request to each host
+        fetches its again. One being fetched now (a Deferred) is this cycle's, and stays:
+        Scrapy's middleware expects to find it when the answer comes."""
+        if cycle <= self.cycle:
+            return
+        self.cycle = cycle
         for netloc, parser in list(self._parsers.items()):
             if not isinstance(parser, Deferred):
                 del self._parsers[netloc]
@@ -544,7 +558,7 @@ class RedisEntries(RedisSpider):  # type: ignore[misc]  # scrapy-redis has no ty
         for name in self.queued:
             self.queued[name] = set()
         self.new_cycle()
-        self.crawler.signals.send_catch_log(CYCLE_STARTED)
+        self.crawler.signals.send_catch_log(CYCLE_STARTED, cycle=cycle)
 
     def new_cycle(self) -> None:
         """What else a spider forgets at a new cycle (sites: the sitemaps listed)."""

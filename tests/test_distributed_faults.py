@@ -10,17 +10,28 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
+from crawler.config import Watch
 from crawler.distributed import streams
-from crawler.distributed.items import AnalysedPage, analyse, decode_item, encode_item
+from crawler.distributed.items import (
+    AnalysedPage,
+    AnalysedPost,
+    analyse,
+    analyse_post,
+    decode_item,
+    encode_item,
+)
 from crawler.distributed.keys import GROUP, queue_key
+from crawler.extraction.telegram import Post
+from crawler.matching.matcher import Matcher
 from crawler.models import Article, Hit, Page
-from crawler.run.analysis import Analysis
+from crawler.run.analysis import Analyser, Analysis
 from crawler.storage.store import prepare
 from crawler.storage.stories import Entities
 from tests.conftest import WebServer, free_port, serve_web
@@ -161,6 +172,26 @@ def test_analysed_pages_travel_without_their_html() -> None:
     without = analyse(Found(()), page)  # type: ignore[arg-type]
     assert without.page.html == "" and without.page.body == b""  # no evidence needed
     assert without.page.headers == page.headers  # its validators still travel
+    stored = analyse(Found(()), page, lambda url: url == article.canonical_url)  # type: ignore[arg-type]
+    assert stored.page.body == page.body  # a stored article may have had a hit: evidence
+
+
+def test_posts_are_matched_on_the_worker() -> None:
+    post = Post(
+        source="tg", channel="rights_kz", id=7, url="https://t.me/rights_kz/7",
+        text="Aigerim Tulegenova was released today, her lawyer said.",
+        fetched_at="2026-11-20T08:00:00Z", body=b"<html>preview</html>",
+    )
+    watch = Watch(id="at", kind="person", name="Aigerim Tulegenova", channels=())
+    analyser = Analyser(Matcher.compile((watch,)), (watch,))
+    found = analyse_post(analyser, post)
+    assert [hit.watch_id for hit in found.analysis.hits] == ["at"]
+    assert found.post.body == post.body  # its evidence travels
+    back = decode_item(encode_item(found))
+    assert isinstance(back, AnalysedPost) and back.post == post
+    assert back.analysis.hits == found.analysis.hits
+    quiet = analyse_post(analyser, replace(post, text="Weather: snow in Astana."))
+    assert quiet.analysis.hits == () and quiet.post.body == b""
 
 
 def test_a_dead_workers_requests_go_back_to_the_queue(redis_url: str) -> None:  # noqa: F811

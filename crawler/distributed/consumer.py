@@ -49,7 +49,7 @@ from crawler import clock
 from crawler.config import Config, ConfigError, Source
 from crawler.db import write_transaction
 from crawler.distributed import streams
-from crawler.distributed.items import AnalysedPage, decode_item, encode_item
+from crawler.distributed.items import AnalysedPage, AnalysedPost, decode_item, encode_item
 from crawler.distributed.keys import (
     BUSY_KEY,
     CYCLE_KEY,
@@ -438,13 +438,16 @@ class Consumer:
         else:
             self.ingest_one(item)
 
-    def ingest_one(self, item: AnalysedPage | Post | Any) -> None:
+    def ingest_one(self, item: AnalysedPage | AnalysedPost | Post | Any) -> None:
         """Store one page or post; remember the URLs of its article for the known set."""
         self.pages += 1
         page = item.page if isinstance(item, AnalysedPage) else item
+        page = page.post if isinstance(page, AnalysedPost) else page
         try:
             if isinstance(item, AnalysedPage):
                 result = self.ingest.process(item.page, item.analysis)
+            elif isinstance(item, AnalysedPost):
+                result = self.ingest.process_post(item.post, item.analysis)
             elif isinstance(item, Post):
                 result = self.ingest.process_post(item)
             else:  # a page from a worker of an older version

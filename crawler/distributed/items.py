@@ -3,8 +3,8 @@
 A worker analyses each page it fetches (extract, match, entities: ``analyse``) and
 pushes an ``AnalysedPage``: the page without its HTML, and the raw body only where
 the ingest may keep it as evidence (an article with a hit, or a revisit of a stored
-one). Telegram posts, a channel's reading progress and source events travel as they
-are.
+one). A Telegram post is matched there too (``analyse_post``), its preview page sent
+only with a hit. A channel's reading progress and source events travel as they are.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import base64
 import binascii
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from crawler.extraction.telegram import Post, Progress
+from crawler.extraction.telegram import Post, Progress, post_article
 from crawler.models import Article, Hit, Page
 from crawler.run.analysis import Analyser, Analysis
 from crawler.run.health import SourceEvent
@@ -34,22 +35,58 @@ class AnalysedPage:
     analysis: Analysis
 
 
-def analyse(analyser: Analyser, page: Page) -> AnalysedPage:
+def _never(url: str) -> bool:
+    return False
+
+
+def _needs_body(analysis: Analysis, known: Callable[[str], bool]) -> bool:
+    """Evidence is kept only for an article with a hit: this one has one, or it is stored
+    already (and may have had one)."""
+    article = analysis.article
+    return bool(analysis.hits) or (article is not None and known(article.canonical_url))
+
+
+def analyse(
+    analyser: Analyser, page: Page, known: Callable[[str], bool] = _never
+) -> AnalysedPage:
     """Analyse a page on the worker and trim it for the trip: the one place a worker runs
-    the pure stages (a process pool can take this call over)."""
+    the pure stages (a process pool can take this call over). ``known``: whether a URL
+    leads to a stored article."""
     analysis = analyser.page(page) if page.html else Analysis(None)
     if analysis.article is not None:  # what storing would compute from the text alone
         analysis = dataclasses.replace(analysis, prepared=prepare(analysis.article))
     if page.revisit_of:  # the ingest may need all of it (a Telegram post, a removal)
         return AnalysedPage(page, analysis)
-    keep_body = bool(analysis.hits)  # evidence is kept only for an article with a hit
-    trimmed = dataclasses.replace(page, html="", body=page.body if keep_body else b"")
-    return AnalysedPage(trimmed, analysis)
+    body = page.body if _needs_body(analysis, known) else b""
+    return AnalysedPage(dataclasses.replace(page, html="", body=body), analysis)
 
 
-Item = AnalysedPage | Page | Post | Progress | SourceEvent
+@dataclass(frozen=True)
+class AnalysedPost:
+    """A Telegram post and what matching made of it on the worker."""
+
+    post: Post
+    analysis: Analysis
+
+
+def analyse_post(
+    analyser: Analyser, post: Post, known: Callable[[str], bool] = _never
+) -> AnalysedPost:
+    """Match a post on the worker; the preview page it was read from travels only when it
+    may be kept as evidence (as for a page)."""
+    article = post_article(post)
+    analysis = analyser.article(article) if article is not None else Analysis(None)
+    if analysis.article is not None:
+        analysis = dataclasses.replace(analysis, prepared=prepare(analysis.article))
+    if not _needs_body(analysis, known):
+        post = dataclasses.replace(post, body=b"")
+    return AnalysedPost(post, analysis)
+
+
+Item = AnalysedPage | AnalysedPost | Page | Post | Progress | SourceEvent
 _KINDS: dict[type[Any], str] = {
     AnalysedPage: "analysed_page",
+    AnalysedPost: "analysed_post",
     Page: "page",
     Post: "post",
     Progress: "telegram_progress",
@@ -103,6 +140,8 @@ def encode_item(item: Item) -> str:
     travels as base64."""
     if isinstance(item, AnalysedPage):
         data = {"page": _page_data(item.page), "analysis": _analysis_data(item.analysis)}
+    elif isinstance(item, AnalysedPost):
+        data = {"post": _page_data(item.post), "analysis": _analysis_data(item.analysis)}
     elif isinstance(item, Page | Post):
         data = _page_data(item)
     else:
@@ -114,6 +153,12 @@ def _page(fields: dict[str, Any]) -> Page:
     fields["body"] = base64.b64decode(fields.get("body") or "")
     fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
     return Page(**fields)
+
+
+def _post(fields: dict[str, Any]) -> Post:
+    fields["body"] = base64.b64decode(fields.get("body") or "")
+    fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
+    return Post(**{**fields, "links": tuple(fields.get("links") or ())})
 
 
 def _analysis(fields: dict[str, Any]) -> Analysis:
@@ -143,10 +188,10 @@ def decode_item(data: bytes | str) -> Item:
             return AnalysedPage(_page(fields["page"]), _analysis(fields["analysis"]))
         if kind == "page":
             return _page(fields)
+        if kind == "analysed_post":
+            return AnalysedPost(_post(fields["post"]), _analysis(fields["analysis"]))
         if kind == "post":
-            fields["body"] = base64.b64decode(fields.get("body") or "")
-            fields["headers"] = tuple(tuple(pair) for pair in fields.get("headers") or ())
-            return Post(**{**fields, "links": tuple(fields.get("links") or ())})
+            return _post(fields)
         if kind == "telegram_progress":
             return Progress.from_data(fields)
         if kind == "source_event":

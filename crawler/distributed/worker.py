@@ -56,7 +56,7 @@ from crawler import clock
 from crawler.config import Config, Source
 from crawler.distributed import streams
 from crawler.distributed.consumer import is_known, known_article
-from crawler.distributed.items import Item, analyse, encode_item
+from crawler.distributed.items import Item, analyse, analyse_post, encode_item
 from crawler.distributed.keys import (
     BUSY_KEY,
     CYCLE_KEY,
@@ -67,7 +67,7 @@ from crawler.distributed.keys import (
     START_URLS_KEY,
     WORKER_KEY,
 )
-from crawler.extraction.telegram import Progress
+from crawler.extraction.telegram import Post, Progress
 from crawler.logs import exception_line
 from crawler.matching.matcher import Matcher
 from crawler.models import Page
@@ -435,7 +435,11 @@ class AnalysedToRedis:
         would only fight the reactor for the GIL), push it from a thread; DropItem if the
         worker stopped before Redis took it."""
         spider: Any = self.crawler.spider
-        wire: Item = analyse(spider.analyser, item) if isinstance(item, Page) else item
+        wire: Item = item
+        if isinstance(item, Page):
+            wire = analyse(spider.analyser, item, spider.is_known)
+        elif isinstance(item, Post):
+            wire = analyse_post(spider.analyser, item, spider.is_known)
         push = deferToThread(self._push, encode_item(wire))
         if not await maybe_deferred_to_future(push):
             raise DropItem("the crawl worker stopped before Redis was back")

@@ -108,20 +108,22 @@ class Ingest:
         urls = (article.url, article.canonical_url, *article.other_urls)
         return self._store(page, analysis, join_story=story_linked_by_post(self.db, urls))
 
-    def process_post(self, post: Post) -> IngestResult:
-        """Run one Telegram post through match and store, as an article of its channel.
+    def process_post(self, post: Post, analysis: Analysis | None = None) -> IngestResult:
+        """Run one Telegram post through match and store, as an article of its channel
+        (``analysis``: what ``Analyser.article`` made of it elsewhere, a crawl worker).
 
         A post that links a stored article joins that article's story; a post without
         text (a photo alone) is not an article. The preview page it was read from is its
         raw response, kept as evidence when it has a hit.
         """
-        article = post_article(post)
-        if article is None:
+        if analysis is None:
+            article = post_article(post)
+            analysis = self.analyser.article(article) if article is not None else Analysis(None)
+        if analysis.article is None:
             self.counts["not_article"] += 1
             return IngestResult("not_article")
         join = story_of_linked_article(self.db, post.links)
-        return self._store(post.raw_page(), self.analyser.article(article), join_story=join,
-                           post=post)
+        return self._store(post.raw_page(), analysis, join_story=join, post=post)
 
     def record_progress(self, progress: Progress) -> None:
         """Remember how far a channel was read, unless one of its posts could not be stored

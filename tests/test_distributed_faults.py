@@ -409,3 +409,20 @@ def test_status_shows_live_workers_and_queue_depth(
     assert "1 crawl workers live" in result.stdout
     assert "worker box:42: busy (feeds), 2 requests held" in result.stdout
     assert "sites: 0 start data, 1 requests waiting, 0 held" in result.stdout
+
+
+def test_what_storing_needs_of_a_cjk_text_is_made_on_the_worker() -> None:
+    text = "萨依拉古丽·沙吾提巴依在法庭上作证。她的律师说，审判将在下周继续。"
+    article = Article("https://x.cn/a", "https://x.cn/a", "s", "审判", text)
+    page = Page(source="s", url="https://x.cn/a", html="<p>x</p>", fetched_at="t")
+
+    class Found:
+        def page(self, page: Page) -> Analysis:
+            return Analysis(article)
+
+    sent = decode_item(encode_item(analyse(Found(), page)))  # type: ignore[arg-type]
+    assert isinstance(sent, AnalysedPage) and sent.analysis.prepared is not None
+    made = prepare(article)
+    assert made.unspaced is not None  # a trigram row: Chinese has no spaces between words
+    assert sent.analysis.prepared.unspaced == made.unspaced
+    assert sent.analysis.prepared.search_words == made.search_words

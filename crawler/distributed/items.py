@@ -122,6 +122,7 @@ def _prepared_data(prepared: Prepared | None) -> dict[str, Any] | None:
         if sig is not None
         else None,
         "search_words": prepared.search_words,
+        "unspaced": list(prepared.unspaced) if prepared.unspaced is not None else None,
     }
 
 
@@ -132,6 +133,7 @@ def _prepared(fields: dict[str, Any] | None) -> Prepared | None:
     return Prepared(
         np.frombuffer(base64.b64decode(sig), dtype="<u4").astype(np.uint32) if sig else None,
         str(fields["search_words"]),
+        (str(unspaced[0]), str(unspaced[1])) if (unspaced := fields.get("unspaced")) else None,
     )
 
 

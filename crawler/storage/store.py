@@ -434,16 +434,22 @@ def _index_for_search(
 
 @dataclass(frozen=True)
 class Prepared:
-    """What saving an article computes from its text alone (its MinHash signature and its
-    search words), computed beforehand where there is CPU to spare: on a crawl worker."""
+    """What saving an article computes from its text alone (its MinHash signature, its
+    search words, its trigram row), computed beforehand where there is CPU to spare: on a
+    crawl worker."""
 
     signature: Signature | None
     search_words: str
+    unspaced: tuple[str, str] | None = None
 
 
 def prepare(article: Article) -> Prepared:
     """The ``Prepared`` of an article; ``save_article`` computes the same when given none."""
-    return Prepared(signature(article.text), search_words(article.title, article.text))
+    return Prepared(
+        signature(article.text),
+        search_words(article.title, article.text),
+        unspaced_row(article.title, article.text),
+    )
 
 
 def _article_entities(db: sqlite_utils.Database) -> None:
@@ -509,13 +515,29 @@ def _cjk_search(db: sqlite_utils.Database) -> None:
         last = rows[-1][0]
 
 
-def _index_unspaced(db: sqlite_utils.Database, article_id: int, title: str, text: str) -> None:
-    """(Re)write an article's row of the trigram index when it has CJK characters."""
-    db.execute("DELETE FROM articles_trigram WHERE rowid = ?", [article_id])
+def unspaced_row(title: str, text: str) -> tuple[str, str] | None:
+    """An article's row of the trigram index (folded, undotted title and text) when it has
+    CJK characters, else None."""
     if script_of(title) == CJK or script_of(text) == CJK:
+        return undotted(fold(title).text), undotted(fold(text).text)
+    return None
+
+
+def _index_unspaced(
+    db: sqlite_utils.Database,
+    article_id: int,
+    title: str,
+    text: str,
+    prepared: Prepared | None = None,
+) -> None:
+    """(Re)write an article's row of the trigram index when it has CJK characters
+    (``prepared``: that row, if computed beforehand)."""
+    db.execute("DELETE FROM articles_trigram WHERE rowid = ?", [article_id])
+    row = prepared.unspaced if prepared is not None else unspaced_row(title, text)
+    if row is not None:
         db.execute(
             "INSERT INTO articles_trigram (rowid, title, text) VALUES (?, ?, ?)",
-            [article_id, undotted(fold(title).text), undotted(fold(text).text)],
+            [article_id, *row],
         )
 
 
@@ -843,7 +865,7 @@ def save_article(
             )
             _remember_urls(db, article, article_id)
             _index_for_search(db, article_id, article.title, article.text, words)
-            _index_unspaced(db, article_id, article.title, article.text)
+            _index_unspaced(db, article_id, article.title, article.text, prepared)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
             day = published_day(article)

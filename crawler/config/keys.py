@@ -200,7 +200,11 @@ class CrawlSettings:
     autothrottle: bool = setting(
         True, "slow down for slow sites (AutoThrottle)", scrapy="AUTOTHROTTLE_ENABLED"
     )
-    # Not Scrapy settings: the Telegram spider reads them itself.
+    # Not Scrapy settings: the cycle and the Telegram spider read them themselves.
+    workers: int = setting(
+        0, "worker processes that extract and match pages while the crawl goes on "
+        "(0: one per core)", low=0, high=256,
+    )
     telegram_base: str = setting(
         "https://t.me", "where Telegram channel previews are read (a local server in tests)"
     )

@@ -24,6 +24,7 @@ from crawler.run.coverage import Coverage
 from crawler.run.health import SourceHealth
 from crawler.run.ingest import Ingest
 from crawler.run.lock import RunLock
+from crawler.run.pool import AnalysisPool
 from crawler.run.staleness import judge, last_article_id, stale_summary
 from crawler.spiders.feeds import FeedSpider
 from crawler.spiders.sites import SiteSpider
@@ -150,6 +151,9 @@ def crawl(
     """
     process = CrawlerProcess(scrapy_settings(config.crawl, log_level))
     coverage = coverage if coverage is not None else Coverage()
+    # Its worker processes start with the first page to extract: a cycle that finds
+    # nothing new starts none.
+    pool = AnalysisPool(config.watches, config.crawl.workers)
     feeds = tuple(source for source in config.sources if source.feed)
     sites = tuple(source for source in config.sources if source.site)
     due = tuple(revisit.due(ingest.db, config))  # each spider takes those of its sources
@@ -165,12 +169,19 @@ def crawl(
             states=states,
             revisits=due,
             coverage=coverage,
+            pool=pool,
         )
         crawlers.append(crawler)
     if sites:
         crawler = process.create_crawler(SiteSpider)
         process.crawl(
-            crawler, sources=sites, health=health, ingest=ingest, revisits=due, coverage=coverage
+            crawler,
+            sources=sites,
+            health=health,
+            ingest=ingest,
+            revisits=due,
+            coverage=coverage,
+            pool=pool,
         )
         crawlers.append(crawler)
     channels = tuple(source for source in config.sources if source.telegram)
@@ -187,10 +198,14 @@ def crawl(
             delay=config.crawl.telegram_delay,
             revisits=due,
             coverage=coverage,
+            pool=pool,
         )
         crawlers.append(crawler)
-    if crawlers:
-        process.start()
+    try:
+        if crawlers:
+            process.start()
+    finally:
+        pool.close()
     pages = 0
     for crawler in crawlers:
         if crawler.stats is not None:

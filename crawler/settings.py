@@ -48,6 +48,9 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
+    # AutoThrottle, but a 304 to a conditional GET lowers the delay as a 200 does.
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.extensions.throttle.NotModifiedThrottle": 0,
 }
 
 LOG_LEVEL = "WARNING"

@@ -45,18 +45,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawler.demo.server import serve
 
-WORDS = (
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+WORDS = _words(
     "court hearing lawyer activist prison sentence appeal government ministry rights human "
     "report statement journalists police detained released charges trial city region family "
     "said according officials week month year international organisation committee protest "
     "election parliament president decision case evidence witness defence prosecutor "
     "суд адвокат активист приговор заявление журналисты полиция задержан освобожден "
     "обвинение процесс город регион семья сказал неделя месяц год международный комитет"
-).split()
-GIVEN = ("Aigerim Dana Serik Marat Gulnara Yerlan Asel Nurlan Zhanna Bolat Madina Timur Saule "
-         "Askar Dinara Ruslan Aliya Daniyar").split()
-FAMILY = ("Tulegenova Kemirova Bekova Nurlanov Sarsenbayev Abenova Ospanov Zhaksybekova "
-          "Ismailov Mukanova Tokhtarov Kassymova Seitkali Amanova").split()
+)
+GIVEN = _words(
+    "Aigerim Dana Serik Marat Gulnara Yerlan Asel Nurlan Zhanna Bolat Madina Timur Saule "
+    "Askar Dinara Ruslan Aliya Daniyar"
+)
+FAMILY = _words(
+    "Tulegenova Kemirova Bekova Nurlanov Sarsenbayev Abenova Ospanov Zhaksybekova "
+    "Ismailov Mukanova Tokhtarov Kassymova Seitkali Amanova"
+)
 PEOPLE = [f"{g} {f}" for g in GIVEN for f in FAMILY]
 
 
@@ -356,7 +365,7 @@ def no_change(work: Path, feeds: int, hosts: int) -> dict[str, Any]:
         feed_urls = [f"{servers[i % hosts][1]}/f/{i}.xml" for i in range(feeds)]
         config = write_config(work / f"nochange-{hosts}-run", feed_urls)
         first, _, _ = timed(newswatch(config))
-        seconds, peak_mb, out = timed(newswatch(config) + ["--json"])
+        seconds, peak_mb, out = timed([*newswatch(config), "--json"])
         summary = json.loads(out)
         if summary["sources_not_modified"] != feeds:
             raise SystemExit(f"no-change run: {summary['sources_not_modified']} of {feeds} 304s")

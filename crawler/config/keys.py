@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -75,6 +76,12 @@ class Key:
 
 def keys(table: type) -> list[Key]:
     """The declared keys of a settings dataclass, in declaration order."""
+    return list(_keys(table))
+
+
+@functools.cache
+def _keys(table: type) -> tuple[Key, ...]:
+    # Read once per table: the loader asks for every source and watch of the config.
     hints = typing.get_type_hints(table)
     found = []
     for item in dataclasses.fields(table):
@@ -95,7 +102,7 @@ def keys(table: type) -> list[Key]:
                 scrapy=meta["scrapy"],
             )
         )
-    return found
+    return tuple(found)
 
 
 # --- sources and watches ------------------------------------------------------------------

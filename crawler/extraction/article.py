@@ -18,22 +18,24 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cache, cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import trafilatura
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
-from trafilatura.metadata import extract_metadata
-from trafilatura.settings import Document
 
 from crawler import clock
 from crawler.extraction.urls import canonicalize, registrable_domain, same_site
 from crawler.models import Article, Page
+
+# trafilatura (and what it imports) loads when a run first extracts a page, not with this
+# module: a cycle that finds no new page never needs it.
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 __all__ = [
     "MIN_WORDS",
@@ -245,6 +247,9 @@ def _extract(page: Page) -> Article | None:
     )
     # Dates are read after pruning, so that the times of sidebar headlines are gone.
     _prune_headline_blocks(tree)
+    import trafilatura
+    from trafilatura.settings import Document
+
     document = trafilatura.bare_extraction(
         tree,
         url=page.url or None,
@@ -286,6 +291,8 @@ def _parse(html: str) -> Any:
     if not html or "<" not in html:
         return None
     try:
+        import trafilatura
+
         tree = trafilatura.load_html(html)
     except (TypeError, ValueError, etree.LxmlError):
         return None
@@ -518,7 +525,7 @@ def _title(
     h1 = _first_h1(tree)
     if h1 and not og_title:
         return h1  # a heading on the page carries no site name
-    candidates = (
+    candidates: tuple[Callable[[], str], ...] = (
         lambda: og_title,
         lambda: meta.get("twitter:title", ""),
         lambda: metadata.title,
@@ -575,7 +582,10 @@ class _Metadata:
 
     @cached_property
     def _document(self) -> Document:
-        return extract_metadata(self._tree, self._url, self.DATE_PARAMS)
+        from trafilatura.metadata import extract_metadata
+
+        document: Document = extract_metadata(self._tree, self._url, self.DATE_PARAMS)
+        return document
 
     @property
     def title(self) -> str:

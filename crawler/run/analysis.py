@@ -47,9 +47,19 @@ def matchable_text(article: Article) -> str:
 class Analyser:
     """Extracts and matches pages against one compiled watchlist."""
 
-    def __init__(self, matcher: Matcher, watches: Sequence[Watch]) -> None:
-        self.matcher = matcher
+    def __init__(self, matcher: Matcher | None, watches: Sequence[Watch]) -> None:
+        """``matcher`` is ``watches`` compiled; None compiles them when first needed (a
+        cycle that finds nothing new never loads the name tables)."""
+        self._matcher = matcher
+        self._watches = tuple(watches)
         self._redacted = {watch.id: watch for watch in watches if watch.redact}
+
+    @property
+    def matcher(self) -> Matcher:
+        """The compiled watchlist."""
+        if self._matcher is None:
+            self._matcher = Matcher.compile(self._watches)
+        return self._matcher
 
     def page(self, page: Page) -> Analysis:
         """Extract the page's article and match it (no article: ``Analysis(None)``)."""

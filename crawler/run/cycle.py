@@ -18,7 +18,6 @@ from alerts.silence import watch_silence
 from alerts.source_alerts import source_alerts
 from alerts.state import note_run
 from crawler.config import Config, CrawlSettings
-from crawler.matching.matcher import Matcher
 from crawler.run import revisit
 from crawler.run.coverage import Coverage
 from crawler.run.health import SourceHealth
@@ -260,9 +259,9 @@ def cycle_with(config: Config, fetch: Fetch, *, coverage: Coverage | None = None
             note_run(db, config, utcnow())  # first runs of new watches: the backfill baseline
             summary.alerts_carried = undelivered(db)
             first_new_id = last_article_id(db)
-            matcher = Matcher.compile(config.watches)
             backfill = config.alerts.backfill_hours
-            ingest = Ingest(config, db, matcher, partial(enqueue, backfill_hours=backfill))
+            # The watchlist compiles when a page is first matched in this process.
+            ingest = Ingest(config, db, None, partial(enqueue, backfill_hours=backfill))
             health = SourceHealth(config.sources)
             summary.pages_fetched = fetch(ingest, health)
             for source, url, reason in ingest.not_stored:

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import sqlite_utils
 
@@ -53,22 +54,22 @@ class Ingest:
     """Owns the database connection, the compiled watchlist and the story index for one cycle."""
 
     def __init__(
-        self, config: Config, db: sqlite_utils.Database, matcher: Matcher, enqueue: Enqueue
+        self,
+        config: Config,
+        db: sqlite_utils.Database,
+        matcher: Matcher | None,
+        enqueue: Enqueue,
     ) -> None:
+        """``matcher``: the watchlist compiled, or None to compile it when first needed."""
         self.config = config
         self.enqueue = enqueue  # the outbox's, handed in by the cycle
         self.db = db
-        self.matcher = matcher
         self.analyser = Analyser(matcher, config.watches)
         self.counts: Counter[str] = Counter()
         # (source, url, reason) of each article that could not be stored: the cycle
         # reports them in the source's health, so they fail the run, not vanish.
         self.not_stored: list[tuple[str, str, str]] = []
         self._routes = {watch.id: watch.channels for watch in config.watches}
-        # Built once per cycle from article_signatures; every stored article joins it.
-        self.stories = StoryIndex.load(
-            db, threshold=config.dedup.threshold, window_days=config.dedup.window_days
-        )
         self._sources = {source.name: source for source in config.sources}
         self.evidence = (
             evidence.EvidenceWriter(
@@ -76,6 +77,20 @@ class Ingest:
             )
             if config.evidence.enabled
             else None
+        )
+
+    @property
+    def matcher(self) -> Matcher:
+        """The compiled watchlist."""
+        return self.analyser.matcher
+
+    @cached_property
+    def stories(self) -> StoryIndex:
+        """The story index, built from article_signatures when the cycle stores its first
+        article; every stored article joins it."""
+        dedup = self.config.dedup
+        return StoryIndex.load(
+            self.db, threshold=dedup.threshold, window_days=dedup.window_days
         )
 
     def is_known(self, url: str) -> bool:

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,6 +79,30 @@ class WebServer:
 
     def close(self) -> None:
         self.client.close()
+
+
+def newswatch_cli(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    base_env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``newswatch ARGS`` (this checkout's) in a subprocess and wait for it.
+
+    The environment is ``base_env`` (default: this process's, without any
+    NEWSWATCH_CONFIG or NEWSWATCH_NOW it happens to carry) with ``env`` over it.
+    """
+    environment = {**(os.environ if base_env is None else base_env)}
+    if base_env is None:
+        environment.pop("NEWSWATCH_CONFIG", None)
+        environment.pop("NEWSWATCH_NOW", None)
+    environment.update(env or {})
+    environment["PYTHONPATH"] = str(ROOT)  # the package from this checkout, wherever cwd is
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=environment,
+    )
 
 
 def stop_process(process: subprocess.Popen[str], timeout: float = 10) -> None:

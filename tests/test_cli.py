@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from alerts.signing import verify
-from tests.conftest import WebServer
+from tests.conftest import WebServer, newswatch_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -24,18 +22,7 @@ def newswatch(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a subprocess; ``env`` replaces the environment (as cron's would)."""
-    environment = dict(os.environ) if env is None else env
-    # The tests import the package from this checkout, wherever the subprocess starts.
-    environment["PYTHONPATH"] = str(ROOT)
-    environment.pop("NEWSWATCH_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd,
-        env=environment,
-    )
+    return newswatch_cli(*args, base_env=env, cwd=cwd, timeout=timeout)
 
 
 def cron_env() -> dict[str, str]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from crawler.config import ConfigError, load_config
+from tests.conftest import newswatch_cli
 
 GOOD = """
 database = "state/nw.db"
@@ -143,13 +143,7 @@ def test_missing_watchlist_file(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return newswatch_cli(*args, base_env=env)
 
 
 def test_check_exits_2_with_one_line_per_problem_and_no_traceback(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from crawler.config import Source
 from crawler.logs import OneLineFormatter
 from crawler.run.health import SourceEvent, SourceHealth
 from crawler.storage.store import open_database
-from tests.conftest import WebServer, free_port
+from tests.conftest import WebServer, free_port, newswatch_cli
 
 WATCH = """
 [[channel]]
@@ -35,12 +34,7 @@ def run(tmp_path: Path, sources: str, *args: str, crawl: str = "") -> tuple[int,
         f'database = "nw.db"\n\n[crawl]\nautothrottle = false\n{crawl}\n{WATCH}\n{sources}',
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "run", "-c", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = newswatch_cli("run", "-c", str(config), *args)
     assert "Traceback" not in result.stdout
     return result.returncode, result.stderr.splitlines()
 

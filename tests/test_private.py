@@ -13,7 +13,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,23 +21,10 @@ import pytest
 
 from crawler.downloadermiddlewares.private import ip_literal, is_private, request_hosts
 from tests.conftest import WEB_ROOT, WebServer, serve_web
+from tests.test_spiders import run as spiders_run
 
 PUBLIC = "93.184.215.14"  # a global address (IANA's example.com); reached only via the proxy
 HINT = "(set allow_private = true on the source to allow it)"
-
-WATCH = """
-[[watch]]
-id = "aigerim-tulegenova"
-name = "Aigerim Tulegenova"
-channels = ["hook"]
-
-[[channel]]
-id = "hook"
-type = "webhook"
-url_env = "NW_HOOK_URL"
-secret_env = "NW_HOOK_SECRET"
-"""
-
 
 @pytest.mark.parametrize(
     "address",
@@ -84,21 +70,13 @@ def run(
     tmp_path: Path, web: WebServer, sources: str, *args: str, proxy: bool = False,
     crawl: str = "",
 ) -> subprocess.CompletedProcess[str]:
-    config = tmp_path / "newswatch.toml"
-    config.write_text(
-        f'database = "nw.db"\n\n[alerts]\nbackfill_hours = 0\n\n'
-        f"[crawl]\nautothrottle = false\nretries = 0\n{crawl}\n{WATCH}\n{sources}",
-        encoding="utf-8",
-    )
+    """``newswatch run`` with no proxy from this machine's environment, or through the
+    test server as one."""
     env = {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
-    env |= {"NW_HOOK_URL": web.hook_url(tmp_path.name), "NW_HOOK_SECRET": "whsec_c2VjcmV0"}
     if proxy:
         # Every request not to the test server itself goes through it as a proxy.
         env |= {"http_proxy": web.url, "no_proxy": "127.0.0.1,localhost"}
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "run", "-c", str(config), *args],
-        capture_output=True, text=True, timeout=120, env=env,
-    )
+    return spiders_run(tmp_path, web, sources, *args, crawl=crawl, base_env=env)
 
 
 def rows(db: Path, sql: str) -> list[dict[str, Any]]:

@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 
 from alerts.signing import verify
-from tests.conftest import WebServer, serve_web
+from tests.conftest import SECRET, WebServer, newswatch_cli, serve_web
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 WORDS = [
     "court", "appeal", "lawyer", "hearing", "judge", "witness", "verdict", "prison",
@@ -74,16 +73,12 @@ def newswatch(
     timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     """The CLI in a subprocess (optionally started at ``now``), the hook's URL and secret set."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NW_HOOK_SECRET": SECRET}
-    env.pop("NEWSWATCH_NOW", None)
+    env = {"NW_HOOK_SECRET": SECRET}
     if web is not None:
         env["NW_HOOK_URL"] = web.hook_url(hook)
     if now:
         env["NEWSWATCH_NOW"] = now
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args, "-c", str(config)],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=config.parent,
-    )
+    return newswatch_cli(*args, "-c", str(config), env=env, cwd=config.parent, timeout=timeout)
 
 
 def rows(db: Path, sql: str, *params: Any) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from alerts.signing import verify
 from crawler.clock import parse
 from crawler.config import ConfigError, RevisitSettings, load_config
 from crawler.run.revisit import KnownArticle, next_revisit
-from tests.conftest import WebServer, serve_web
+from tests.conftest import WebServer, newswatch_cli, serve_web
 from tests.test_distributed import redis_server, redis_url  # noqa: F401  (fixtures)
 from tests.test_run import SECRET, rows
 
@@ -176,19 +176,8 @@ allow_private = true
 def newswatch(
     config: Path, web: WebServer, *args: str, now: str = T0
 ) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "NW_HOOK_URL": web.hook_url("revisit"),
-        "NW_HOOK_SECRET": SECRET,
-        "NEWSWATCH_NOW": now,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args, "-c", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    env = {"NW_HOOK_URL": web.hook_url("revisit"), "NW_HOOK_SECRET": SECRET, "NEWSWATCH_NOW": now}
+    return newswatch_cli(*args, "-c", str(config), env=env)
 
 
 def run(config: Path, web: WebServer, now: str, *, code: int = 0) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from alerts.signing import verify
-from tests.conftest import SECRET, WebServer
+from tests.conftest import SECRET, WebServer, newswatch_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -82,18 +82,8 @@ follow = ['/news1/news/\\d{4}/']
 def newswatch(
     config: Path, web: WebServer, hook: str, *args: str, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "NW_HOOK_URL": web.hook_url(hook),
-        "NW_HOOK_SECRET": SECRET,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args, "-c", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+    env = {"NW_HOOK_URL": web.hook_url(hook), "NW_HOOK_SECRET": SECRET}
+    return newswatch_cli(*args, "-c", str(config), env=env, timeout=timeout)
 
 
 def rows(db: Path, sql: str, *params: Any) -> list[dict[str, Any]]:

@@ -7,16 +7,14 @@ serves a small site of its own and runs ``newswatch run`` on it in a subprocess.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import WEB_ROOT, WebServer, serve_web
+from tests.conftest import SECRET, WEB_ROOT, WebServer, newswatch_cli, serve_web
 
 pytestmark = pytest.mark.e2e
 
@@ -67,23 +65,22 @@ def urlset(locs: list[str], kind: str = "urlset", tag: str = "url") -> str:
 
 
 def run(
-    tmp_path: Path, web: WebServer, sources: str, *args: str, crawl: str = ""
+    tmp_path: Path,
+    web: WebServer,
+    sources: str,
+    *args: str,
+    crawl: str = "",
+    base_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """``newswatch run`` over these sources with the watch below and its webhook."""
     config = tmp_path / "newswatch.toml"
     config.write_text(
         f'database = "nw.db"\n\n[alerts]\nbackfill_hours = 0\n\n'
         f"[crawl]\nautothrottle = false\nretries = 0\n{crawl}\n{WATCH}\n{sources}",
         encoding="utf-8",
     )
-    env = {
-        **os.environ,
-        "NW_HOOK_URL": web.hook_url(tmp_path.name),
-        "NW_HOOK_SECRET": "whsec_c2VjcmV0",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "run", "-c", str(config), *args],
-        capture_output=True, text=True, timeout=120, env=env,
-    )
+    env = {"NW_HOOK_URL": web.hook_url(tmp_path.name), "NW_HOOK_SECRET": SECRET}
+    return newswatch_cli("run", "-c", str(config), *args, env=env, base_env=base_env)
 
 
 def rows(db: Path, sql: str) -> list[dict[str, Any]]:

@@ -13,11 +13,8 @@ article stored in the first run.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +22,7 @@ import pytest
 
 from alerts.signing import verify
 from crawler.extraction.urls import canonicalize
-from tests.conftest import WEB_ROOT, WebServer, serve_web
+from tests.conftest import WEB_ROOT, WebServer, newswatch_cli, serve_web
 from tests.test_run import SECRET, rows
 
 pytestmark = pytest.mark.e2e
@@ -98,18 +95,11 @@ def write_config(tmp_path: Path, web: WebServer, later: WebServer, channels: lis
 
 def run(config: Path, web: WebServer, hooks: tuple[str, str]) -> dict[str, Any]:
     env = {
-        **os.environ,
         "NW_HOOK_URL": web.hook_url(hooks[0]),
         "NW_HOOK2_URL": web.hook_url(hooks[1]),
         "NW_HOOK_SECRET": SECRET,
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "run", "--json", "-c", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    result = newswatch_cli("run", "--json", "-c", str(config), env=env)
     assert result.returncode == 0, result.stderr
     summary: dict[str, Any] = json.loads(result.stdout)
     return summary

@@ -21,7 +21,7 @@ import pytest
 
 from alerts.signing import verify
 from crawler.review.queries import Filters, load_queue
-from tests.conftest import SECRET, WEB_ROOT, WebServer, serve_web
+from tests.conftest import SECRET, WEB_ROOT, WebServer, newswatch_cli, serve_web
 from tests.telegram_pages import TgPost, write_channel
 from tests.test_distributed import redis_server, redis_url  # noqa: F401 (fixtures)
 
@@ -135,19 +135,8 @@ allow_private = true
 def newswatch(
     config: Path, web: WebServer, *args: str, now: str = NOW
 ) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "NW_HOOK_URL": web.hook_url("tg"),
-        "NW_HOOK_SECRET": SECRET,
-        "NEWSWATCH_NOW": now,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args, "-c", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    env = {"NW_HOOK_URL": web.hook_url("tg"), "NW_HOOK_SECRET": SECRET, "NEWSWATCH_NOW": now}
+    return newswatch_cli(*args, "-c", str(config), env=env)
 
 
 def run(

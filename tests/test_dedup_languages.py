@@ -20,7 +20,7 @@ from crawler.extraction.article import content_hash
 from crawler.matching.matcher import Matcher
 from crawler.models import Article
 from crawler.review.queries import Filters, load_queue
-from crawler.run.ingest import matchable_text
+from crawler.run.analysis import matchable_text
 from crawler.storage.store import open_database, save_article, story_versions
 from crawler.storage.stories import (
     CROSS_THRESHOLD,

@@ -17,7 +17,7 @@ from crawler.matching.matcher import Matcher
 from crawler.models import Page
 from crawler.run.analysis import Analyser
 from crawler.run.pool import AnalysisPool, ProcessPool
-from tests.conftest import DATA, WebServer
+from tests.conftest import DATA, ROOT, SECRET, WebServer
 from tests.test_run import FEEDS, make_config, rows
 
 RESULT_TIMEOUT = 120  # a hung pool fails the test instead of hanging it
@@ -137,7 +137,9 @@ def test_a_crawl_whose_worker_dies_on_a_page_stores_the_rest_and_names_it(
     config = make_config(tmp_path, web, "pool-kill", FEEDS, extra="workers = 2")
     script = tmp_path / "killer.py"
     script.write_text(KILLER, encoding="utf-8")
-    env = {**os.environ, "NW_HOOK_URL": web.hook_url("pool-kill"), "NW_HOOK_SECRET": "whsec_eA=="}
+    env = {**os.environ, "NW_HOOK_URL": web.hook_url("pool-kill"), "NW_HOOK_SECRET": SECRET,
+           "PYTHONPATH": str(ROOT)}  # this checkout's package
+    env.pop("NEWSWATCH_NOW", None)
     result = subprocess.run(
         [sys.executable, str(script), "run", "--json", "-c", str(config)],
         capture_output=True, text=True, timeout=180, env=env,

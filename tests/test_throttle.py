@@ -4,13 +4,14 @@ errors still never do. A real Scrapy crawl in a subprocess against the local tes
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import WebServer
+from tests.conftest import ROOT, WebServer
 
 pytestmark = pytest.mark.e2e
 
@@ -70,6 +71,7 @@ def test_304s_speed_a_host_up_and_errors_do_not(tmp_path: Path, web: WebServer) 
     result = subprocess.run(
         [sys.executable, str(script), web.url, other, "12"],
         capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this checkout's package
     )
     assert result.returncode == 0, result.stderr
     delays = json.loads(result.stdout.strip().splitlines()[-1])

@@ -624,7 +624,20 @@ def _language(text: str, title: str, tree: Any, meta: dict[str, str], hint: str)
         or _language_code(meta.get("content-language"))
         or _language_code(hint)
     )
-    return detect_language(f"{title}\n{text}", declared)
+    sample = f"{title}\n{text}"
+    if declared and _agrees(sample, declared):
+        return declared
+    return detect_language(sample, declared)
+
+
+# A declared language is taken when the opening of the text reads as it: identification
+# costs about 4 µs a character, so this look at 600 spares the full sample's 5,000.
+_AGREEMENT_CHARS = 600
+
+
+def _agrees(sample: str, declared: str) -> bool:
+    """Whether the text's opening reads as the language the page (or its feed) declares."""
+    return detect_language(sample[:_AGREEMENT_CHARS], min_chars=0) == declared
 
 
 def detect_language(

@@ -18,8 +18,8 @@ Measured side by side in one run (each row the whole command, process start incl
       extracts) over the article URLs;
   (b) parallel efficiency: ``newswatch run`` on the heavy site with ``workers = 2``
       against ``workers = 1``;
-  (c) peak memory: the largest sum of RSS over the command's process tree (main process
-      and its workers), sampled every 20 ms;
+  (c) peak memory: the largest sum of PSS (and of RSS) over the command's process tree
+      (main process and its workers), sampled every 20 ms;
   (d) the no-change cycle: a second ``newswatch run`` over 200 feeds that all answer
       304, with the feeds on one host (127.0.0.1) and spread over 20 (127.0.0.2-21).
 
@@ -247,45 +247,54 @@ from newsplease import NewsPlease
 urls = json.load(open(sys.argv[1]))
 found = 0
 for start in range(0, len(urls), 500):
-    articles = NewsPlease.from_urls(urls[start:start + 500], fetch_images=False)
+    # request_args must be given: from_urls reads its "timeout" (news-please 1.6.16 fails
+    # every URL with {} otherwise).
+    articles = NewsPlease.from_urls(
+        urls[start:start + 500], request_args={"timeout": 30}, fetch_images=False
+    )
     found += sum(1 for a in articles.values() if getattr(a, "maintext", None))
 print(found)
 """
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KB."""
-    total, pending = 0, [pid]
+def _tree_memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process and all its descendants, in KB. Forked workers share pages
+    with their parent: RSS counts a shared page in each, PSS splits it between them."""
+    rss = pss = 0
+    pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            with open(f"/proc/{current}/status") as status:
-                for line in status:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-                        break
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
                     pending += [int(child) for child in children.read().split()]
         except (OSError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
 def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """Run a command; return (seconds, peak MB of its process tree, stdout)."""
+    """Run a command; return (seconds, peak MB of its process tree (PSS), stdout); the peak
+    RSS sum goes to ``PEAK_RSS_MB``."""
     started = time.perf_counter()
     process = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, **(env or {})},
     )
-    peak = 0
+    peak = peak_rss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_rss
         while not done.wait(0.02):
-            peak = max(peak, _tree_rss_kb(process.pid))
+            rss, pss = _tree_memory_kb(process.pid)
+            peak, peak_rss = max(peak, pss), max(peak_rss, rss)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -295,7 +304,11 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, fl
     sampler.join()
     if process.returncode not in (0, 1):
         raise SystemExit(f"{argv[:4]} failed ({process.returncode}):\n{err[-3000:]}")
+    PEAK_RSS_MB[0] = peak_rss / 1024
     return elapsed, peak / 1024, out
+
+
+PEAK_RSS_MB = [0.0]  # of the last command timed
 
 
 def newswatch(config: Path) -> list[str]:
@@ -326,20 +339,22 @@ def site_run(work: Path, name: str, articles: int, feeds: int, heavy: bool,
         bare, bare_mb, _ = timed([sys.executable, str(work / "bare.py"),
                                   str(work / f"{name}-urls.json")])
         result["bare_pages_per_s"] = round(pages / bare, 1)
-        result["bare_peak_mb"] = round(bare_mb)
+        result["bare_peak_pss_mb"] = round(bare_mb)
         for count in workers:
             config = write_config(work / f"{name}-w{count}", feed_urls, count)
             seconds, peak_mb, _ = timed(newswatch(config))
             stored = _count(config.parent / "bench.db")
             result[f"newswatch_w{count}_pages_per_s"] = round(pages / seconds, 1)
             result[f"newswatch_w{count}_vs_bare"] = round(bare / seconds, 2)
-            result[f"newswatch_w{count}_peak_mb"] = round(peak_mb)
+            result[f"newswatch_w{count}_peak_pss_mb"] = round(peak_mb)
+            result[f"newswatch_w{count}_peak_rss_sum_mb"] = round(PEAK_RSS_MB[0])
             result[f"newswatch_w{count}_articles"] = stored
         if news_please:
             seconds, peak_mb, out = timed([sys.executable, str(work / "newsplease_run.py"),
                                            str(work / f"{name}-articles.json")])
             result["newsplease_pages_per_s"] = round(len(article_urls) / seconds, 1)
-            result["newsplease_peak_mb"] = round(peak_mb)
+            result["newsplease_peak_pss_mb"] = round(peak_mb)
+            result["newsplease_peak_rss_sum_mb"] = round(PEAK_RSS_MB[0])
             result["newsplease_articles"] = int(out.strip().splitlines()[-1])
     finally:
         server.shutdown()
@@ -374,7 +389,7 @@ def no_change(work: Path, feeds: int, hosts: int) -> dict[str, Any]:
             server.shutdown()
             server.server_close()
     return {"first_seconds": round(first, 2), "seconds": round(seconds, 2),
-            "peak_mb": round(peak_mb)}
+            "peak_pss_mb": round(peak_mb)}
 
 
 def main() -> None:

@@ -39,7 +39,8 @@ class IngestPipeline:
     process while the crawl goes on, then stored here (the one SQLite writer). At most
     the pool's ``capacity`` pages are in the pool; the others wait here holding their
     responses, which fills Scrapy's scraper slot and so pauses new downloads: the crawl
-    slows down rather than piling pages up in memory.
+    slows down rather than piling pages up in memory. Pages stored while others are in
+    the pool share one commit (``Ingest.batch_size``); the last of a run commits.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -47,6 +48,7 @@ class IngestPipeline:
         self.ingest: Ingest | None = None
         self.pool: AnalysisPool | None = None
         self._room: asyncio.Semaphore | None = None
+        self._in_flight = 0  # pages in the pool
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IngestPipeline:
@@ -72,6 +74,8 @@ class IngestPipeline:
         result: IngestResult
         if isinstance(item, Page):
             result = self.ingest.process(item, await self._analysed(item))
+            if not self._in_flight:  # no page coming back from the pool soon: commit now
+                self.ingest.flush()
         elif isinstance(item, Post):
             result = self.ingest.process_post(item)
         else:
@@ -95,4 +99,13 @@ class IngestPipeline:
         if self.pool is None or self._room is None or not worth_analysing(page):
             return None
         async with self._room:
-            return await asyncio.wrap_future(self.pool.submit(page))
+            self._in_flight += 1
+            try:
+                return await asyncio.wrap_future(self.pool.submit(page))
+            finally:
+                self._in_flight -= 1
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        """Commit what the ingest still holds."""
+        if self.ingest is not None:
+            self.ingest.flush()

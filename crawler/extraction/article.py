@@ -44,6 +44,7 @@ __all__ = [
     "extract",
     "extract_links",
     "normalize_date",
+    "preload",
 ]
 
 logger = logging.getLogger(__name__)
@@ -166,6 +167,14 @@ def extract(page: Page) -> Article | None:
         return _extract(page)
     except Exception as exc:
         raise ExtractionFailed(f"{type(exc).__name__}: {exc}") from exc
+
+
+def preload() -> None:
+    """Load trafilatura and the language model (≈80 MB) now: worker processes forked after
+    this share them with this process instead of each loading its own copy."""
+    import trafilatura  # noqa: F401
+
+    _identifier()
 
 
 def extract_links(html: str, base_url: str) -> list[str]:

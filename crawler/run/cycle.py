@@ -136,6 +136,11 @@ def scrapy_settings(crawl: CrawlSettings, log_level: str = "WARNING") -> Setting
     return settings
 
 
+# Articles stored in one transaction while the crawl is busy: one fsync instead of fifty,
+# and the desk waits at most for fifty saves (a few tenths of a second) to write a verdict.
+COMMIT_BATCH = 50
+
+
 def crawl(
     config: Config,
     ingest: Ingest,
@@ -200,11 +205,14 @@ def crawl(
             pool=pool,
         )
         crawlers.append(crawler)
+    ingest.batch_size = COMMIT_BATCH
     try:
         if crawlers:
             process.start()
     finally:
         pool.close()
+        ingest.flush()
+        ingest.batch_size = 1
     pages = 0
     for crawler in crawlers:
         if crawler.stats is not None:

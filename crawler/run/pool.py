@@ -28,6 +28,7 @@ from multiprocessing.context import BaseContext
 from typing import Any, Generic, TypeVar
 
 from crawler.config import Watch
+from crawler.extraction.article import preload
 from crawler.matching.matcher import Matcher
 from crawler.models import Page
 from crawler.run.analysis import Analyser, Analysis
@@ -74,6 +75,7 @@ class ProcessPool(Generic[In, Out]):
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
         name: Callable[[In], str] = repr,
+        preload: Callable[[], None] | None = None,
     ) -> None:
         self.task = task
         self.give_up = give_up
@@ -84,6 +86,7 @@ class ProcessPool(Generic[In, Out]):
         self.retried = 0  # inputs tried again alone after a worker died
         self._initializer = initializer
         self._initargs = initargs
+        self._preload = preload  # run here once, before the first worker forks
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None  # started by the first input
         self._alone: ProcessPoolExecutor | None = None  # the single-worker pool for retries
@@ -129,6 +132,9 @@ class ProcessPool(Generic[In, Out]):
     # --- internals ------------------------------------------------------------------------
 
     def _executor(self, workers: int) -> ProcessPoolExecutor:
+        if self._preload is not None:
+            preload, self._preload = self._preload, None
+            preload()
         return ProcessPoolExecutor(
             workers, mp_context=_context(), initializer=self._initializer, initargs=self._initargs
         )
@@ -236,6 +242,7 @@ class AnalysisPool(ProcessPool[Page, Analysis]):
             initializer=_start_worker,
             initargs=(tuple(watches),),
             name=_page_name,
+            preload=preload,
         )
 
     def submit(self, page: Page) -> Future[Analysis]:

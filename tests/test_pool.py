@@ -157,3 +157,37 @@ def test_a_crawl_whose_worker_dies_on_a_page_stores_the_rest_and_names_it(
     errors = [row["last_error"] for row in rows(db, "SELECT last_error FROM sources")]
     assert any("court-tulegenova.html" in (error or "") for error in errors)
     assert [row["status"] for row in rows(db, "SELECT status FROM runs")] == ["partial"]
+
+
+def test_a_batch_of_stores_commits_once_and_holds_nothing_after_flush(tmp_path: Path) -> None:
+    import sqlite3
+
+    from alerts.outbox import enqueue
+    from crawler.run.ingest import Ingest
+    from crawler.storage.store import open_database
+    from tests.conftest import config_for
+
+    watches = [Watch(id="aigerim", kind="person", name="Aigerim Tulegenova", channels=("c",))]
+    config = config_for(tmp_path, (), watches)
+    articles = sorted((DATA / "web" / "feeds" / "articles").glob("*.html"))
+    pages = [Page(source="t", url=f"http://news.example/{path.name}",
+                  html=path.read_text(encoding="utf-8"), fetched_at="2026-11-20T10:00:00Z")
+             for path in articles]
+
+    def stored() -> int:  # what another connection (the desk) sees
+        with sqlite3.connect(config.database) as other:
+            return int(other.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    ingest = Ingest(config, open_database(config.database), None, enqueue)
+    ingest.batch_size = 3
+    outcomes = [ingest.process(page).outcome for page in pages[:3]]
+    assert outcomes == ["stored"] * 3 and stored() == 3  # a full batch commits
+    assert ingest.process(pages[3]).outcome == "stored"
+    assert stored() == 3  # held in the next batch...
+    ingest.flush()
+    assert stored() == 4 and not ingest.db.conn.in_transaction  # ...until flushed
+    ingest.flush()  # nothing held: nothing to do
+    ingest.batch_size = 1
+    assert ingest.process(pages[4]).outcome == "stored" and stored() == 5  # commits alone
+    assert ingest.counts["articles_new"] == 5 and ingest.counts["hits"] >= 1
+    assert ingest.not_stored == []

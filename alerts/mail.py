@@ -9,6 +9,11 @@ login. Every header value is stripped of CR/LF, so a headline cannot add a
 header; ``Message-ID`` comes from the alert's idempotency key, so a repeat
 after a crash is recognisably the same mail.
 
+Bodies go quoted-printable or base64 (whichever is shorter), never raw 8-bit, so
+no server needs 8BITMIME and none is asked for it. Non-ASCII header text goes as
+RFC 2047 encoded-words of at most 75 characters each (Python's own folding makes
+76-character ones), a display name's words among them.
+
 SMTP answers map onto the outbox's errors: connection trouble and 4xx retry,
 5xx to a message is permanent, a refused login, sender or recipient list
 disables the channel (its alerts wait until the config is fixed).
@@ -16,13 +21,15 @@ disables the channel (its alerts wait until the config is fixed).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import formatdate
+from email.policy import EmailPolicy
+from email.utils import formataddr, formatdate
+from typing import Any
 
 from alerts.payload import (
     AlertMessage,
@@ -37,6 +44,7 @@ from alerts.payload import (
 from alerts.redaction import redact
 from alerts.templates import Templates, digest_context, message_context, notice_context
 from crawler.config import Channel, EmailOptions
+from crawler.config.mailheaders import default_list_id
 
 SUBJECT_LIMIT = 200
 HEADER_LIMIT = 900
@@ -47,6 +55,54 @@ def header(value: str, limit: int = HEADER_LIMIT) -> str:
     """A header value with CR, LF and other control characters turned into spaces, clipped."""
     text = " ".join(_BREAKS.sub(" ", value).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+ENCODED_WORD_LIMIT = 75  # RFC 2047: an encoded-word is at most 75 characters
+_EW_OPEN, _EW_CLOSE = "=?utf-8?b?", "?="
+# Bytes of UTF-8 one base64 encoded-word can carry: 4 characters per 3 bytes inside the limit.
+_EW_BYTES = (ENCODED_WORD_LIMIT - len(_EW_OPEN) - len(_EW_CLOSE)) // 4 * 3
+
+
+def encoded_words(text: str) -> list[str]:
+    """``text`` as RFC 2047 base64 encoded-words of at most 75 characters, never splitting
+    a character between two of them."""
+    chunks: list[bytes] = [b""]
+    for char in text:
+        data = char.encode("utf-8")
+        if len(chunks[-1]) + len(data) > _EW_BYTES:
+            chunks.append(b"")
+        chunks[-1] += data
+    return [_EW_OPEN + base64.b64encode(chunk).decode("ascii") + _EW_CLOSE for chunk in chunks]
+
+
+class MailPolicy(EmailPolicy):
+    """The SMTP policy, with 7-bit bodies and encoded-words kept within 75 characters."""
+
+    def fold(self, name: str, value: Any) -> str:
+        """The header line(s); non-ASCII text as short encoded-words, one per folded line."""
+        text = str(value)
+        if text.isascii():
+            return str(super().fold(name, value))
+        addresses = getattr(value, "addresses", None)
+        if addresses is not None:
+            parts = []
+            for address in addresses:
+                display = address.display_name or ""
+                if display.isascii():
+                    parts.append(formataddr((display, address.addr_spec)))
+                else:
+                    parts.append(f"{' '.join(encoded_words(display))} <{address.addr_spec}>")
+            body = ("," + self.linesep + " ").join(parts)
+        else:
+            body = (self.linesep + " ").join(encoded_words(text))
+        return f"{name}: {body}{self.linesep}"
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        """``fold`` as ASCII bytes (every line is ASCII by then)."""
+        return self.fold(name, value).encode("ascii")
+
+
+MAIL_POLICY = MailPolicy(linesep="\r\n", cte_type="7bit", utf8=False)
 
 
 def address_domain(address: str) -> str:
@@ -76,9 +132,7 @@ class EmailChannel:
         self._secrets = tuple(value for value in channel.secrets.values() if value)
         self._ca_file = options.ca_file or None
         self.domain = address_domain(self.sender)
-        self.list_id = header(
-            options.list_id or f"newswatch alerts <{channel.id}.{self.domain}>"
-        )
+        self.list_id = header(options.list_id or default_list_id(channel.id, self.domain))
         self.templates = Templates(options.template_dir or None)
         self._smtp: smtplib.SMTP | None = None
 
@@ -126,7 +180,7 @@ class EmailChannel:
 
     def message(self, subject: str, key: str, text: str, html: str) -> EmailMessage:
         """The MIME message: text and HTML alternatives, headers stripped of CR/LF."""
-        mail = EmailMessage(policy=SMTP_POLICY)
+        mail = EmailMessage(policy=MAIL_POLICY)
         mail["Subject"] = header(subject, SUBJECT_LIMIT)
         mail["From"] = header(self.sender)
         mail["To"] = header(", ".join(self.recipients))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit
 
 import sqlite_utils
 
@@ -196,20 +196,22 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
     if alert.get("hit_id") is not None:
         hit = db.execute(
             "SELECT article_id, matched, snippet, confidence, created_at, hidden_title, "
-            "article_updated_at FROM hits WHERE id = ?",
+            "article_updated_at, id, url_names_watch FROM hits WHERE id = ?",
             [alert["hit_id"]],
         ).fetchone()
     if hit is None:
         # A row queued without hit_id (or whose hit was removed): the story's first hit.
         hit = db.execute(
             "SELECT article_id, matched, snippet, confidence, created_at, hidden_title, "
-            "article_updated_at FROM hits WHERE watch_id = ? AND story_id IS ? "
+            "article_updated_at, id, url_names_watch FROM hits WHERE watch_id = ? "
+            "AND story_id IS ? "
             "ORDER BY id LIMIT 1",
             [alert["watch_id"], alert["story_id"]],
         ).fetchone()
     if hit is None:
         raise MissingAlertData("the hit behind this alert is no longer in the database")
-    article_id, matched, snippet, confidence, hit_created_at, hidden_title, updated_at = hit
+    article_id, matched, snippet, confidence, hit_created_at, hidden_title, updated_at = hit[:7]
+    hit_id, url_names_watch = hit[7], bool(hit[8])
     article = db.execute(
         "SELECT url, canonical_url, title, source, published_at, language, story_id "
         "FROM articles WHERE id = ?",
@@ -252,7 +254,10 @@ def load_message(db: sqlite_utils.Database, alert: dict[str, Any], config: Confi
         updated_at=updated_at,
     )
     if watch is not None and watch.redact:
-        return redacted(message, watch, hidden_title or "")
+        desk_link = urljoin(config.review_url, f"-/newswatch/hit/{hit_id}")
+        return redacted(
+            message, watch, hidden_title or "", desk_link=desk_link, url_names=url_names_watch
+        )
     return message
 
 
@@ -265,20 +270,55 @@ def source_label(config: Config, source: str, url: str) -> str:
     return source
 
 
-def redacted(message: AlertMessage, watch: Watch, hidden_title: str = "") -> AlertMessage:
-    """The message as a redacted watch's channels get it: id for name, no snippet.
+def redacted(
+    message: AlertMessage,
+    watch: Watch,
+    hidden_title: str = "",
+    *,
+    desk_link: str = "",
+    url_names: bool = False,
+) -> AlertMessage:
+    """The message as a redacted watch's channels get it: id for name, no snippet, and no
+    address that spells the name.
 
     ``hidden_title`` is the headline with every form of the name the matcher
     finds replaced by the id, computed when the hit was stored
     (``hits.hidden_title``); without it (a row stored by hand) the name, its
-    aliases and the matched words are replaced as written.
+    aliases and the matched words are replaced as written. When the article's URL
+    names the watch (``url_names``: any form the matcher knows, found when the hit was
+    stored; or the name or an alias as a slug), the message links to ``desk_link``,
+    the desk's page for the hit, instead; other articles' URLs that spell it are left out.
     """
     title = hidden_title or message.title
+    names = sorted({watch.name, *watch.aliases, message.matched} - {""}, key=len, reverse=True)
     if watch.kind != "case":
-        for name in sorted({watch.name, *watch.aliases, message.matched} - {""}, key=len,
-                           reverse=True):
+        for name in names:
             title = re.sub(re.escape(name), watch.id, title, flags=re.IGNORECASE)
-    return replace(message, watch_name=watch.id, title=title, matched=watch.id, snippet="")
+    spelled = [_slug(name) for name in names if watch.kind != "case" and _slug(name)]
+
+    def names_it(url: str) -> bool:
+        parts = urlsplit(url)
+        slug = _slug(unquote_plus(f"{parts.path} {parts.query}"))
+        return any(f"-{name}-" in f"-{slug}-" for name in spelled)
+
+    url = message.url
+    if url_names or names_it(url):
+        url = desk_link
+    others = tuple(other for other in message.also_reported_by if not names_it(other))
+    return replace(
+        message,
+        watch_name=watch.id,
+        title=title,
+        matched=watch.id,
+        snippet="",
+        url=url,
+        also_reported_by=others,
+    )
+
+
+def _slug(text: str) -> str:
+    """Lowercased words joined by '-': how a name reads in a URL slug."""
+    return "-".join(re.findall(r"\w+", text.lower()))
 
 
 def web_link(url: str) -> str:

@@ -9,13 +9,13 @@ whole unix seconds; the header may carry several space-separated signatures
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
 
 from crawler import clock
+from crawler.config.keys import webhook_key
 
 SECRET_PREFIX = "whsec_"
 TOLERANCE = 5 * 60  # seconds a receiver accepts between the timestamp and its clock
@@ -31,15 +31,12 @@ def new_secret(size: int = 32) -> str:
 
 
 def secret_key(secret: str) -> bytes:
-    """The key bytes of a ``whsec_`` + base64 secret."""
-    encoded = secret.removeprefix(SECRET_PREFIX)
+    """The key bytes of a ``whsec_`` + base64 secret (unpadded and a trailing newline
+    accepted, as the reference library accepts them)."""
     try:
-        key = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        raise SignatureError("the signing secret is not 'whsec_' + base64") from None
-    if not key:
-        raise SignatureError("the signing secret is empty")
-    return key
+        return webhook_key(secret)
+    except ValueError as exc:
+        raise SignatureError(str(exc)) from None
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes | str) -> str:

@@ -64,14 +64,30 @@ def _escaped(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
+URL_LIMIT = 2000  # characters of a link's URL; a longer one is shown as its title alone
+# Characters a link's URL may not carry as they are: '|' and '>' would end <url|text> early,
+# '<' start another, and spaces, quotes and control characters break it in Slack's clients.
+_URL_ESCAPES = {ch: f"%{ord(ch):02X}" for ch in ' "\'<>|`'}
+
+
+def _slack_url(url: str) -> str:
+    """The URL with the characters that break a Slack link percent-encoded, ``&`` escaped."""
+    out = "".join(
+        _URL_ESCAPES.get(ch) or (f"%{ord(ch):02X}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
+        for ch in url.strip()
+    )
+    return out.replace("&", "&amp;")
+
+
 def _link(url: str, title: str) -> str:
-    """``<url|title>`` for a web link; for any other scheme, the title as plain text."""
+    """``<url|title>`` for a web link; for any other scheme, or a URL too long to send whole
+    (it would be cut inside the link), the title as plain text."""
     label = _escaped(title or url, TITLE_LIMIT)
     if not web_link(url):
         return label
-    # In <url|label> a '|' or '>' in the URL would end it early; percent-encode them.
-    safe_url = url.strip().replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
-    safe_url = safe_url.replace("&", "&amp;")
+    safe_url = _slack_url(url)
+    if len(safe_url) > URL_LIMIT:
+        return label
     return f"<{safe_url}|{label}>"
 
 
@@ -107,8 +123,18 @@ def render(message: AlertMessage) -> dict[str, Any]:
 
 
 def _fit(text: str) -> str:
-    # Parts are clipped already; this is the last guard on Slack's hard limit.
-    return text if len(text) <= SECTION_LIMIT else text[:SECTION_LIMIT]
+    """Parts are clipped already; this is the last guard on Slack's hard limit, and it never
+    cuts inside a ``<url|text>`` link or an ``&amp;`` entity."""
+    if len(text) <= SECTION_LIMIT:
+        return text
+    cut = text[: SECTION_LIMIT - 1]
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]
+    amp = cut.rfind("&", max(0, len(cut) - 5))
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + "…"
 
 
 def render_notice(notice: Notice) -> dict[str, Any]:

@@ -48,8 +48,8 @@ _ALERT_HTML = """\
 {% if source %} from {{ source }}{% endif %}{% elif source %} in {{ source }}{% endif %}\
 {% if date %} ({{ date }}){% endif %}.{% if updated_at %} It changed at {{ updated_at }}.\
 {% endif %}</p>
-<p><a href="{{ url }}">{{ title or url }}</a></p>
-{% if snippet %}<blockquote>{{ snippet }}</blockquote>{% endif %}
+<p dir="auto"><a href="{{ url }}">{{ title or url }}</a></p>
+{% if snippet %}<blockquote dir="auto">{{ snippet }}</blockquote>{% endif %}
 <p style="color: #555">matched: {{ matched }}\
 {% if confidence is not none %} &middot; confidence {{ "%.2f"|format(confidence) }}{% endif %}\
 {% if others %} &middot; also reported by {{ others }} other article{{ "s" if others != 1 }}\

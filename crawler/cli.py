@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 some sources or deliveries failed (the rest was done);
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -52,6 +53,14 @@ ALERT_ACTIONS = {
     ),
 }
 
+
+USER_ACTIONS = {
+    "add": "add an editor's account (asks for its password)",
+    "remove": "remove an account: its sessions and feed tokens end; its verdicts stay signed",
+    "list": "list the accounts",
+    "passwd": "change an account's password: every session of the account ends",
+    "token": "print a new feed token for an account's feed reader (or --revoke them all)",
+}
 
 SOURCE_ACTIONS = {
     "test": (
@@ -196,6 +205,26 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--port", type=int, default=8001, help="port, 0 for any free one (default: %(default)s)"
     )
+
+    users = command("users", "editors' accounts for the review desk, and their feed tokens")
+    user_actions = users.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for action, help_text in USER_ACTIONS.items():
+        sub = command(action, help_text, user_actions)
+        if action != "list":
+            sub.add_argument("name", metavar="NAME", help="the account name")
+        if action in ("add", "passwd"):
+            sub.add_argument(
+                "--password-stdin",
+                action="store_true",
+                help="read the password from the first line of standard input "
+                "(default: ask twice on the terminal)",
+            )
+        if action == "token":
+            sub.add_argument(
+                "--revoke", action="store_true", help="revoke every feed token of the account"
+            )
+        if action == "list":
+            sub.add_argument("--json", action="store_true", help="print the accounts as JSON")
 
     ingest = command("ingest", "distributed mode: one cycle consuming crawled items from Redis")
     ingest.add_argument(
@@ -683,6 +712,72 @@ def cmd_review(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    """``newswatch users add|remove|list|passwd|token``: the desk's accounts."""
+    from crawler.review import accounts
+    from crawler.storage.store import open_database
+
+    config = _load(args, need_secrets=False)
+    db = open_database(config.database)
+    try:
+        conn = db.conn
+        if args.action == "list":
+            found = accounts.list_accounts(conn)
+            if args.json:
+                _print_json([dataclasses.asdict(account) for account in found])
+            for account in found if not args.json else []:
+                print(
+                    f"{account.name}\tsince {account.created_at}\tpassword changed "
+                    f"{account.password_changed_at}\t{account.feed_tokens} feed token(s)"
+                )
+            if not found and not args.json:
+                print("no accounts: the desk uses [review] password_env, or local names")
+            return EXIT_OK
+        name = args.name
+        if args.action in ("add", "passwd"):
+            password = _new_password(args)
+            if args.action == "add":
+                accounts.add_account(conn, name, password)
+                print(f"account {name} added")
+            else:
+                accounts.set_password(conn, name, password)
+                print(f"password of {name} changed; its sessions have ended")
+        elif args.action == "remove":
+            accounts.remove_account(conn, name)
+            print(f"account {name} removed")
+        elif args.revoke:
+            count = accounts.revoke_feed_tokens(conn, name)
+            print(f"{count} feed token(s) of {name} revoked")
+        else:
+            token = accounts.new_feed_token(conn, name)
+            print(token)
+            print(
+                f"feed URL: {config.review_url.rstrip('/')}/-/newswatch/feed/WATCH_ID.atom"
+                f"?token={token}",
+                file=sys.stderr,
+            )
+    except accounts.AccountError as exc:
+        print(f"newswatch: {config.database}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        db.close()
+    return EXIT_OK
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    """The new password: one line of standard input, or asked twice on the terminal."""
+    from crawler.review.accounts import AccountError
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        raise AccountError("the two passwords differ")
+    return first
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """``newswatch demo``: serve the embedded site, crawl it, match, store, print alerts."""
     from crawler.demo import run_demo
@@ -744,6 +839,7 @@ COMMANDS = {
     "alerts": cmd_alerts,
     "sources": cmd_sources,
     "review": cmd_review,
+    "users": cmd_users,
     "evidence": cmd_evidence,
     "demo": cmd_demo,
     "init": cmd_init,

@@ -74,3 +74,6 @@ class Hit:
     # For a watch with redact = true: the article's title with every form of the name
     # replaced by the watch id, for the channels (set by the ingest stage).
     hidden_title: str = ""
+    # For a watch with redact = true: the article's URL names the watch (a slug such as
+    # ".../serikzhan-bilash-detained"), so channels get the desk's link instead (ingest).
+    url_names_watch: bool = False

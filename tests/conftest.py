@@ -267,12 +267,18 @@ class MailServer:
     """One running aiosmtpd server; ``messages`` holds what it accepted, parsed."""
 
     def __init__(
-        self, tls: TlsFiles, security: str, port: int, login: tuple[str, str] | None
+        self,
+        tls: TlsFiles,
+        security: str,
+        port: int,
+        login: tuple[str, str] | None,
+        eight_bit: bool = True,
     ) -> None:
         from aiosmtpd.controller import Controller
         from aiosmtpd.smtp import AuthResult
 
         self.host, self.port, self.security = "127.0.0.1", port, security
+        self.eight_bit = eight_bit
         self.messages: list[dict[str, Any]] = []
 
         def authenticate(*args: Any) -> AuthResult:
@@ -292,10 +298,20 @@ class MailServer:
             self.controller._trigger_server = lambda: _tls_poke(self.host, port, client)
         self.controller.start()
 
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """EHLO's answer; without ``eight_bit`` the server does not offer 8BITMIME."""
+        session.host_name = hostname
+        if self.eight_bit:
+            return responses
+        return [line for line in responses if "8BITMIME" not in line.upper()]
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
         self.messages.append(
             {
+                "mail_options": list(envelope.mail_options),
                 "from": envelope.mail_from,
                 "to": list(envelope.rcpt_tos),
                 "raw": raw,
@@ -331,9 +347,11 @@ class MailServers:
         *,
         port: int | None = None,
         login: tuple[str, str] | None = None,
+        eight_bit: bool = True,
     ) -> MailServer:
-        """security: "starttls" (STARTTLS offered and required), "tls" (implicit) or "plain"."""
-        server = MailServer(self.tls, security, port or free_port(), login)
+        """security: "starttls" (STARTTLS offered and required), "tls" (implicit) or "plain";
+        ``eight_bit=False``: a server that does not offer 8BITMIME."""
+        server = MailServer(self.tls, security, port or free_port(), login, eight_bit)
         self.running.append(server)
         return server
 

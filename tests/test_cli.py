@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alerts.signing import verify
-from tests.conftest import WebServer, newswatch_cli
+from tests.conftest import SECRET, WebServer, newswatch_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -185,7 +185,7 @@ def test_an_env_file_others_can_read_is_refused(tmp_path: Path, web: WebServer) 
 
 
 def test_a_malformed_env_file_names_the_line(tmp_path: Path, web: WebServer) -> None:
-    env_file = write_cron_setup(tmp_path / "nw", web, "cli-malformed", "whsec_c2VjcmV0")
+    env_file = write_cron_setup(tmp_path / "nw", web, "cli-malformed", SECRET)
     env_file.write_text(env_file.read_text(encoding="utf-8") + "this is not a variable\n")
     result = newswatch("check", "-c", "nw/newswatch.toml", cwd=tmp_path, env=cron_env())
     assert result.returncode == 2

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawler.config import ConfigError, load_config
-from tests.conftest import newswatch_cli
+from tests.conftest import SECRET, newswatch_cli
 
 GOOD = """
 database = "state/nw.db"
@@ -47,7 +47,7 @@ aliases = ["Айман Умарова"]
 channels = ["hook"]
 """
 
-ENV = {"NW_TEST_HOOK_URL": "http://127.0.0.1:9/hook", "NW_TEST_HOOK_SECRET": "whsec_c2VjcmV0"}
+ENV = {"NW_TEST_HOOK_URL": "http://127.0.0.1:9/hook", "NW_TEST_HOOK_SECRET": SECRET}
 
 
 def write(tmp_path: Path, config: str, people: str = PEOPLE) -> Path:

@@ -419,3 +419,63 @@ def test_no_smtp_server_at_all_is_unreachable(tls_files: TlsFiles) -> None:
         sender.send(MESSAGE)
     sender.close()
     assert isinstance(smtplib.SMTP, type)
+
+
+def test_a_server_without_8bitmime_gets_7bit_mail_with_short_encoded_words(
+    smtp: MailServers, tls_files: TlsFiles
+) -> None:
+    import email
+    import email.policy
+    import re
+
+    server = smtp.start("starttls", eight_bit=False)
+    cyrillic = dataclasses.replace(
+        MESSAGE,
+        watch_name="Айман Умарова",
+        title="Суд над Айгерим Тулегеновой отложен до декабря, сообщил адвокат «Атажұрт» " * 2,
+        snippet="Правозащитник Айман Умарова заявила, что апелляция подана. " * 5,
+    )
+    sender = EmailChannel(mail_channel(server, tls_files, **{"from": "Оповещения <a@example.org>"}))
+    sender.send(cyrillic)
+    sender.close()
+    (got,) = server.messages
+    raw: bytes = got["raw"]
+    assert max(raw) < 0x80  # nothing 8-bit on the wire
+    assert not any("8BITMIME" in option.upper() for option in got["mail_options"])
+    message = email.message_from_bytes(raw, policy=email.policy.strict)
+    encodings = {part.get("content-transfer-encoding") for part in message.walk()}
+    assert encodings <= {None, "quoted-printable", "base64", "7bit"}, encodings
+    words = re.findall(rb"=\?[^?]+\?[bBqQ]\?[^?]*\?=", raw)
+    assert words and max(len(word) for word in words) <= 75
+    assert "Суд над Айгерим Тулегеновой" in message["Subject"]
+    assert message["From"].addresses[0].display_name == "Оповещения"
+    assert not message.defects and not any(part.defects for part in message.walk())
+    text, _html = parts(message)
+    assert "Правозащитник Айман Умарова" in text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('from = "Newswatch, Desk <a@example.org>"', "channel[0].from: expected an email address"),
+        ('from = "a@example.org"\nlist_id = "alerts"', "channel[0].list_id: expected a List-Id"),
+        ('from = "a@example.org"\nlist_id = "x <a..b>"', "channel[0].list_id: expected a List-Id"),
+    ],
+)
+def test_check_refuses_a_bad_from_or_list_id(tmp_path: Path, line: str, expected: str) -> None:
+    path = write_config(tmp_path, f'host = "smtp.example.org"\nto = "ed@example.org"\n{line}')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert any(expected in problem for problem in caught.value.problems), caught.value.problems
+
+
+def test_a_quoted_display_name_and_any_channel_id_make_valid_headers(tls_files: TlsFiles) -> None:
+    from crawler.config.mailheaders import from_problem, list_id_problem
+
+    assert from_problem('"Newswatch, Desk" <a@example.org>') == ""
+    channel = mail_channel(None, tls_files, **{"from": '"Newswatch, Desk" <a@example.org>'})
+    odd = EmailChannel(dataclasses.replace(channel, id="staff..mail."))
+    assert odd.list_id == "newswatch alerts <staff.mail.example.org>"
+    assert list_id_problem(odd.list_id) == ""
+    mail = odd.message("subject", "nw_1", "text", "<p>html</p>")
+    assert mail["From"].addresses[0].display_name == "Newswatch, Desk"

@@ -137,3 +137,44 @@ def test_fixture_articles_about_aigerim_tulegenova(path: str, matched: str, reas
     [hit] = Matcher.compile([watch]).match(matchable_text(article))
     assert (hit.watch_id, hit.matched, hit.reason) == ("aigerim-tulegenova", matched, reason)
     assert matched in hit.snippet
+
+
+# Issue 19: the same matcher on Chinese, Arabic (with one Persian) and Uyghur snippets.
+SCRIPTS = tomllib.loads((DATA / "labelled" / "scripts.toml").read_text(encoding="utf-8"))
+SCRIPT_OF_LANG = {"zh": "Chinese", "ar": "Arabic", "fa": "Arabic", "ug": "Uyghur"}
+
+
+@pytest.fixture(scope="module")
+def script_matcher() -> Matcher:
+    return Matcher.compile([_watch(w) for w in SCRIPTS["watch"]])
+
+
+def test_the_scripts_set_covers_every_form_and_hard_negative() -> None:
+    snippets = SCRIPTS["snippet"]
+    assert len(snippets) >= 40
+    assert {s["lang"] for s in snippets} == set(SCRIPT_OF_LANG)
+    positive = {s["label"] for s in snippets if s["expect"]}
+    negative = {s["label"] for s in snippets if not s["expect"]}
+    assert positive >= {
+        "alias with middle dot", "alias, other middle dot", "alias without dot",
+        "alias with space", "traditional", "Chinese name", "attached prefix", "harakat",
+        "tatweel", "alef and hamza forms", "alef maqsura", "directional marks", "Persian ya",
+        "Persian kaf", "case", "case, attached prefixes", "case suffix", "alef maqsura and ya",
+    }  # fmt: skip
+    assert negative >= {
+        "longer name containing the alias", "same surname, another person",
+        "a word containing the name's letters", "given name alone",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("script", ["Chinese", "Arabic", "Uyghur"])
+def test_scripts_recall_precision_and_no_hard_negative_hit(
+    script_matcher: Matcher, script: str
+) -> None:
+    snippets = [s for s in SCRIPTS["snippet"] if SCRIPT_OF_LANG[s["lang"]] == script]
+    recall, false, wrong = _score(script_matcher, snippets, f"{script} snippets")
+    expected = sum(len(s["expect"]) for s in snippets)
+    found = round(recall * expected)
+    print(f"  precision {found / (found + false):.3f} ({found}/{found + false})")
+    assert not wrong
+    assert (recall, false) == (1.0, 0)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import logging
 import socket
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -621,3 +623,58 @@ def test_an_alert_queued_before_its_story_was_marked_irrelevant_is_withdrawn(
     deliver(db, config, now=START + timedelta(hours=1))
     assert web.hook_requests(name) == [] and alerts(db)[0]["status"] == "dead"
 
+
+
+@pytest.mark.parametrize(
+    ("url", "names_it"),
+    [
+        ("https://orda.kz/news/serikzhan-bilash-detained-in-almaty", True),
+        ("https://orda.kz/news/serikjan-bilash-freed", True),  # another transliteration
+        # «Серикжана Билаша задержали»: inflected Russian, percent-encoded
+        (
+            "https://orda.kz/ru/news/%D0%A1%D0%B5%D1%80%D0%B8%D0%BA%D0%B6%D0%B0%D0%BD%D0%B0-"
+            "%D0%91%D0%B8%D0%BB%D0%B0%D1%88%D0%B0-%D0%B7%D0%B0%D0%B4%D0%B5%D1%80%D0%B6%D0%B0%D0%BB%D0%B8",
+            True,
+        ),
+        ("https://orda.kz/search?q=Serikzhan+Bilash", True),
+        ("https://orda.kz/news/2024/05/almaty-court-ruling", False),
+    ],
+)
+def test_the_matcher_finds_a_watch_named_in_a_url(url: str, names_it: bool) -> None:
+    from crawler.matching.matcher import url_names
+
+    watch = Watch(id="witness-7", kind="person", name="Serikzhan Bilash",
+                  aliases=("Серікжан Біләш",), redact=True)
+    assert url_names(url, watch) is names_it
+
+
+@pytest.mark.parametrize("found_at_ingest", [False, True])
+def test_a_redacted_watch_named_in_the_url_gets_the_desks_link(
+    tmp_path: Path, db: sqlite_utils.Database, web: Any, found_at_ingest: bool
+) -> None:
+    from crawler.models import Article
+    from crawler.storage.store import save_article
+
+    name = hook_name()
+    config = make_config(tmp_path, [webhook("hook", web.hook_url(name))], ["hook"])
+    watch = dataclasses.replace(config.watches[0], id="client-17", redact=True)
+    config = dataclasses.replace(config, watches=(watch,))
+    # A slug the name appears in as written, or one only the matcher knows (inflected).
+    url = "https://orda.kz/news/umarovoy-aiman-sud" if found_at_ingest else (
+        "https://orda.kz/news/aiman-umarova-appeals-the-verdict"
+    )
+    text = "Адвокат Айман Умарова: the court heard the appeal."
+    article = Article(url=url, canonical_url=url, source="orda", title="Court hears appeal",
+                      text=text, published_at=iso(datetime.now(UTC)), language="ru",
+                      content_hash=uuid.uuid4().hex)
+    hit = Hit("client-17", "Айман Умарова", 9, 22, text, 0.95, "name",
+              url_names_watch=found_at_ingest)
+    saved = save_article(db, article, [hit], lambda _: ("hook",),
+                         functools.partial(enqueue, backfill_hours=24))
+    assert deliver(db, config).sent == 1
+    (request,) = web.hook_requests(name)
+    data = json.loads(request["body"])["data"]
+    desk = f"http://127.0.0.1:8001/-/newswatch/hit/{saved.hit_ids[0]}"
+    assert data["article"]["url"] == desk
+    assert "umarov" not in request["body"].lower()
+    assert db.execute("SELECT url FROM articles").fetchone()[0] == url  # the database keeps it

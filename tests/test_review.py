@@ -615,11 +615,17 @@ def test_atom_feed_of_relevant_hits(local: Client, newsroom: tuple[Path, dict[st
     assert feed.findtext(f"{atom}title") == "newswatch: Aigerim Tulegenova (relevant hits)"
     entries = {entry.findtext(f"{atom}title"): entry for entry in feed.iter(f"{atom}entry")}
     assert set(entries) == {EVIL, "Tulegenova trial opens in Almaty"}
-    assert entries[EVIL].find(f"{atom}link") is None  # a javascript: URL is not a link
+    # a javascript: URL is not a link: the entry links to the desk's page for the hit
+    evil_link = entries[EVIL].find(f"{atom}link")
+    assert evil_link is not None and evil_link.get("rel") == "alternate"
+    assert evil_link.get("href") == f"http://localhost/-/newswatch/hit/{ids['evil']}"
+    assert "javascript" not in response.text
     trial = entries["Tulegenova trial opens in Almaty"]
     assert trial.find(f"{atom}link").get("href") == "https://news.example/1.html"
     assert "Note: see <this>" in (trial.findtext(f"{atom}summary") or "")
-    assert local.get("/-/newswatch/feed/nobody.atom").status_code == 200
+    assert local.get("/-/newswatch/feed/nobody.atom").status_code == 404
+    jump = local.get(f"/-/newswatch/hit/{ids['evil']}")
+    assert jump.status_code == 302 and jump.headers["location"].endswith(f"#hit-{ids['evil']}")
 
 
 def test_plain_datasette_without_newswatch_metadata(newsroom: tuple[Path, dict[str, int]]) -> None:
@@ -799,3 +805,45 @@ def test_article_history_and_removed_pages_escape_scraped_text(
     assert "mention removed 2026-11-20 09:00" in queue
     assert pack.status_code == 200 and pack.headers["content-type"] == "application/zip"
     assert "attachment" in pack.headers["content-disposition"]
+
+
+def test_rough_edges_of_the_queue(newsroom: tuple[Path, dict[str, int]]) -> None:
+    """A case span across headline and text is highlighted; an article hit by two watches
+    shows its headline once; a note alone is not shown as a verdict."""
+    path, ids = newsroom
+    db = open_database(path)
+    crossing = Hit(
+        "rusafa-women",
+        "Rusafa prison\n\nSix Kazakhstani women",
+        20,
+        56,
+        "Women held in Rusafa prison Six Kazakhstani women were moved, lawyers say.",
+        0.9,
+        "case query",
+    )
+    save_article(
+        db,
+        article(6, "Women held in Rusafa prison", text="Six Kazakhstani women were moved."),
+        [crossing, hit(watch_id="serik-bekov", matched="Serik Bekov")],
+        lambda watch: [],
+        lambda *args: 0,
+    )
+    db.close()
+    client = Client(desk(path))
+    try:
+        client.login()
+        client.post(
+            "/-/newswatch/verdict",
+            data={"csrftoken": client.csrftoken("/-/newswatch/"), "hit_id": ids["trial"],
+                  "status": "", "note": "ask the lawyer"},
+        )
+        html = client.get("/-/newswatch/?status=all").text
+    finally:
+        client.close()
+    assert "Women held in <mark>Rusafa prison Six Kazakhstani women</mark> were moved" in html
+    assert headlines(html).count("Women held in Rusafa prison") == 1
+    assert "Same article as above." in html
+    trial = html[html.index(f'id="hit-{ids["trial"]}"') :]
+    trial = trial[: trial.index("</article>")]
+    assert '<p class="nw-reviewed" hidden>' in trial
+    assert status_of(path, ids["trial"])[:3] == ("new", "ask the lawyer", None)

@@ -146,3 +146,64 @@ def test_every_mention_of_the_hit_is_stored_and_counted_in_the_queue(tmp_path: P
     assert [text[a:b] for a, b in json.loads(spans)] == ["Aiman Umarova", "Umarova", "Umarova"]
     [group] = load_queue(db.conn, Filters()).groups
     assert group.hits[0]["mention_count"] == 3
+
+
+CHINESE = [
+    ("https://zh.example/li-ming", "zh", "律师李明被约谈", "据报道，律师李明已被当局约谈。"),
+    ("https://zh.example/li-minghua", "zh", "李明华谈判决", "李明华说，他对判决结果感到失望。"),
+    (
+        "https://tw.example/sauytbay",
+        "zh",
+        "薩依拉古麗・沙吾提巴依再發聲",
+        "證人薩依拉古麗・沙吾提巴依說。",
+    ),
+    (
+        "https://ar.example/umirova",
+        "ar",
+        "جانا عميروفا",
+        "وقالت الناشطة جانا عميروفا إن النساء محتجزات.",
+    ),
+]
+
+
+def test_search_finds_chinese_inside_running_text_and_folds_traditional(tmp_path: Path) -> None:
+    from crawler.review.queries import Filters, search_articles
+
+    db = open_database(tmp_path / "newswatch.db")
+    for url, language, title, text in CHINESE + KEMAROVA:
+        save_article(db, _article(url, language, title, text), [], lambda w: [], lambda *a: 0)
+
+    def found(query: str) -> list[str]:
+        return [row["url"] for row in search_articles(db.conn, query, Filters())]
+
+    # A two-character name is found as a substring (shorter than a trigram), in both articles.
+    assert set(found("李明")) == {CHINESE[0][0], CHINESE[1][0]}
+    assert found("李明华") == [CHINESE[1][0]]
+    # Simplified finds traditional, with or without the middle dot; the snippet marks it.
+    for query in ("萨依拉古丽·沙吾提巴依", "萨依拉古丽沙吾提巴依", "沙吾提巴依"):
+        assert found(query) == [CHINESE[2][0]], query
+    [row] = search_articles(db.conn, "沙吾提巴依", Filters())
+    assert "\x02沙吾提巴依\x03" in row["snippet"]
+    # Arabic words stay in the word index; Latin and Cyrillic searches are unchanged.
+    assert found("عميروفا") == [CHINESE[3][0]]
+    assert set(found("Kemarova")) == {url for url, *_ in KEMAROVA}
+
+
+def test_the_trigram_migration_indexes_chinese_articles_stored_before_it(tmp_path: Path) -> None:
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    before = MIGRATIONS.index(next(m for m in MIGRATIONS if m.__name__ == "_cjk_search"))
+    for number, step in enumerate(MIGRATIONS[:before], start=1):
+        with write_transaction(db):
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+    for url, _, title, text in CHINESE[:3] + KEMAROVA[:1]:
+        db.table("articles").insert(
+            {"url": url, "canonical_url": url, "title": title, "text": text}
+        )
+    migrate(db)
+    rows = db.execute(
+        "SELECT rowid FROM articles_trigram WHERE articles_trigram MATCH ?", ['"萨依拉古丽"']
+    ).fetchall()
+    assert rows == [(3,)]
+    # Only articles with CJK characters are in it.
+    assert db.execute("SELECT count(*) FROM articles_trigram").fetchone() == (3,)

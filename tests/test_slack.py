@@ -185,3 +185,35 @@ def test_only_web_links_are_rendered_as_links(url: str) -> None:
     # A web link still is one.
     web = json.dumps(render(alert_message(url="https://orda.kz/a?b=1&c=2", title="T")))
     assert "<https://orda.kz/a?b=1&amp;c=2|T>" in web
+
+
+def links_are_whole(text: str) -> bool:
+    """Every '<' opens a link that a '>' closes, with no '<' inside it."""
+    depth = 0
+    for ch in text:
+        if ch == "<":
+            if depth:
+                return False
+            depth = 1
+        elif ch == ">":
+            depth = 0
+    return depth == 0
+
+
+@pytest.mark.parametrize("length", [2900, 3100, 10_000])
+def test_a_very_long_url_is_never_cut_inside_its_link(length: int) -> None:
+    url = "https://orda.kz/" + "a" * length
+    body = render(dataclasses.replace(MESSAGE, url=url, title="Bilash " * 40))
+    for text in texts(body):
+        assert len(text) <= SECTION_LIMIT
+        assert links_are_whole(text), text[-200:]
+    headline = body["blocks"][0]["text"]["text"]
+    assert url not in headline or f"<{url}|" in headline
+
+
+def test_spaces_and_quotes_in_link_urls_are_encoded() -> None:
+    body = render(
+        dataclasses.replace(MESSAGE, url='https://orda.kz/a b"c\'d|e>f<g`h\ti?x=1&y=2')
+    )
+    headline = body["blocks"][0]["text"]["text"]
+    assert "<https://orda.kz/a%20b%22c%27d%7Ce%3Ef%3Cg%60h%09i?x=1&amp;y=2|" in headline

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -250,3 +252,51 @@ def test_retry_after_parsing() -> None:
     later = now + timedelta(minutes=2)
     http_date = later.strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert parse_retry_after(http_date, now=now.timestamp()) == 120.0
+
+
+HOOK_CONFIG = (
+    '[[channel]]\nid = "hook"\ntype = "webhook"\nurl_env = "NW_URL"\nsecret_env = "NW_SECRET"\n'
+)
+
+
+def test_check_refuses_keys_under_24_bytes(tmp_path: Path) -> None:
+    from crawler.config import ConfigError, load_config
+
+    path = tmp_path / "newswatch.toml"
+    path.write_text(HOOK_CONFIG, encoding="utf-8")
+    env = {"NW_URL": "https://example.org/hook"}
+    short = "whsec_" + base64.b64encode(b"s" * 16).decode()
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={**env, "NW_SECRET": short})
+    assert caught.value.problems == [
+        f"{path}: channel[0].secret_env: the key is 16 bytes; Standard Webhooks keys are at "
+        "least 24 (make one with `newswatch secret`)"
+    ]
+    assert short.removeprefix("whsec_") not in str(caught.value)
+    enough = "whsec_" + base64.b64encode(b"k" * 24).decode()
+    assert load_config(path, env={**env, "NW_SECRET": enough}).channels[0].secrets
+
+
+UNPADDED = "whsec_" + base64.b64encode(b"k" * 26).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        UNPADDED,  # 26 key bytes, base64 without its "=="
+        SECRET + "\n",  # a trailing newline in the variable
+        UNPADDED + "\r\n",
+    ],
+)
+def test_secrets_are_read_as_the_reference_library_reads_them(
+    tmp_path: Path, spelling: str
+) -> None:
+    from crawler.config import load_config
+
+    key = base64.b64decode(spelling.strip()[6:] + "=" * (-len(spelling.strip()[6:]) % 4))
+    path = tmp_path / "newswatch.toml"
+    path.write_text(HOOK_CONFIG, encoding="utf-8")
+    load_config(path, env={"NW_URL": "https://example.org/hook", "NW_SECRET": spelling})
+    signature = sign(spelling, "msg_1", 1_800_000_000, b"{}")
+    digest = hmac.new(key, b"msg_1.1800000000.{}", hashlib.sha256).digest()
+    assert signature == "v1," + base64.b64encode(digest).decode()

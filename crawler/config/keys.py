@@ -29,6 +29,28 @@ T = TypeVar("T")
 DEFAULT_USER_AGENT = "newswatch/0.1 (+https://github.com/newswatch/newswatch; media monitoring)"
 
 
+WEBHOOK_SECRET_PREFIX = "whsec_"
+MIN_WEBHOOK_KEY_BYTES = 24  # Standard Webhooks: keys of 24 to 64 bytes
+
+
+def webhook_key(secret: str) -> bytes:
+    """The key bytes of a Standard Webhooks secret (``whsec_`` + base64), read as the
+    reference library reads it: surrounding whitespace (a trailing newline in the
+    variable) ignored, padding optional. ValueError if it is not base64 or is empty."""
+    import base64
+    import binascii
+
+    encoded = "".join(secret.strip().removeprefix(WEBHOOK_SECRET_PREFIX).split())
+    encoded += "=" * (-len(encoded) % 4)
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the signing secret is not 'whsec_' + base64") from None
+    if not key:
+        raise ValueError("the signing secret is empty")
+    return key
+
+
 def setting(
     default: Any,
     help: str,

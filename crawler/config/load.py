@@ -26,6 +26,8 @@ from crawler.config.keys import (
     CLOCK_RE,
     DURATION_RE,
     ID_RE,
+    MIN_WEBHOOK_KEY_BYTES,
+    WEBHOOK_SECRET_PREFIX,
     AlertSettings,
     Channel,
     CrawlSettings,
@@ -38,7 +40,9 @@ from crawler.config.keys import (
     Source,
     Watch,
     keys,
+    webhook_key,
 )
+from crawler.config.mailheaders import from_problem, list_id_problem
 
 T = TypeVar("T")
 
@@ -550,13 +554,29 @@ def _channels(
             check.problems.append(
                 f"{check.file}: {where}.url_env: expected the variable to hold an http(s) URL"
             )
-        if "secret" in secrets and not secrets["secret"].startswith("whsec_"):
-            check.problems.append(
-                f"{check.file}: {where}.secret_env: expected the variable to hold a "
-                "'whsec_' + base64 secret (Standard Webhooks)"
+        if "secret" in secrets:
+            check.problems += _webhook_secret_problems(
+                f"{check.file}: {where}.secret_env", secrets["secret"]
             )
         channels.append(Channel(id=channel_id, type=str(kind), options=options, secrets=secrets))
     return channels
+
+
+def _webhook_secret_problems(where: str, secret: str) -> list[str]:
+    """What is wrong with a Standard Webhooks secret: its form, or a key under 24 bytes."""
+    expected = "expected the variable to hold a 'whsec_' + base64 secret (Standard Webhooks)"
+    if not secret.strip().startswith(WEBHOOK_SECRET_PREFIX):
+        return [f"{where}: {expected}"]
+    try:
+        key = webhook_key(secret)
+    except ValueError as exc:
+        return [f"{where}: {expected}; {exc}"]
+    if len(key) < MIN_WEBHOOK_KEY_BYTES:
+        return [
+            f"{where}: the key is {len(key)} bytes; Standard Webhooks keys are at least "
+            f"{MIN_WEBHOOK_KEY_BYTES} (make one with `newswatch secret`)"
+        ]
+    return []
 
 
 def _email_options(
@@ -575,8 +595,10 @@ def _email_options(
             "a password is never sent over a plaintext connection",
         )
     sender = options.sender
-    if sender and not ADDRESS_RE.match(sender.rpartition("<")[2].rstrip(">").strip()):
-        check.problem(f"{where}.from", "an email address", sender)
+    if sender and from_problem(sender):
+        check.problem(f"{where}.from", from_problem(sender), sender)
+    if options.list_id and list_id_problem(options.list_id):
+        check.problem(f"{where}.list_id", list_id_problem(options.list_id), options.list_id)
     for index, address in enumerate(options.to):
         if not ADDRESS_RE.match(address):
             check.problem(f"{where}.to[{index}]", "an email address", address)

@@ -9,6 +9,11 @@ sections and most sidebars. Two passes here catch what it keeps on news sites:
   are dropped, and a page whose text is mostly such lines is an index page, not an article.
 
 So a name that appears only in navigation, sidebars or footers is not in `Article.text`.
+
+Every length threshold counts words where words are spaced and characters where they are
+not (Chinese, Japanese, Thai...): :func:`text_length` counts two such characters as one word,
+so a short Chinese or Japanese article of 80 characters is an article like 40 English words.
+Right-to-left text is kept in its logical order, as written; the desk sets its direction.
 """
 
 from __future__ import annotations
@@ -45,16 +50,30 @@ __all__ = [
     "extract_links",
     "normalize_date",
     "preload",
+    "text_length",
 ]
 
 logger = logging.getLogger(__name__)
 
 MIN_WORDS = 40
-"""Fewer words of main text than this, and a page is not an article."""
+"""Fewer words of main text than this (``text_length``), and a page is not an article."""
+
+CHARS_PER_WORD = 2
+"""Characters of a script written without spaces between words that count as one word."""
+
+# Scripts written without spaces between words: Han, kana, Thai, Lao, Khmer, Myanmar.
+_UNSPACED = re.compile(
+    "[\u3040-\u30fa\u30fc-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u31f0-\u31ff\uff66-\uff9f"
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\U00020000-\U0003134f]"
+)
 
 # Languages the identifier chooses among: the watched ones and those a Central Asian news
-# site is likely to publish in. A wider set only adds ways to be wrong on short texts.
-_LANGUAGES = ("en", "ru", "kk", "ky", "uz", "tg", "uk", "be", "tr", "de", "fr", "es", "zh", "ar")
+# site is likely to publish in, and the scripts of Xinjiang and Iraq's press.
+# A wider set only adds ways to be wrong on short texts.
+_LANGUAGES = (
+    "en", "ru", "kk", "ky", "uz", "tg", "uk", "be", "tr", "de", "fr", "es",
+    "zh", "ja", "ar", "fa", "ug", "ur",
+)  # fmt: skip
 _LANGID_MIN_CONFIDENCE = 0.9
 _LANGID_MIN_CHARS = 200
 _LANGID_MAX_CHARS = 5000
@@ -67,6 +86,18 @@ _KAZAKH_LETTERS = frozenset("әғқұһӘҒҚҰҺ")
 _KAZAKH_SURE_SHARE = 0.03
 _KAZAKH_MIN_SHARE = 0.005
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+# CJK and Arabic script tell the language more surely than the identifier on short texts.
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_KANA = re.compile("[\u3040-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_ALNUM = re.compile(r"[^\W_]")
+_UYGHUR_LETTERS = frozenset("\u06c7\u06c8\u06c6\u06d0\u06d5\u06ad\u06cb\u06be")  # ۇ ۈ ۆ ې ە ڭ ۋ ھ
+_URDU_LETTERS = frozenset("\u0679\u0688\u0691\u06ba\u06d2")  # ٹ ڈ ڑ ں ے
+_PERSIAN_LETTERS = frozenset("\u06cc\u06a9")  # ی ک (Arabic writes ي ك)
+_ARABIC_LETTERS = frozenset("\u064a\u0643\u0629\u0649")  # ي ك ة ى
+_SCRIPT_MIN_LETTERS = 10
 
 # Headings of headline blocks, compared casefolded with punctuation stripped.
 _BLOCK_LABELS = frozenset(
@@ -271,7 +302,7 @@ def _extract(page: Page) -> Article | None:
         return None
 
     text, link_lines = _drop_link_lines(document.text, _anchor_index(tree))
-    if len(text.split()) < MIN_WORDS:
+    if text_length(text) < MIN_WORDS:
         return None
     if not is_article and (
         _HEADLINE_LINKS(tree) >= 3 or link_lines >= max(3, len(text.splitlines()))
@@ -294,6 +325,16 @@ def _extract(page: Page) -> Article | None:
         content_hash=content_hash(text),
         other_urls=tuple(dict.fromkeys(u for u in others if u != canonical)),
     )
+
+
+def text_length(text: str) -> float:
+    """The length of a text in words: spaced words, plus characters of scripts written without
+    spaces (Chinese, Japanese, Thai...) at ``CHARS_PER_WORD`` to the word."""
+    unspaced = len(_UNSPACED.findall(text))
+    if not unspaced:
+        return len(text.split())
+    spaced = [word for word in _UNSPACED.sub(" ", text).split() if _ALNUM.search(word)]
+    return len(spaced) + unspaced / CHARS_PER_WORD
 
 
 def _parse(html: str) -> Any:
@@ -383,14 +424,14 @@ def _is_headline_block(element: Any) -> bool:
         or _PROTECTS_ARTICLE(element)
     ):
         return False
-    words = element.text_content().split()
-    if not words:
+    text = " ".join(element.text_content().split())
+    if not text:
         return True
     anchors = [" ".join(a.text_content().split()) for a in element.iter("a")]
     linked = sum(len(a) for a in anchors)
-    link_share = linked / len(" ".join(words))
+    link_share = linked / len(text)
     # Prose with a few inline links stays; a short box of two or more links goes.
-    return link_share >= _HEADLINE_LINK_SHARE or (len(anchors) >= 2 and len(words) < 60)
+    return link_share >= _HEADLINE_LINK_SHARE or (len(anchors) >= 2 and text_length(text) < 60)
 
 
 def _remove(element: Any) -> None:
@@ -477,14 +518,15 @@ def _drop_link_lines(text: str, anchors: dict[str, list[str]]) -> tuple[str, int
             continue
         words = _NON_WORD.sub(" ", flat.casefold()).split()
         rest = flat
-        if len(words) <= _LINK_LINE_MAX_WORDS:
+        length = text_length(flat)
+        if length <= _LINK_LINE_MAX_WORDS:
             for word in dict.fromkeys(words):
                 for anchor in anchors.get(word, ()):
                     if anchor in rest:
                         rest = rest.replace(anchor, " ")
-        if rest == flat or len(rest.split()) >= 4:
+        if rest == flat or text_length(rest) >= 4:
             kept.append(line)
-        elif len(words) >= 3:
+        elif length >= 3:
             headlines += 1
     return "\n".join(kept), headlines
 
@@ -652,9 +694,13 @@ def _agrees(sample: str, declared: str) -> bool:
 def detect_language(
     sample: str, declared: str | None = None, *, min_chars: int = _LANGID_MIN_CHARS
 ) -> str:
-    """The language of a text: Kazakh by its own letters, else the identifier's guess when
-    the text has ``min_chars`` and the guess is confident, else ``declared`` when given."""
+    """The language of a text: Kazakh by its own letters, Chinese, Japanese, Arabic, Persian,
+    Urdu and Uyghur by their scripts' letters, else the identifier's guess when the text has
+    ``min_chars`` and the guess is confident, else ``declared`` when given."""
     sample = sample[:_LANGID_MAX_CHARS]
+    by_script = _script_language(sample)
+    if by_script is not None:
+        return by_script
     cyrillic = len(_CYRILLIC.findall(sample))
     kazakh_share = sum(c in _KAZAKH_LETTERS for c in sample) / cyrillic if cyrillic else 0.0
     if cyrillic >= 50 and kazakh_share >= _KAZAKH_SURE_SHARE:
@@ -667,6 +713,39 @@ def detect_language(
     if len(sample) >= min_chars and confidence >= _LANGID_MIN_CONFIDENCE:
         return str(detected)
     return _language_code(declared) or str(detected)
+
+
+def _script_language(sample: str) -> str | None:
+    """The language CJK or Arabic-script letters say a text is in, when most letters are theirs.
+
+    Kana is only Japanese (Japanese prose has kana between its Han characters); Han alone is
+    Chinese. Arabic script: Uyghur by its own vowel letters, Urdu by its retroflex letters,
+    Persian when its ی and ک outnumber Arabic's ي ك ة ى, else Arabic.
+    """
+    letters = len(_LETTER.findall(sample))
+    if letters < _SCRIPT_MIN_LETTERS:
+        return None
+    han = len(_HAN.findall(sample))
+    kana = len(_KANA.findall(sample))
+    if han + kana > letters / 2:
+        return "ja" if kana >= max(3, (han + kana) // 10) else "zh"
+    arabic = _ARABIC.findall(sample)
+    if len(arabic) <= letters / 2:
+        return None
+    counts = {
+        name: sum(c in table for c in arabic)
+        for name, table in (
+            ("ug", _UYGHUR_LETTERS),
+            ("ur", _URDU_LETTERS),
+            ("fa", _PERSIAN_LETTERS),
+            ("ar", _ARABIC_LETTERS),
+        )
+    }
+    if counts["ug"] >= max(2, len(arabic) // 50):
+        return "ug"
+    if counts["ur"] >= max(2, len(arabic) // 100):
+        return "ur"
+    return "fa" if counts["fa"] > counts["ar"] else "ar"
 
 
 def _canonical_url(page_url: str, tree: Any, meta: dict[str, str]) -> str:

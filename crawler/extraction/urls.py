@@ -6,6 +6,15 @@ keeps default ports, tracking parameters and mobile/AMP variants, so those are h
 courlan's `normalize_url` was measured too and not used: it keeps fragments, leaves
 `%2f`/`%2F` apart, decodes punycode hosts, and its tracker pattern also drops ordinary
 parameters (`gallery`, `source`, `uid`, `ref`) and mangles `?amp=1` into `?=1`.
+
+Deliberate differences from those libraries (tests/test_urls.py runs their cases):
+- from w3lib's `canonicalize_url` (called underneath): `www.`/`m.`/`amp.` host prefixes,
+  default ports, user info, tracking and AMP parameters go; `&amp;` becomes `&`;
+- from courlan's `normalize_url`: the fragment goes, `%2f` is upper-cased like the rest,
+  punycode hosts stay punycode, only the named trackers go;
+- from url-normalize: the host loses `www.`, and the query is sorted.
+No path segment is ever dropped: `/tag/amp` is a tag page about AMP, not an AMP view of
+`/tag`. Only AMP file forms (`story.amp.html`, `story.amp`) and AMP query forms are.
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ _HOST_PREFIXES = ("www.", "m.", "amp.")
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
-# Query parameters that only say how a reader arrived; compared lowercased.
+# Query parameters that only say how a reader arrived; compared lowercased. Campaign
+# systems are listed by the parameters they document (Matomo/Piwik pk_ and mtm_, AT
+# Internet/Piano at_, HubSpot hsa_, itm_), not by prefix: "at_home" or "pk_id" are a site's own.
 _TRACKING_PARAMS = frozenset(
     {
         "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "ysclid",
@@ -33,12 +44,35 @@ _TRACKING_PARAMS = frozenset(
         "icid", "ncid", "xtor", "xtref", "ito", "s_cid", "smid", "smtyp", "soc_src", "soc_trk",
         "wt.mc_id", "wt_mc_id", "guccounter", "guce_referrer", "guce_referrer_sig", "spm",
         "vero_id", "oly_anon_id", "oly_enc_id", "rb_clickid", "__twitter_impression",
+        "clickid", "fb_ref", "fb_source", "fb_action_ids", "fb_action_types",
+        "action_object_map", "action_type_map", "action_ref_map", "srsltid", "s_kwcid",
+        "ef_id", "_branch_match_id", "sr_share", "mibextid", "trk", "trkcampaign",
+        # Matomo / Piwik
+        "pk_campaign", "pk_kwd", "pk_keyword", "pk_source", "pk_medium", "pk_content", "pk_cid",
+        "mtm_campaign", "mtm_kwd", "mtm_keyword", "mtm_source", "mtm_medium", "mtm_content",
+        "mtm_cid", "mtm_group", "mtm_placement",
+        # AT Internet / Piano (BBC, Le Monde, ...)
+        "at_medium", "at_campaign", "at_campaign_type", "at_platform", "at_creation",
+        "at_variant", "at_format", "at_send_date", "at_link", "at_link_id", "at_link_type",
+        "at_link_origin", "at_ptr_name", "at_bbc_team", "at_type", "at_recipient_id",
+        "at_recipient_list", "at_emailtype", "at_general_placement", "at_detail_placement",
+        "at_custom1", "at_custom2", "at_custom3", "at_custom4", "at_identifier",
+        # HubSpot ads
+        "hsa_acc", "hsa_cam", "hsa_grp", "hsa_ad", "hsa_src", "hsa_tgt", "hsa_kw", "hsa_mt",
+        "hsa_net", "hsa_ver", "hsa_la", "hsa_ol",
+        # internal-promotion campaign parameters
+        "itm_source", "itm_medium", "itm_campaign", "itm_content", "itm_term", "itm_channel",
+        "itm_audience", "stm_source", "stm_medium", "stm_campaign", "stm_content", "stm_term",
     }
 )  # fmt: skip
-_TRACKING_PREFIXES = ("utm_", "at_", "mtm_", "pk_", "hsa_", "itm_", "stm_")
+# Google Analytics' utm_ family is open-ended (utm_id, utm_source_platform, ...).
+_TRACKING_PREFIXES = ("utm_",)
 
 # Query parameters that only select the AMP rendering of the same article.
-_AMP_PARAMS = frozenset({"amp", "_amp", "outputtype=amp"})
+_AMP_PARAMS = frozenset({"amp", "_amp", "outputtype=amp", "output=amp"})
+
+# A query string escaped as HTML once too often (feeds that escape an escaped link).
+_ESCAPED_AMPERSAND = re.compile(r"&amp;", re.IGNORECASE)
 
 # Google's AMP cache and AMP viewer wrap the publisher's URL in their own.
 _AMP_CACHE_PATH = re.compile(r"^/(?:c|v|wp)/(s/)?([^/]+)(/.*)?$")
@@ -84,15 +118,7 @@ def _strip_host_prefixes(host: str) -> str:
 
 
 def _strip_amp_path(path: str) -> str:
-    segments = path.split("/")
-    kept = [s for s in segments if s.lower() != "amp"]
-    if len(kept) != len(segments):
-        # "/news/story/amp" -> "/news/story", "/news/story/amp/" -> "/news/story/"
-        path = "/".join(kept)
-        if segments[-1] == "" and not path.endswith("/"):
-            path += "/"
-        if not path.startswith("/"):
-            path = "/" + path
+    """The path without an AMP file form (``story.amp.html``, ``story.amp``); segments stay."""
     lowered = path.lower()
     if lowered.endswith(".amp.html"):
         path = path[: -len(".amp.html")] + ".html"
@@ -114,6 +140,8 @@ def _is_dropped_param(piece: str) -> bool:
 
 
 def _clean_query(query: str) -> str:
+    while _ESCAPED_AMPERSAND.search(query):  # "&amp;amp;" was escaped twice
+        query = _ESCAPED_AMPERSAND.sub("&", query)
     return "&".join(p for p in query.split("&") if p and not _is_dropped_param(p))
 
 
@@ -121,7 +149,7 @@ def canonicalize(url: str) -> str:
     """Return the canonical spelling of an http(s) URL, for use as a deduplication key.
 
     Lowercases scheme and host, strips `www.`/`m.`/`amp.` host prefixes, default ports,
-    user info, AMP path and query forms (also Google AMP cache URLs), tracking parameters
+    user info, AMP file and query forms (also Google AMP cache URLs), tracking parameters
     and the fragment; sorts the query and normalises percent-encoding. The path keeps its
     case. Anything that is not an http(s) URL, or cannot be parsed, is returned stripped
     but otherwise unchanged.

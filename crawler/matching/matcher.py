@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import unquote_plus, urlsplit
 
 import ahocorasick
 
@@ -41,6 +42,7 @@ from crawler.matching.inflect import (
 )
 from crawler.matching.namelists import given_names
 from crawler.matching.query import Query, compile_query
+from crawler.matching.scripts import Guard
 from crawler.matching.surnames import common_surnames
 from crawler.matching.textnorm import (
     Folded,
@@ -65,6 +67,7 @@ from crawler.matching.variants import (
     explain,
     person_forms,
     phrase_forms,
+    script_forms,
     variants,
 )
 from crawler.models import Hit
@@ -115,6 +118,15 @@ class _Phrase:
 
 
 @dataclass(frozen=True, slots=True)
+class _Scripted:
+    """Automaton target: a CJK or Arabic-script name, with the guard its script needs."""
+
+    watch: int
+    form: Form
+    guard: Guard
+
+
+@dataclass(frozen=True, slots=True)
 class _TypoLead:
     """Automaton target: a given form and the first letter of a family name after it."""
 
@@ -131,6 +143,7 @@ class _Entry:
     alone: tuple[int, ...] = ()  # watches in ``family`` whose surname alone may count
     phrases: tuple[_Phrase, ...] = ()
     typo_leads: tuple[_TypoLead, ...] = ()
+    scripted: tuple[_Scripted, ...] = ()
 
 
 @dataclass(slots=True)
@@ -338,6 +351,8 @@ class Matcher:
                 self._add_phrases(entries, number, watch)
             else:
                 self._add_person(entries, number, watch, person)
+            for form, guard in script_forms(watch):
+                _entry(entries, form.text).scripted += (_Scripted(number, form, guard),)
         self._automaton = _automaton(entries)
 
     @staticmethod
@@ -544,9 +559,11 @@ class Matcher:
         size = len(text)
         for last, entry in self._automaton.iter(text):
             start = last - entry.length + 1
+            end = last + 1
+            if entry.scripted:
+                self._scripted(found, text, entry, start, end)
             if start > 0 and text[start - 1].isalnum():
                 continue
-            end = last + 1
             if entry.typo_leads:
                 typo_leads.append((entry.typo_leads, start, last))
                 if not (entry.family or entry.phrases):
@@ -562,6 +579,19 @@ class Matcher:
                     self._keep(found, phrase.watch, start, stop, kinds, phrase.form.source)
             if entry.family:
                 self._people(folded, found, surnames, bare, entry, start, stop, ending)
+
+    def _scripted(self, found: _Mentions, text: str, entry: _Entry, start: int, end: int) -> None:
+        """Keep the CJK or Arabic-script names at folded ``[start, end)`` their guards let pass."""
+        for target in entry.scripted:
+            accepted = target.guard.accepts(text, start, end)
+            if accepted is None:
+                continue
+            stop, ending = accepted
+            kinds = combine_kinds(target.form.kinds, ("inflection",) if ending else ())
+            confidence = confidence_of(kinds)
+            reason = f"{explain(target.form.source, kinds)}: {target.guard.note}"
+            variant = _variant(kinds, target.form.source)
+            found.add(target.watch, _Found(start, stop, confidence, reason, variant))
 
     def _keep(
         self,
@@ -794,6 +824,19 @@ _MASK = "\ue000"
 @lru_cache(maxsize=64)
 def _name_matcher(watch: Watch) -> Matcher:
     return Matcher.compile([dataclasses.replace(watch, context=(), exclude=())])
+
+
+def url_names(url: str, watch: Watch) -> bool:
+    """True if the URL's path or query names the watch in any form the matcher knows
+    (slugs such as ``/serikzhan-bilash-detained-in-almaty`` or ``?q=Серикжан+Бияш``)."""
+    if not url or watch.kind == "case":
+        return False
+    parts = urlsplit(url)
+    words = " ".join(_SLUG_BREAKS.split(unquote_plus(f"{parts.path} {parts.query}")))
+    return hide_names(words, watch) != words
+
+
+_SLUG_BREAKS = re.compile(r"[-_/.+=&?%,;:~!*'()]+")
 
 
 def hide_names(text: str, watch: Watch) -> str:

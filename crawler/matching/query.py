@@ -28,6 +28,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from crawler.matching.inflect import noun_forms, term_suffixes
+from crawler.matching.scripts import ARABIC, CJK, affixed_readings, script_of
 from crawler.matching.textnorm import Tokens, fold, is_word_char, words_between
 
 Span = tuple[int, int]  # token positions [first, stop)
@@ -56,15 +57,24 @@ class _Word:
     text: str  # folded
     prefix: bool
     forms: frozenset[str] = frozenset()  # its case forms too, for an inflected word
+    script: str | None = None  # CJK: anywhere in a run of characters; Arabic: with affixes
 
     def matches(self, word: str) -> bool:
+        if self.script == ARABIC:
+            if self.prefix:  # كازاخ* finds والكازاخيات: the prefixes come off first
+                return any(r.startswith(self.text) for r in affixed_readings(word))
+            return self.text in affixed_readings(word)
         if self.prefix:
             return word.startswith(self.text)
+        if self.script == CJK:
+            return self.text in word
         return word == self.text or word in self.forms
 
     @property
     def literal(self) -> str:
         """What every matching word contains: the text, or the stem its forms share."""
+        if self.script == ARABIC and self.text.startswith("ال") and len(self.text) > 4:
+            return self.text[2:]  # للرصافة: the article's alef goes after ل
         if not self.forms:
             return self.text
         stem = self.text
@@ -79,7 +89,7 @@ class _Word:
 
 def _inflected(word: _Word, last: bool) -> _Word:
     """``word`` with its Russian case forms and, on the last word of a term, Kazakh suffixes."""
-    if word.prefix or len(word.text) < 3:
+    if word.prefix or word.script is not None or len(word.text) < 3:
         return word
     forms = set(noun_forms(word.text))
     if last:
@@ -102,7 +112,9 @@ class _Term(_Node):
 
     def evaluate(self, tokens: Tokens) -> list[Span] | None:
         first, rest = self.words[0], self.words[1:]
-        if first.prefix:
+        if first.script is not None:
+            starts = tokens.positions_where(first.matches, first.literal)
+        elif first.prefix:
             starts = tokens.prefix_positions(first.text)
         elif first.forms:
             starts = sorted(p for w in (first.text, *first.forms) for p in tokens.positions(w))
@@ -334,6 +346,14 @@ def _words(raw: str, pos: int, inflect: bool = False) -> tuple[_Word, ...]:
         words.append(_Word(match.group().rstrip("*"), bool(match.group(1))))
     if not words:
         raise _error(pos, "a word (letters or digits)", repr(raw))
+    scripts = {script_of(w.text) for w in words}
+    if scripts == {CJK} and not any(w.prefix for w in words):
+        # No spaces between CJK words: a phrase is its characters in a row.
+        return (_Word("".join(w.text for w in words), False, script=CJK),)
+    if ARABIC in scripts:
+        words = [_Word(w.text, w.prefix, script=ARABIC) if script_of(w.text) else w for w in words]
+    elif CJK in scripts:
+        words = [_Word(w.text, False, script=CJK) if script_of(w.text) else w for w in words]
     if inflect:
         words = [_inflected(w, i == len(words) - 1) for i, w in enumerate(words)]
     return tuple(words)

@@ -4,6 +4,11 @@ Folding is what makes spellings equal before any variant is generated: case,
 combining accents and stress marks, Turkish-style İ/ı, Kazakh letters read as
 their Russian counterparts (Біләш = Билаш, Тоқаев = Токаев), and look-alike
 letters of the other script inside a word (a Cyrillic "а" in "Umаrova").
+Arabic script (Arabic, Persian, Uyghur) folds too: vowel marks (harakat) and
+directional marks drop out, tatweel goes, alef and hamza forms are one alef (or
+their carrier letter), alef maqsura is ya, taa marbuta is ha, and Persian kaf and
+ya are the Arabic ones. Traditional Han characters read as simplified (OpenCC's
+character table), and the middle dots of transcribed names (·, ・, ‧, •) are one.
 Every step keeps a way back to the original text's positions.
 """
 
@@ -13,8 +18,10 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 # Applied to each character before and after Unicode decomposition: letters that
 # do not decompose but are read as a plain Latin letter, and punctuation that
@@ -53,6 +60,21 @@ _SPECIAL = str.maketrans(
         "—": "-",
         "―": "-",
         "−": "-",
+        # Arabic script: one letter per sound, whichever regional form a site types.
+        "\u0640": "",  # tatweel (kashida), a stretch of the line
+        "\u0671": "\u0627",  # alef wasla
+        "\u0649": "\u064a",  # alef maqsura
+        "\u06cc": "\u064a",  # Persian ya
+        "\u06a9": "\u0643",  # Persian kaf (keheh)
+        "\u06aa": "\u0643",  # swash kaf
+        "\u0629": "\u0647",  # taa marbuta
+        "\u06d5": "\u0647",  # ae (what ۀ decomposes to; Uyghur's e, where ha is written ھ)
+        # The middle dot between the parts of a transcribed name (CJK).
+        "\u30fb": "\u00b7",
+        "\u2027": "\u00b7",
+        "\u2022": "\u00b7",
+        "\u2219": "\u00b7",
+        "\u22c5": "\u00b7",
     }
 )
 _DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf"})  # combining marks, soft hyphen, ZWSP, BOM
@@ -65,7 +87,34 @@ def fold_char(char: str) -> str:
     text = unicodedata.normalize("NFKD", char.translate(_SPECIAL)).casefold()
     text = unicodedata.normalize("NFKD", text)
     kept = "".join(c for c in text if unicodedata.category(c) not in _DROPPED_CATEGORIES)
-    return " " if kept.isspace() else kept.translate(_SPECIAL)
+    if kept.isspace():
+        return " "
+    kept = kept.translate(_SPECIAL)
+    return simplified(kept) if len(kept) == 1 and is_han(kept) else kept
+
+
+def is_han(char: str) -> bool:
+    """Whether ``char`` is a Han ideograph (CJK unified, its extensions, compatibility forms)."""
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x20000 <= code <= 0x3134F
+        or 0xF900 <= code <= 0xFAFF
+    )
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    from opencc import OpenCC  # pure Python, with OpenCC's own dictionaries
+
+    return OpenCC("t2s")
+
+
+def simplified(char: str) -> str:
+    """The simplified form of a traditional Han character (itself when it has none)."""
+    found = str(_t2s().convert(char))
+    return found if len(found) == 1 else char
 
 
 class _FoldTable:
@@ -298,6 +347,13 @@ class Tokens:
             if not words[i].startswith(prefix):
                 break
             found.extend(index[words[i]])
+        found.sort()
+        return found
+
+    def positions_where(self, test: Callable[[str], bool], part: str) -> list[int]:
+        """Token positions whose word contains ``part`` and passes ``test``, ascending."""
+        index = self._word_index()
+        found = [p for word in index if part in word and test(word) for p in index[word]]
         found.sort()
         return found
 

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from crawler.config import Watch
 from crawler.matching.inflect import genders, russian_forms
+from crawler.matching.scripts import Guard, script_keys, script_of
 from crawler.matching.textnorm import fold_key
 from crawler.matching.translit import is_cyrillic, is_latin, russian_reading, to_cyrillic, to_latin
 
@@ -131,12 +132,23 @@ def _spellings(text: str) -> Iterator[str]:
         yield text.replace(" ", "-")
 
 
-def _sources(watch: Watch) -> list[tuple[str, str]]:
+def _sources(watch: Watch, scripts: bool = False) -> list[tuple[str, str]]:
+    """The watch's name and aliases with where each came from: those in Latin or Cyrillic,
+    or (``scripts``) those in CJK or Arabic script (:mod:`crawler.matching.scripts`)."""
     named = [(" ".join(watch.name.split()), "name")] if watch.name.strip() else []
     for alias in watch.aliases:
         if alias.strip():
             named.append((" ".join(alias.split()), f"alias {alias!r}"))
-    return named
+    return [(text, source) for text, source in named if (script_of(text) is not None) == scripts]
+
+
+def script_forms(watch: Watch) -> list[tuple[Form, Guard]]:
+    """Every key of the watch's CJK and Arabic-script names, each with the guard it needs."""
+    found: list[tuple[Form, Guard]] = []
+    for text, source in _sources(watch, scripts=True):
+        for key, guard, respelled in script_keys(text):
+            found.append((Form(key, source, ("spelling",) if respelled else ()), guard))
+    return found
 
 
 def _cyrillic_spellings(parts: _Parts) -> list[tuple[_Parts, tuple[str, ...]]]:
@@ -249,9 +261,10 @@ def variants(watch: Watch) -> list[Variant]:
     if watch.kind == "case":
         return []
     person = person_forms(watch) if watch.kind == "person" else None
+    listed = [Variant(watch.id, "phrase", form) for form, _ in script_forms(watch)]
     if person is None:
-        listed = [Variant(watch.id, "phrase", f) for f in phrase_forms(watch).values()]
+        listed += [Variant(watch.id, "phrase", f) for f in phrase_forms(watch).values()]
     else:
-        listed = [Variant(watch.id, "given", f) for f in person.given.values()]
+        listed += [Variant(watch.id, "given", f) for f in person.given.values()]
         listed += [Variant(watch.id, "family", f) for f in person.family.values()]
     return sorted(listed, key=lambda v: (-v.form.confidence, v.part, v.form.text))

@@ -1,50 +1,67 @@
-"""Who may use the review desk: the login gate, the login form's checks, the session cookie.
+"""Who may use the review desk: the permission policy, logins, sessions and safe redirects.
 
-Rules:
-- A client on this machine (loopback address) may read without logging in,
-  unless ``open_on_localhost`` is off (set it off behind a reverse proxy on the
-  same host, where every request looks local).
-- Anyone else is sent to the login page first, for every page Datasette serves.
-- Recording a verdict needs a logged-in actor, wherever the client is; Datasette's
-  CSRF protection (asgi-csrf) guards every POST.
-- The password is shared and comes from the environment variable named by
-  ``password_env``. With no password configured, only local clients can log in
-  (by name); if the variable is named but unset, nobody can.
+Datasette's permissions are the desk's permissions. Every desk page asks
+Datasette for ``view-instance`` and ``view-database`` on the hits database, so
+``allow`` rules a deployer writes apply to the desk as they apply to
+Datasette's own pages; recording a verdict or a note asks for
+``newswatch-review``. The desk adds one policy of its own (``policy()``, run
+from the ``permission_allowed`` hook):
 
-The actor is Datasette's own signed ``ds_actor`` cookie, so an auth plugin such
-as datasette-auth-passwords works here too.
+- An anonymous client may read only from this machine (a loopback address),
+  and only while ``open_on_localhost`` is on (turn it off behind a reverse
+  proxy on the same host, where every request looks local). Anyone else is
+  denied every read action, and the ``forbidden`` hook sends a browser to the
+  login page (other clients get a 401).
+- ``newswatch-review`` follows an ``allow`` block under
+  ``permissions.newswatch-review`` in the metadata (instance or database) when
+  there is one; otherwise an actor the desk's own login signed in may review,
+  and no other actor may (an actor from another auth plugin needs that rule).
+
+Logins (``newswatch_session`` cookie, signed by Datasette):
+
+- With accounts in the database (``newswatch users add``), an editor logs in
+  with account name and password (``crawler.review.accounts``: scrypt hashes,
+  attempt limits per account and per address, sessions that end when the
+  password changes).
+- With no account, the shared password named by ``password_env`` lets anyone
+  in under a name they type (a one-person set-up); with no password either,
+  only this machine can log in, by name.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hmac
 import ipaddress
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
-from datasette.plugins import pm
-from datasette.utils import await_me_maybe, baseconv
-from datasette.utils.asgi import Request
+from datasette.utils import actor_matches_allow, baseconv
 
 from crawler import clock
 
 PLUGIN = "newswatch"
 PREFIX = "/-/newswatch"
 LOGIN_PATH = f"{PREFIX}/login"
+COOKIE = "newswatch_session"
 SESSION_SECONDS = 24 * 3600
 NAME_RE = re.compile(r"^[^\x00-\x1f\x7f<>]{1,64}$")
+REVIEW = "newswatch-review"  # the permission to record verdicts and notes
+READ_ACTIONS = ("view-instance", "view-database", "view-table", "view-query", "execute-sql")
+# How an actor signed in through the desk: an account, the shared password, or by name
+# on this machine. Actors from elsewhere (another auth plugin) have none of these.
+KINDS = ("account", "shared", "local")
 
-# Paths a client that has not logged in may fetch: the login page and what it is styled with.
-OPEN_PATHS = (LOGIN_PATH, f"{PREFIX}/static/", "/-/static/", "/favicon.ico")
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Whether the request being handled comes from this machine. Datasette's permission hook is
+# not given the request, so the actor_from_request hook (which is, and runs first on every
+# request) notes it here; each request runs in its own context.
+_local_client: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "newswatch_local_client", default=False
+)
 
 
 @dataclass(frozen=True)
@@ -56,18 +73,23 @@ class DeskSettings:
     open_on_localhost: bool = True
     watches: Mapping[str, str] = field(default_factory=dict)  # watch id -> display name
     home: bool = False  # serve the queue at / (newswatch review turns this on)
+    review_url: str = ""  # the desk's public address: feed ids and links are made from it
 
     @classmethod
     def of(cls, datasette: Any) -> DeskSettings:
         """Settings from Datasette's metadata; missing or odd values fall back to defaults."""
         raw = datasette.plugin_config(PLUGIN) or {}
         watches = raw.get("watches") if isinstance(raw.get("watches"), dict) else {}
+        review_url = str(raw.get("review_url") or "")
+        if review_url and not review_url.endswith("/"):
+            review_url += "/"
         return cls(
             database=str(raw.get("database") or ""),
             password_env=str(raw.get("password_env") or ""),
             open_on_localhost=raw.get("open_on_localhost", True) is not False,
             watches={str(k): str(v) for k, v in (watches or {}).items()},
             home=raw.get("home") is True,
+            review_url=review_url if urlsplit(review_url).scheme in ("http", "https") else "",
         )
 
     def password(self) -> str | None:
@@ -77,7 +99,7 @@ class DeskSettings:
         return os.environ.get(self.password_env, "")
 
 
-def is_local(scope: Scope) -> bool:
+def is_local(scope: Mapping[str, Any]) -> bool:
     """True if the client connected from a loopback address."""
     client = scope.get("client")
     if not client:
@@ -88,16 +110,36 @@ def is_local(scope: Scope) -> bool:
         return False
 
 
-async def resolve_actor(datasette: Any, request: Request) -> dict[str, Any] | None:
-    """The actor Datasette would see for this request (any actor_from_request plugin)."""
-    for candidate in pm.hook.actor_from_request(datasette=datasette, request=request):
-        actor = await await_me_maybe(candidate)
-        if actor:
-            return dict(actor)
+def client_address(scope: Mapping[str, Any]) -> str:
+    """The client's address as the server saw it ('' if unknown)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def note_client(scope: Mapping[str, Any]) -> None:
+    """Remember, for this request's permission checks, whether the client is local."""
+    _local_client.set(is_local(scope))
+
+
+def policy(datasette: Any, actor: dict[str, Any] | None, action: str, resource: Any) -> Any:
+    """The desk's permission policy: True, False, or None to leave the decision to others."""
+    if action in READ_ACTIONS:
+        if actor is None:
+            settings = DeskSettings.of(datasette)
+            if not (settings.open_on_localhost and _local_client.get()):
+                return False
+        return None
+    if action == REVIEW:
+        database = resource if isinstance(resource, str) else None
+        rules = datasette.metadata("permissions", database=database) or {}
+        rule = rules.get(REVIEW) if isinstance(rules, dict) else None
+        if rule is not None:
+            return actor_matches_allow(actor, rule)
+        return bool(actor and actor.get("newswatch") in KINDS)
     return None
 
 
-def writer(request: Request) -> str | None:
+def writer(request: Any) -> str | None:
     """The logged-in actor's id, who a verdict is recorded as; None if nobody is logged in."""
     actor = request.actor
     if not actor or not actor.get("id"):
@@ -106,78 +148,74 @@ def writer(request: Request) -> str | None:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """A local path to go to after a form, never another site (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
+    """A path on this site to go to after a form, never another site (no open redirect).
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+    ``/\\t/evil.example/`` would become ``//evil.example/``: a path holding any control
+    character, space or backslash, or naming a scheme or host, is refused.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F or ch == "\\" for ch in target):
+        return default
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return default
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
-def gate(datasette: Any, app: App) -> App:
-    """ASGI middleware: clients that must log in and have not are sent to the login page."""
+@dataclass(frozen=True)
+class Session:
+    """A signed-in desk session: who, how (a KINDS value) and the account's session version."""
 
-    async def gated(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        path = _route_path(datasette, scope)
-        settings = DeskSettings.of(datasette)
-        if path.startswith(OPEN_PATHS) or (is_local(scope) and settings.open_on_localhost):
-            await app(scope, receive, send)
-            return
-        if await resolve_actor(datasette, Request(scope, receive)):
-            await app(scope, receive, send)
-            return
-        await _refuse(datasette, scope, send, path)
+    name: str
+    kind: str
+    version: int = 0
 
-    return gated
+    def actor(self) -> dict[str, Any]:
+        """The Datasette actor for this session."""
+        return {"id": self.name, "newswatch": self.kind}
 
 
-def _route_path(datasette: Any, scope: Scope) -> str:
-    path = str(scope.get("path") or "/")
-    base = datasette.setting("base_url") or "/"
-    if base != "/" and path.startswith(base):
-        path = "/" + path[len(base) :]
-    return path
+def session_cookie(datasette: Any, session: Session) -> str:
+    """The signed ``newswatch_session`` cookie value for ``session``, expiring in a day."""
+    expires = baseconv.base62.encode(int(clock.now().timestamp()) + SESSION_SECONDS)
+    payload = {"n": session.name, "k": session.kind, "v": session.version, "e": expires}
+    return str(datasette.sign(payload, COOKIE))
 
 
-async def _refuse(datasette: Any, scope: Scope, send: Send, path: str) -> None:
-    """A browser asking for a page goes to the login form; anything else gets a 401."""
-    headers = dict(scope.get("headers") or [])
-    wants_html = b"text/html" in headers.get(b"accept", b"")
-    if scope["method"] in ("GET", "HEAD") and wants_html:
-        query = scope.get("query_string", b"").decode("latin-1")
-        here = path + (f"?{query}" if query else "")
-        location = datasette.urls.path(f"{LOGIN_PATH}?next={quote(here, safe='')}")
-        status, body, kind = 302, b"", b"text/plain"
-        extra = [(b"location", location.encode("latin-1"))]
-    else:
-        status, kind, extra = 401, b"application/json", []
-        body = b'{"ok": false, "error": "log in first: ' + LOGIN_PATH.encode() + b'"}'
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", kind),
-                (b"cache-control", b"private, no-store"),
-                (b"vary", b"Cookie"),
-                *extra,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+def read_session(datasette: Any, cookies: Mapping[str, str]) -> Session | None:
+    """The session a request's cookie holds, if its signature is good and it has not expired.
+
+    An account session must still be checked against the account's session version.
+    """
+    value = cookies.get(COOKIE)
+    if not value:
+        return None
+    try:
+        payload = datasette.unsign(value, COOKIE)
+        expires = baseconv.base62.decode(str(payload["e"]))
+        session = Session(str(payload["n"]), str(payload["k"]), int(payload["v"]))
+    except Exception:  # a bad signature, a malformed or old cookie: not signed in
+        return None
+    if expires < clock.now().timestamp() or session.kind not in KINDS:
+        return None
+    return session
 
 
 @dataclass(frozen=True)
 class LoginCheck:
-    """The outcome of a login attempt: an actor to sign in, or why not."""
+    """The outcome of a login attempt without accounts: a session to start, or why not."""
 
-    actor: dict[str, str] | None = None
+    session: Session | None = None
     error: str = ""
 
 
 def check_login(settings: DeskSettings, *, name: str, password: str, local: bool) -> LoginCheck:
-    """Decide a login attempt from the form's name and password and where it came from."""
+    """Decide a login with no accounts: the shared password, or a name on this machine."""
     name = " ".join(name.split())
     if not NAME_RE.match(name):
         return LoginCheck(
@@ -193,15 +231,9 @@ def check_login(settings: DeskSettings, *, name: str, password: str, local: bool
         if not local:
             return LoginCheck(
                 error="This desk has no password, so only this machine can log in "
-                "(set [review] password_env)."
+                "(set [review] password_env, or add accounts with `newswatch users add`)."
             )
-        return LoginCheck(actor={"id": name})
+        return LoginCheck(Session(name, "local"))
     if not hmac.compare_digest(password.encode("utf-8"), expected.encode("utf-8")):
         return LoginCheck(error="Wrong password.")
-    return LoginCheck(actor={"id": name})
-
-
-def session_cookie(datasette: Any, actor: dict[str, str]) -> str:
-    """Datasette's signed ``ds_actor`` cookie value for ``actor``, expiring in a day."""
-    expires = baseconv.base62.encode(int(clock.now().timestamp()) + SESSION_SECONDS)
-    return str(datasette.sign({"a": actor, "e": expires}, "actor"))
+    return LoginCheck(Session(name, "shared"))

@@ -14,16 +14,23 @@ NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def atom_feed(
-    *, title: str, feed_url: str, page_url: str, hit_url: str, entries: Iterable[dict[str, Any]]
+    *,
+    title: str,
+    feed_id: str,
+    feed_url: str,
+    page_url: str,
+    entries: Iterable[dict[str, Any]],
+    empty_updated: str,
 ) -> bytes:
-    """The feed document; ``hit_url`` is a template with ``{id}`` for each hit's own page."""
+    """The feed document. Each entry row carries ``id_url`` (its permanent id) and
+    ``desk_url`` (the desk's page for the hit: the alternate link when the article's own
+    URL is not a usable http(s) link); ``empty_updated`` dates a feed with no entry."""
     ET.register_namespace("", ATOM)
     rows = list(entries)
     root = ET.Element(f"{{{ATOM}}}feed")
     _text(root, "title", title)
-    _text(root, "id", feed_url)
-    updated = max((_updated(row) for row in rows), default="1970-01-01T00:00:00Z")
-    _text(root, "updated", updated)
+    _text(root, "id", feed_id)
+    _text(root, "updated", max((_updated(row) for row in rows), default=empty_updated))
     ET.SubElement(root, f"{{{ATOM}}}link", rel="self", href=feed_url)
     ET.SubElement(root, f"{{{ATOM}}}link", rel="alternate", href=page_url)
     author = ET.SubElement(root, f"{{{ATOM}}}author")
@@ -31,13 +38,14 @@ def atom_feed(
     for row in rows:
         entry = ET.SubElement(root, f"{{{ATOM}}}entry")
         _text(entry, "title", row.get("title") or row.get("url") or "(untitled)")
-        _text(entry, "id", hit_url.format(id=row["id"]))
+        _text(entry, "id", row["id_url"])
         _text(entry, "updated", _updated(row))
         if row.get("published_at"):
             _text(entry, "published", row["published_at"])
-        href = safe_href(row.get("url"))
-        if href:
-            ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=href)
+        href = safe_href(row.get("url")) or row["desk_url"]
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=href)
+        if href != row["desk_url"]:
+            ET.SubElement(entry, f"{{{ATOM}}}link", rel="related", href=row["desk_url"])
         summary = f"{row.get('source') or ''}: {row.get('snippet') or ''}"
         if row.get("note"):
             summary += f"\n\nNote: {row['note']}"
@@ -53,4 +61,5 @@ def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
 
 
 def _updated(row: dict[str, Any]) -> str:
-    return str(row.get("reviewed_at") or row.get("created_at") or "1970-01-01T00:00:00Z")
+    """When the entry last changed: its verdict, else when the hit was found."""
+    return str(row.get("reviewed_at") or row["created_at"])

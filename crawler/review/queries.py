@@ -19,8 +19,9 @@ import sqlite_utils
 
 from alerts.outbox import status as outbox_status
 from crawler.db import immediate
+from crawler.matching.scripts import CJK, DOT, script_of, undotted
 from crawler.matching.searchkey import fts_query, search_key
-from crawler.matching.textnorm import tokenize
+from crawler.matching.textnorm import fold, tokenize
 
 # Verdicts an editor can give; 'new' puts a hit back in the queue.
 STATUSES = ("new", "relevant", "irrelevant", "follow-up")
@@ -29,6 +30,7 @@ OTHER_ARTICLES = 8  # other articles listed per story
 MAX_NOTE = 2000
 MAX_BULK = 1000  # hits one verdict request may change
 SEARCH_LIMIT = 50
+MAX_PAGE = 10**9  # a larger page number is past the end anyway (and would overflow OFFSET)
 
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -130,7 +132,7 @@ class Filters:
             story=text("story") if text("story").isdigit() else "",
             since=text("since") if DAY_RE.match(text("since")) else "",
             until=text("until") if DAY_RE.match(text("until")) else "",
-            page=max(1, int(page)) if page.isdigit() else 1,
+            page=min(max(1, int(page)), MAX_PAGE) if page.isdigit() else 1,
         )
 
     def params(self) -> dict[str, str]:
@@ -333,8 +335,13 @@ def record_verdict(
     note: str | None,
     actor: str,
     now: str,
+    via: str | None = None,
 ) -> list[int]:
-    """Set the status and/or note of hits, recording who and when; return the ids changed."""
+    """Set the status and/or note of hits, recording who and when; return the ids changed.
+
+    ``via`` says how ``actor`` signed in (``account``, ``shared``, ``local``, or
+    ``datasette`` for an actor another plugin made); it goes in the ``reviews`` log.
+    """
     if status is not None and status not in STATUSES:
         raise ValueError(f"unknown status {status!r} (expected one of {', '.join(STATUSES)})")
     ids = sorted(set(hit_ids))[:MAX_BULK]
@@ -348,16 +355,21 @@ def record_verdict(
         if not found:
             return []
         marks = ", ".join("?" * len(found))
+        # reviewed_at/reviewed_by are the last verdict's: a note alone changes neither
+        # (the reviews log records who wrote it).
         conn.execute(
             "UPDATE hits SET status = COALESCE(?, status), "
-            "note = CASE WHEN ? THEN ? ELSE note END, reviewed_at = ?, reviewed_by = ? "
+            "note = CASE WHEN ? THEN ? ELSE note END, "
+            "reviewed_at = CASE WHEN ? THEN ? ELSE reviewed_at END, "
+            "reviewed_by = CASE WHEN ? THEN ? ELSE reviewed_by END "
             f"WHERE id IN ({marks})",
-            [status, note is not None, note or None, now, actor, *found],
+            [status, note is not None, note or None, status is not None, now,
+             status is not None, actor, *found],
         )
         conn.executemany(
-            "INSERT INTO reviews (hit_id, status, note, actor, at) "
-            "SELECT id, status, note, ?, ? FROM hits WHERE id = ?",
-            [(actor, now, hit_id) for hit_id in found],
+            "INSERT INTO reviews (hit_id, status, note, actor, at, via) "
+            "SELECT id, status, note, ?, ?, ? FROM hits WHERE id = ?",
+            [(actor, now, via, hit_id) for hit_id in found],
         )
     return found
 
@@ -427,6 +439,12 @@ def alert_health(conn: sqlite3.Connection, limit: int = 20) -> dict[str, Any]:
         [limit],
     )
     return {"counts": counts, "problems": problems}
+
+
+def watch_has_hits(conn: sqlite3.Connection, watch_id: str) -> bool:
+    """True if the watch has any hit (a feed for a watch the desk never saw is a 404)."""
+    found = conn.execute("SELECT 1 FROM hits WHERE watch_id = ? LIMIT 1", [watch_id]).fetchone()
+    return found is not None
 
 
 def relevant_hits(conn: sqlite3.Connection, watch_id: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -536,6 +554,8 @@ def search_articles(
     ``snippet`` carry MARK_START/MARK_END around the matched words. Each row lists the
     watches that hit the article (``watches``, comma-separated).
     """
+    if script_of(text) == CJK and has_unspaced_search(conn):
+        return _search_unspaced(conn, text, filters, limit)
     if not _FTS_SYNTAX.search(text) and has_key_search(conn):
         keys = fts_query(text)
         if keys:
@@ -619,6 +639,88 @@ def _mark(text: str, wanted: set[str], window: int | None) -> str:
             at = finish
     pieces += [text[at:end], "…" if end < len(text) else ""]
     return "".join(pieces)
+
+
+SNIPPET_CHARS = 120
+_PIECE = re.compile(r"[^\W_]+")
+
+
+def _search_unspaced(
+    conn: sqlite3.Connection, text: str, filters: Filters, limit: int
+) -> list[dict[str, Any]]:
+    """Articles holding every piece of ``text`` (folded: 薩依拉古麗 finds 萨依拉古丽), by the
+    trigram index: pieces of three characters or more through MATCH (ranked), shorter ones
+    (a two-character Chinese name) as substrings of the same index's text."""
+    pieces = list(dict.fromkeys(_PIECE.findall(undotted(fold(text).text))))
+    if not pieces:
+        return []
+    params: dict[str, Any] = {
+        "source": filters.source,
+        "since": filters.since,
+        "until": filters.until,
+        "limit": limit,
+    }
+    where = []
+    long = [piece for piece in pieces if len(piece) >= 3]
+    if long:
+        where.append("articles_trigram MATCH :q")
+        params["q"] = " AND ".join(f'"{piece}"' for piece in long)
+    for number, piece in enumerate(p for p in pieces if len(p) < 3):
+        where.append(
+            f"(articles_trigram.title LIKE :p{number} OR articles_trigram.text LIKE :p{number})"
+        )
+        params[f"p{number}"] = f"%{piece}%"
+    rows = _rows(
+        conn,
+        "SELECT a.id, a.url, a.source, a.published_at, a.fetched_at, a.language, a.story_id, "
+        "a.title, a.text, "
+        "(SELECT group_concat(watch_id, ', ') FROM hits WHERE article_id = a.id) AS watches "
+        "FROM articles_trigram JOIN articles a ON a.id = articles_trigram.rowid "
+        f"WHERE {' AND '.join(where)} AND (:source = '' OR a.source = :source) "
+        "AND (:since = '' OR substr(COALESCE(a.published_at, a.fetched_at), 1, 10) >= :since) "
+        "AND (:until = '' OR substr(COALESCE(a.published_at, a.fetched_at), 1, 10) <= :until) "
+        f"ORDER BY {'articles_trigram.rank' if long else 'a.id DESC'} LIMIT :limit",
+        params,
+    )
+    for row in rows:
+        row["title_marked"] = _mark_pieces(row.pop("title") or "", pieces, None)
+        row["snippet"] = _mark_pieces(row.pop("text") or "", pieces, SNIPPET_CHARS)
+    return rows
+
+
+def _mark_pieces(text: str, pieces: list[str], window: int | None) -> str:
+    """``text`` with every occurrence of the folded ``pieces`` between MARK_START and MARK_END;
+    with ``window``, about that many characters around the first one, "…" where cut."""
+    folded = fold(text)
+    kept = [at for at, char in enumerate(folded.text) if char != DOT]  # as the index has it
+    plain = undotted(folded.text)
+    spans = []
+    for piece in pieces:
+        at = plain.find(piece)
+        while at >= 0:
+            spans.append(folded.span(kept[at], kept[at + len(piece) - 1] + 1))
+            at = plain.find(piece, at + len(piece))
+    spans.sort()
+    begin, end = 0, len(text)
+    if window is not None:
+        first = spans[0][0] if spans else 0
+        begin = max(0, first - window // 3)
+        end = min(len(text), begin + window)
+    pieces_out = ["…" if begin > 0 else ""]
+    at = begin
+    for start, stop in spans:
+        if start < at or stop > end:
+            continue
+        pieces_out += [text[at:start], MARK_START, text[start:stop], MARK_END]
+        at = stop
+    pieces_out += [text[at:end], "…" if end < len(text) else ""]
+    return "".join(pieces_out)
+
+
+def has_unspaced_search(conn: sqlite3.Connection) -> bool:
+    """True if the database has the trigram index for CJK text (``articles_trigram``)."""
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_trigram'").fetchone()
+    return row is not None
 
 
 def has_key_search(conn: sqlite3.Connection) -> bool:

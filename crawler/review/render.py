@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,20 +22,46 @@ MARK_OPEN, MARK_CLOSE = Markup("<mark>"), Markup("</mark>")
 
 
 def highlight(text: str | None, mention: str | None) -> Markup:
-    """``text`` escaped, with the first occurrence of ``mention`` (any case) in <mark>."""
+    """``text`` escaped, with the first occurrence of ``mention`` (any case) in <mark>.
+
+    Whitespace may differ (a case query's span can run from the headline into the text,
+    across the blank line between them, while the snippet has one space); a mention
+    the snippet holds only part of has that part marked, the longest run of its words
+    from either end.
+    """
     text = text or ""
-    if mention:
-        found = re.search(re.escape(mention), text, re.IGNORECASE)
-        if found:
-            start, end = found.span()
-            return (
-                escape(text[:start])
-                + MARK_OPEN
-                + escape(text[start:end])
-                + MARK_CLOSE
-                + escape(text[end:])
-            )
-    return escape(text)
+    span = _find_mention(text, mention or "")
+    if span is None:
+        return escape(text)
+    start, end = span
+    return (
+        escape(text[:start]) + MARK_OPEN + escape(text[start:end]) + MARK_CLOSE + escape(text[end:])
+    )
+
+
+def _find_mention(text: str, mention: str) -> tuple[int, int] | None:
+    words = mention.split()
+    for size in range(len(words), 0, -1):
+        for first in dict.fromkeys((0, len(words) - size)):  # a prefix, then a suffix
+            part = words[first : first + size]
+            found = re.search(r"\s+".join(map(re.escape, part)), text, re.IGNORECASE)
+            # A lone short word is too weak a sign that this is the mention.
+            if found and (size == len(words) or len(found.group()) >= 4):
+                return found.span()
+    return None
+
+
+def text_dir(text: str | None) -> str:
+    """The direction to show ``text`` in: "rtl" when most of its strong letters are written
+    right to left (Arabic, Persian, Uyghur, Hebrew), else "ltr". The text stays as written."""
+    rtl = ltr = 0
+    for char in text or "":
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            rtl += 1
+        elif kind == "L":
+            ltr += 1
+    return "rtl" if rtl > ltr else "ltr"
 
 
 def marked(text: str | None) -> Markup:

@@ -21,6 +21,7 @@ def metadata(config: Config) -> dict[str, Any]:
         "open_on_localhost": config.review.open_on_localhost,
         "watches": {watch.id: watch.label for watch in config.watches},
         "home": True,
+        "review_url": config.review_url,
     }
     if config.review.password_env:
         plugin["password_env"] = config.review.password_env
@@ -44,21 +45,17 @@ def metadata(config: Config) -> dict[str, Any]:
 
 
 def register() -> None:
-    """Register the plugin with Datasette, after the package has finished importing.
+    """Register the plugin with Datasette unless its entry point already has.
 
-    When the package is installed, Datasette's entry point may import it while
-    it is itself still importing (``crawler.review`` → Datasette → entry points
-    → ``crawler.review``); pluggy would then have scanned a half-initialised
-    module and found no hooks. Registering again now picks up every hook.
+    Installed (``pip install``), Datasette loads ``crawler.review.plugin`` through the
+    entry point; a checkout run without installing needs this.
     """
     from datasette.plugins import pm
 
-    from crawler import review
+    from crawler.review import plugin
 
-    for plugin in {pm.get_plugin("newswatch"), review}:
-        if plugin is not None and pm.is_registered(plugin):
-            pm.unregister(plugin)
-    pm.register(review, name="newswatch")
+    if not pm.is_registered(plugin) and pm.get_plugin("newswatch") is None:
+        pm.register(plugin, name="newswatch")
 
 
 def serve(config: Config, *, host: str, port: int, verbose: int = 0) -> int:
@@ -73,7 +70,11 @@ def serve(config: Config, *, host: str, port: int, verbose: int = 0) -> int:
         )
     if env:  # the desk reads it per request, from this process's environment
         os.environ.setdefault(env, config.getenv(env))
-    open_database(config.database).close()  # brings an older file up to the current schema
+    db = open_database(config.database)  # brings an older file up to the current schema
+    from crawler.review.accounts import has_accounts
+
+    with_accounts = has_accounts(db.conn)
+    db.close()
     register()
     datasette = Datasette(
         [str(config.database)],
@@ -87,9 +88,10 @@ def serve(config: Config, *, host: str, port: int, verbose: int = 0) -> int:
     bound = listener.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     print(f"review desk: http://{shown}:{bound}/-/newswatch/ (Ctrl-C to stop)", flush=True)
-    if not config.review.password_env:
+    if not config.review.password_env and not with_accounts:
         print(
-            "no [review] password_env: only this machine can log in and record verdicts",
+            "no accounts (newswatch users add) and no [review] password_env: only this "
+            "machine can log in and record verdicts",
             file=sys.stderr,
             flush=True,
         )

@@ -1,22 +1,33 @@
-"""The desk's pages: queue, verdicts, login, dashboard, search, Atom feeds and static files."""
+"""The desk's pages: queue, verdicts, login, dashboard, search and Atom feeds.
+
+Every page asks Datasette for ``view-database`` (the hits database) and
+``view-instance`` for the request's actor (``Desk.open``); verdicts and notes
+also need ``newswatch-review`` (see ``crawler.review.access``).
+"""
 
 from __future__ import annotations
 
 import itertools
-from importlib.resources import files
+import uuid
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urljoin
 
 from datasette.utils.asgi import NotFound, Request, Response
 from markupsafe import escape
 
 from crawler import clock
-from crawler.review import queries
+from crawler.review import accounts, queries
 from crawler.review.access import (
+    COOKIE,
+    LOGIN_PATH,
     PREFIX,
+    REVIEW,
     DeskSettings,
+    Session,
     check_login,
+    client_address,
     is_local,
     safe_next,
     session_cookie,
@@ -25,12 +36,19 @@ from crawler.review.access import (
 from crawler.review.chart import daily_bars
 from crawler.review.feed import atom_feed
 from crawler.review.queries import STATUSES, Filters, WatchStats
-from crawler.review.render import day, highlight, marked, percent, safe_href, text_diff
+from crawler.review.render import (
+    day,
+    highlight,
+    marked,
+    percent,
+    safe_href,
+    text_diff,
+    text_dir,
+)
 from crawler.storage import evidence
 from crawler.storage.store import utcnow
 
 QUEUE = f"{PREFIX}/"
-STATIC = {"review.js": "text/javascript; charset=utf-8", "review.css": "text/css; charset=utf-8"}
 
 
 class Desk:
@@ -42,13 +60,29 @@ class Desk:
         self.settings = settings
 
     @classmethod
-    async def open(cls, datasette: Any) -> Desk:
-        """The desk over the configured database, or the first one holding hits."""
+    async def open(cls, datasette: Any, request: Request, *, read: bool = True) -> Desk:
+        """The desk over the configured database, or the first one holding hits.
+
+        With ``read``, the request's actor must be allowed to view that database as
+        Datasette decides it (``allow`` rules, plugins, the desk's own policy): Forbidden
+        if not.
+        """
         settings = DeskSettings.of(datasette)
         database = await find_database(datasette, settings)
         if database is None:
             raise NotFound("no newswatch database here (no 'hits' table in any database)")
+        if read:
+            await datasette.ensure_permissions(
+                request.actor, [("view-database", database.name), "view-instance"]
+            )
         return cls(datasette, database, settings)
+
+    def absolute(self, request: Request, path: str) -> str:
+        """An absolute URL of a desk path: under ``review_url`` when it is configured (the
+        same whatever Host the request named), else as the request reached the desk."""
+        if self.settings.review_url:
+            return urljoin(self.settings.review_url, path.lstrip("/"))
+        return str(self.datasette.absolute_url(request, path))
 
     def url(self, path: str, **args: str) -> str:
         """A path under the desk, with query arguments, respecting Datasette's base_url."""
@@ -71,7 +105,8 @@ class Desk:
             "verdict": self.url("verdict"),
             "database": str(database),
             "hits_table": str(self.datasette.urls.table(self.db.name, "hits")),
-            "static": self.url("static/"),
+            "logout": self.url("logout"),
+            "static": str(self.datasette.urls.static_plugins(plugin_name(), "")),
         }
 
     async def page(
@@ -92,6 +127,56 @@ class Desk:
         return Response.html(body, status=status)
 
 
+def plugin_name() -> str:
+    """The name Datasette serves the plugin's static files under: the distribution's
+    (``newswatch``) when loaded through its entry point, else the package's."""
+    from datasette.plugins import pm
+
+    from crawler.review import plugin
+
+    for module, dist in pm.list_plugin_distinfo():
+        if module is plugin:
+            return str(dist.project_name)
+    return plugin.__name__
+
+
+def session_actor(datasette: Any, session: Session) -> Awaitable[dict[str, Any] | None]:
+    """The actor of a desk session, if it still holds: an account session only while the
+    account exists under the same session version (a password change ends it); a
+    shared-password or local session only while the desk has no accounts."""
+
+    async def inner() -> dict[str, Any] | None:
+        database = await find_database(datasette, DeskSettings.of(datasette))
+        if database is None:
+            return None
+
+        def valid(conn: Any) -> bool:
+            if session.kind == "account":
+                return accounts.session_version(conn, session.name) == session.version
+            return not accounts.has_accounts(conn)
+
+        return session.actor() if await database.execute_fn(valid) else None
+
+    return inner()
+
+
+async def refuse_anonymous(datasette: Any, request: Request) -> Response:
+    """A browser asking for a page goes to the login form; anything else gets a 401."""
+    if request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", ""):
+        path = request.path
+        base = datasette.setting("base_url") or "/"
+        if base != "/" and path.startswith(base):
+            path = "/" + path[len(base) :]
+        here = path + (f"?{request.query_string}" if request.query_string else "")
+        location = datasette.urls.path(f"{LOGIN_PATH}?next={quote(here, safe='')}")
+        return Response.redirect(location, status=302)
+    return Response.json(
+        {"ok": False, "error": f"log in first: {LOGIN_PATH}"},
+        status=401,
+        headers={"cache-control": "private, no-store"},
+    )
+
+
 async def find_database(datasette: Any, settings: DeskSettings) -> Any:
     """The named database, else the first attached database with hits and articles tables."""
     if settings.database:
@@ -108,6 +193,17 @@ async def find_database(datasette: Any, settings: DeskSettings) -> Any:
     return None
 
 
+async def old_static(datasette: Any, request: Request) -> Response:
+    """Where the desk's files were served before Datasette's plugin route took them."""
+    name = request.url_vars["name"]
+    return Response.redirect(datasette.urls.static_plugins(plugin_name(), name), status=301)
+
+
+async def unknown(request: Request) -> Response:
+    """Any other path under the desk: a plain 404 (Datasette would read it as a row URL)."""
+    raise NotFound(f"no desk page at {request.path}")
+
+
 async def home(datasette: Any) -> Response:
     """``/`` when the plugin is configured as the home page: go to the queue."""
     return Response.redirect(datasette.urls.path(QUEUE))
@@ -115,7 +211,7 @@ async def home(datasette: Any) -> Response:
 
 async def queue(datasette: Any, request: Request) -> Response:
     """The review queue: hits grouped by story, newest first, with filters and actions."""
-    desk = await Desk.open(datasette)
+    desk = await Desk.open(datasette, request)
     filters = Filters.from_args(request.args)
 
     def load(conn: Any) -> tuple[queries.Queue, dict[str, WatchStats], dict[str, list[str]]]:
@@ -126,6 +222,13 @@ async def queue(datasette: Any, request: Request) -> Response:
         )
 
     page, stats, options = await desk.db.execute_fn(load)
+    if filters.page > page.pages:
+        # Answered here: a NotFound raised at a path ending in "/" makes Datasette redirect.
+        message = f"No page {filters.page}: the queue has {page.pages} with these filters."
+        body = await datasette.render_template(
+            "error.html", {"title": "Not found", "error": message}, request=request
+        )
+        return Response.html(body, status=404)
     for group in page.groups:
         for hit in group.hits:
             _dress_hit(desk, hit, stats)
@@ -172,6 +275,8 @@ def _dress_hit(desk: Desk, hit: dict[str, Any], stats: dict[str, WatchStats]) ->
     hit["article_removed"] = day(hit.get("article_removed_at"))
     hit["updated"] = day(hit.get("updated_at"))
     hit["snippet_html"] = highlight(hit["snippet"], hit["matched"])
+    hit["snippet_dir"] = text_dir(hit["snippet"])
+    hit["title_dir"] = text_dir(hit["title"])
     hit["date"] = day(hit["published_at"] or hit["fetched_at"])
     hit["watch_name"] = desk.watch_name(hit["watch_id"])
     hit["precision"] = _precision_text(stats.get(hit["watch_id"]))
@@ -192,6 +297,19 @@ async def verdict(datasette: Any, request: Request) -> Response:
     actor = writer(request)
     if actor is None:
         return _verdict_error(datasette, request, wants_json, 403, "Log in to record verdicts.")
+    desk = await Desk.open(datasette, request)
+    if not await datasette.permission_allowed(
+        request.actor, REVIEW, resource=desk.db.name, default=False
+    ):
+        return _verdict_error(
+            datasette,
+            request,
+            wants_json,
+            403,
+            f"{actor} may read the desk but not record verdicts (that needs the {REVIEW} "
+            "permission).",
+        )
+    via = str(request.actor.get("newswatch") or "datasette")
     form = parse_qs((await request.post_body()).decode("utf-8", "replace"), keep_blank_values=True)
     hit_ids = [int(value) for value in form.get("hit_id", []) if value.isdigit()]
     status = (form.get("status") or [""])[-1] or None
@@ -203,11 +321,10 @@ async def verdict(datasette: Any, request: Request) -> Response:
         return _verdict_error(
             datasette, request, wants_json, 400, "Choose hits and a verdict or a note."
         )
-    desk = await Desk.open(datasette)
     now = utcnow()
     changed = await desk.db.execute_write_fn(
         lambda conn: queries.record_verdict(
-            conn, hit_ids, status=status, note=note, actor=actor, now=now
+            conn, hit_ids, status=status, note=note, actor=actor, now=now, via=via
         ),
         block=True,
     )
@@ -242,13 +359,15 @@ def _verdict_error(
 
 
 async def login(datasette: Any, request: Request) -> Response:
-    """GET: the login form. POST: check name and password, then set the session cookie."""
-    desk = await Desk.open(datasette)
+    """GET: the login form. POST: check the account (or the shared password, or the name on
+    this machine), within the attempt limits, then set the session cookie."""
+    desk = await Desk.open(datasette, request, read=False)
     local = is_local(request.scope)
-    target = safe_next(request.args.get("next"), desk.url(""))
+    with_accounts = await desk.db.execute_fn(accounts.has_accounts)
     context = {
-        "next": target,
-        "needs_password": desk.settings.password() is not None,
+        "next": safe_next(request.args.get("next"), desk.url("")),
+        "accounts": with_accounts,
+        "needs_password": with_accounts or desk.settings.password() is not None,
         "local": local,
         "error": "",
         "name": "",
@@ -256,20 +375,38 @@ async def login(datasette: Any, request: Request) -> Response:
     if request.method != "POST":
         return await desk.page(request, "newswatch_login.html", context)
     form = await request.post_vars()
-    target = safe_next(form.get("next"), desk.url(""))
-    outcome = check_login(
-        desk.settings,
-        name=str(form.get("name", "")),
-        password=str(form.get("password", "")),
-        local=local,
-    )
-    if outcome.actor is None:
-        context.update(error=outcome.error, name=str(form.get("name", ""))[:64], next=target)
-        return await desk.page(request, "newswatch_login.html", context, status=403)
-    response = Response.redirect(target, status=303)
+    name, password = str(form.get("name", "")), str(form.get("password", ""))
+    context.update(next=safe_next(form.get("next"), desk.url("")), name=name[:64])
+    address = {f"address:{client_address(request.scope)}": accounts.ADDRESS_FAILURES}
+    session: Session | None = None
+    status = 403
+    if with_accounts:
+        attempt = await desk.db.execute_write_fn(
+            lambda conn: accounts.attempt_login(
+                conn, name.strip(), password, client_address(request.scope)
+            ),
+            block=True,
+        )
+        error, status = attempt.error, 429 if attempt.locked else 403
+        if attempt.version is not None:
+            session = Session(name.strip(), "account", attempt.version)
+    else:
+        error = await desk.db.execute_fn(lambda conn: accounts.locked_out(conn, address))
+        status = 429 if error else 403
+        if not error:
+            outcome = check_login(desk.settings, name=name, password=password, local=local)
+            session, error = outcome.session, outcome.error
+            if session is None and error == "Wrong password.":
+                await desk.db.execute_write_fn(
+                    lambda conn: accounts.count_failure(conn, address), block=True
+                )
+    if session is None:
+        context["error"] = error
+        return await desk.page(request, "newswatch_login.html", context, status=status)
+    response = Response.redirect(str(context["next"]), status=303)
     response.set_cookie(
-        "ds_actor",
-        session_cookie(datasette, outcome.actor),
+        COOKIE,
+        session_cookie(datasette, session),
         httponly=True,
         samesite="lax",
         secure=request.scheme == "https",
@@ -277,9 +414,19 @@ async def login(datasette: Any, request: Request) -> Response:
     return response
 
 
+async def logout(datasette: Any, request: Request) -> Response:
+    """POST: end this browser's desk session (and a Datasette ``ds_actor`` one)."""
+    if request.method != "POST":
+        return Response.text("POST here to log out", status=405, headers={"Allow": "POST"})
+    response = Response.redirect(datasette.urls.path(LOGIN_PATH), status=303)
+    for cookie in (COOKIE, "ds_actor"):
+        response.set_cookie(cookie, "", expires=0, max_age=0)
+    return response
+
+
 async def dashboard(datasette: Any, request: Request) -> Response:
     """Hits per watch per day (90 days), precision per watch, source health, alert delivery."""
-    desk = await Desk.open(datasette)
+    desk = await Desk.open(datasette, request)
 
     def load(conn: Any) -> dict[str, Any]:
         return {
@@ -348,7 +495,7 @@ def quiet_for(last_hit_at: str | None, first_run_at: str | None) -> str:
 
 async def search(datasette: Any, request: Request) -> Response:
     """Full-text search over article titles and text, with the matched words marked."""
-    desk = await Desk.open(datasette)
+    desk = await Desk.open(datasette, request)
     text = (request.args.get("q") or "").strip()[:500]
     filters = Filters.from_args(request.args)
 
@@ -361,6 +508,8 @@ async def search(datasette: Any, request: Request) -> Response:
     for row in rows:
         row["title_html"] = marked(row["title_marked"] or row["url"])
         row["snippet_html"] = marked(row["snippet"])
+        row["snippet_dir"] = text_dir(row["snippet"])
+        row["title_dir"] = text_dir(row["title_marked"])
         row["href"] = safe_href(row["url"])
         row["date"] = day(row["published_at"] or row["fetched_at"])
     articles = datasette.urls.table(desk.db.name, "articles")
@@ -380,20 +529,71 @@ async def search(datasette: Any, request: Request) -> Response:
 
 
 async def watch_feed(datasette: Any, request: Request) -> Response:
-    """An Atom feed of one watch's hits marked relevant."""
-    desk = await Desk.open(datasette)
+    """An Atom feed of one watch's hits marked relevant.
+
+    A feed reader without a browser session passes an account's feed token
+    (``?token=``, from ``newswatch users token``); the feed is then read as that account.
+    Ids and links come from ``review_url`` when it is configured, so they stay the same
+    whatever Host header a reader sends.
+    """
+    token = request.args.get("token")
+    if token:
+        desk = await Desk.open(datasette, request, read=False)
+        account = await desk.db.execute_fn(lambda conn: accounts.feed_token_account(conn, token))
+        if account is None:
+            return Response.text("unknown or revoked feed token", status=403)
+        await datasette.ensure_permissions(
+            Session(account, "account").actor(), [("view-database", desk.db.name), "view-instance"]
+        )
+    else:
+        desk = await Desk.open(datasette, request)
     watch_id = request.url_vars["watch"]
-    rows = await desk.db.execute_fn(lambda conn: queries.relevant_hits(conn, watch_id))
-    feed_url = datasette.absolute_url(request, request.path)
-    hits_table = datasette.urls.table(desk.db.name, "hits")
+
+    def load(conn: Any) -> tuple[bool, list[dict[str, Any]]]:
+        return queries.watch_has_hits(conn, watch_id), queries.relevant_hits(conn, watch_id)
+
+    known, rows = await desk.db.execute_fn(load)
+    if not known and watch_id not in desk.settings.watches:
+        raise NotFound(f"no watch {watch_id!r}")
+    feed_path = desk.url(f"feed/{quote(watch_id, safe='')}.atom")
+    for row in rows:
+        row["id_url"] = hit_id_url(desk, request, row["id"])
+        row["desk_url"] = desk.absolute(request, desk.url(f"hit/{row['id']}"))
     body = atom_feed(
         title=f"newswatch: {desk.watch_name(watch_id)} (relevant hits)",
-        feed_url=feed_url,
-        page_url=datasette.absolute_url(request, desk.url("", watch=watch_id, status="relevant")),
-        hit_url=datasette.absolute_url(request, f"{hits_table}/{{id}}"),
+        feed_id=desk.absolute(request, feed_path)
+        if desk.settings.review_url
+        else _urn(desk, f"feed:{watch_id}"),
+        feed_url=desk.absolute(request, feed_path),
+        page_url=desk.absolute(request, desk.url("", watch=watch_id, status="relevant")),
         entries=rows,
+        empty_updated=clock.iso_now(),
     )
     return Response(body, content_type="application/atom+xml; charset=utf-8")
+
+
+def hit_id_url(desk: Desk, request: Request, hit_id: int) -> str:
+    """A hit's permanent id in feeds: its desk page under ``review_url``, else a URN
+    made from the database's name (never from the request's Host)."""
+    if desk.settings.review_url:
+        return desk.absolute(request, desk.url(f"hit/{hit_id}"))
+    return _urn(desk, f"hit:{hit_id}")
+
+
+def _urn(desk: Desk, what: str) -> str:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"newswatch:{desk.db.name}:{what}").urn
+
+
+async def hit_page(datasette: Any, request: Request) -> Response:
+    """A hit's own address (feeds and alerts link here): its article's page, at the hit."""
+    desk = await Desk.open(datasette, request)
+    hit_id = int(request.url_vars["hit"])
+    rows = await desk.db.execute_fn(
+        lambda conn: conn.execute("SELECT article_id FROM hits WHERE id = ?", [hit_id]).fetchall()
+    )
+    if not rows:
+        raise NotFound(f"no hit {hit_id}")
+    return Response.redirect(desk.url(f"article/{rows[0][0]}") + f"#hit-{hit_id}")
 
 
 def _database_folder(desk: Desk) -> Path:
@@ -404,7 +604,7 @@ def _database_folder(desk: Desk) -> Path:
 async def article_page(datasette: Any, request: Request) -> Response:
     """One article: its state (revisits, removal), every text it had with what changed
     between them, its hits and the evidence kept of each fetch."""
-    desk = await Desk.open(datasette)
+    desk = await Desk.open(datasette, request)
     article_id = int(request.url_vars["article"])
     article = await desk.db.execute_fn(lambda conn: queries.article_versions(conn, article_id))
     if article is None:
@@ -438,7 +638,7 @@ async def article_page(datasette: Any, request: Request) -> Response:
 
 async def evidence_pack(datasette: Any, request: Request) -> Response:
     """A zip of one hit's evidence: its article's WARC records and a JSON manifest."""
-    desk = await Desk.open(datasette)
+    desk = await Desk.open(datasette, request)
     hit_id = int(request.url_vars["hit"])
     base = _database_folder(desk)
     packed = await desk.db.execute_fn(lambda conn: evidence.pack(conn, base, hit_id))
@@ -457,7 +657,7 @@ async def evidence_pack(datasette: Any, request: Request) -> Response:
 
 async def removed(datasette: Any, request: Request) -> Response:
     """Articles found taken down and mentions gone from changed texts, newest first."""
-    desk = await Desk.open(datasette)
+    desk = await Desk.open(datasette, request)
     items = await desk.db.execute_fn(queries.removed_items)
     for row in items["articles"]:
         row["href"] = safe_href(row["url"])
@@ -474,12 +674,3 @@ async def removed(datasette: Any, request: Request) -> Response:
             row["evidence_pack"] = desk.url(f"evidence/{row['id']}.zip")
     export = datasette.urls.query(desk.db.name, "removed_articles")
     return await desk.page(request, "newswatch_removed.html", {**items, "export": export})
-
-
-async def static(request: Request) -> Response:
-    """The desk's own script and stylesheet (no CDN: the desk works offline)."""
-    name = request.url_vars["name"]
-    if name not in STATIC:
-        raise NotFound(f"no static file {name}")
-    body = (files("crawler.review") / "static" / name).read_text(encoding="utf-8")
-    return Response(body, content_type=STATIC[name], headers={"cache-control": "max-age=300"})

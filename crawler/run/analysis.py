@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from crawler.config import Watch
 from crawler.extraction.article import ExtractionFailed, extract
-from crawler.matching.matcher import Matcher, hide_names
+from crawler.matching.matcher import Matcher, hide_names, url_names
 from crawler.models import Article, Hit, Page
 from crawler.storage.stories import Entities, entities
 
@@ -83,9 +83,16 @@ class Analyser:
         return Analysis(article, hits, found)
 
     def _with_hidden_titles(self, article: Article, hits: Iterable[Hit]) -> Iterator[Hit]:
-        """Hits of redacted watches carry the title with the name hidden, for the channels."""
+        """Hits of redacted watches carry the title with the name hidden, and whether the
+        article's URL names the watch (channels then get the desk's link), for the channels."""
         for hit in hits:
             watch = self._redacted.get(hit.watch_id)
-            if watch is not None and article.title:
-                hit = dataclasses.replace(hit, hidden_title=hide_names(article.title, watch))
+            if watch is not None:
+                hit = dataclasses.replace(
+                    hit,
+                    hidden_title=hide_names(article.title, watch) if article.title else "",
+                    url_names_watch=any(
+                        url_names(url, watch) for url in {article.url, article.canonical_url}
+                    ),
+                )
             yield hit

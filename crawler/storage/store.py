@@ -23,7 +23,9 @@ import sqlite_utils
 
 from crawler import clock
 from crawler.db import BUSY_TIMEOUT_MS, write_transaction
+from crawler.matching.scripts import CJK, script_of, undotted
 from crawler.matching.searchkey import search_words
+from crawler.matching.textnorm import fold
 from crawler.models import Article, Hit
 from crawler.storage.stories import published_day, save_entities
 
@@ -475,6 +477,68 @@ def _telegram(db: sqlite_utils.Database) -> None:
     )
 
 
+def _cjk_search(db: sqlite_utils.Database) -> None:
+    """A trigram index beside the word index, for scripts written without spaces (Chinese,
+    Japanese): any three characters in a row are found, wherever words begin. It holds the
+    folded title and text (traditional characters as simplified) of articles that have
+    such characters without the middle dots of transcribed names, rowid = article id."""
+    db.execute("CREATE VIRTUAL TABLE articles_trigram USING fts5(title, text, tokenize='trigram')")
+    last = 0
+    while rows := db.execute(
+        "SELECT id, title, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]
+    ).fetchall():
+        for article_id, title, text in rows:
+            _index_unspaced(db, article_id, title or "", text or "")
+        last = rows[-1][0]
+
+
+def _index_unspaced(db: sqlite_utils.Database, article_id: int, title: str, text: str) -> None:
+    """(Re)write an article's row of the trigram index when it has CJK characters."""
+    db.execute("DELETE FROM articles_trigram WHERE rowid = ?", [article_id])
+    if script_of(title) == CJK or script_of(text) == CJK:
+        db.execute(
+            "INSERT INTO articles_trigram (rowid, title, text) VALUES (?, ?, ?)",
+            [article_id, undotted(fold(title).text), undotted(fold(text).text)],
+        )
+
+
+def _desk_accounts(db: sqlite_utils.Database) -> None:
+    """Editors' accounts for the review desk, failed logins per account and address, feed
+    tokens, and how each verdict's author had signed in (``reviews.via``)."""
+    db.table("accounts").create(
+        {
+            "name": str,
+            "password_hash": str,
+            "created_at": str,
+            "password_changed_at": str,
+            "session_version": int,
+        },
+        pk="name",
+        not_null={"password_hash", "session_version"},
+    )
+    db.table("login_failures").create(
+        {"key": str, "failures": int, "window_started_at": str, "locked_until": str}, pk="key"
+    )
+    db.table("feed_tokens").create(
+        {
+            "id": int,
+            "account": str,
+            "token_sha256": str,
+            "created_at": str,
+            "revoked_at": str,
+        },
+        pk="id",
+        not_null={"account", "token_sha256"},
+    )
+    db.table("feed_tokens").create_index(["token_sha256"], unique=True)
+    db.table("reviews").add_column("via", str)
+
+
+def _hits_url_names_watch(db: sqlite_utils.Database) -> None:
+    """A redacted watch's hit whose article URL names the watch: channels link to the desk."""
+    db.table("hits").add_column("url_names_watch", int)
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1,
     _review_search_and_history,
@@ -490,6 +554,9 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _article_search,
     _article_entities,
     _telegram,
+    _cjk_search,
+    _desk_accounts,
+    _hits_url_names_watch,
 ]
 
 
@@ -748,6 +815,7 @@ def save_article(
             )
             _remember_urls(db, article, article_id)
             _index_for_search(db, article_id, article.title, article.text)
+            _index_unspaced(db, article_id, article.title, article.text)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
             day = published_day(article)
@@ -879,8 +947,8 @@ def _insert_hits(
         cursor = db.execute(
             "INSERT OR IGNORE INTO hits (article_id, watch_id, story_id, matched, span_start, "
             "span_end, snippet, confidence, reason, hidden_title, mention_count, mention_spans, "
-            "status, created_at, article_updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?)",
+            "status, created_at, article_updated_at, url_names_watch) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
             [
                 article_id,
                 hit.watch_id,
@@ -896,6 +964,7 @@ def _insert_hits(
                 json.dumps([list(span) for span in hit.mentions or ((hit.start, hit.end),)]),
                 now,
                 updated_at,
+                1 if hit.url_names_watch else None,
             ],
         )
         if cursor.rowcount == 1:
@@ -974,6 +1043,7 @@ def _record_update(db: sqlite_utils.Database, article: Article, article_id: int,
         ],
     )
     _index_for_search(db, article_id, article.title, article.text)
+    _index_unspaced(db, article_id, article.title, article.text)
     db.execute(
         "UPDATE stories SET last_seen_at = ? WHERE id = (SELECT story_id FROM articles "
         "WHERE id = ?)",

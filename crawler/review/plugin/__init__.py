@@ -1,4 +1,11 @@
-"""Datasette hooks: the desk's routes, its login gate, canned queries and menu links."""
+"""The desk's Datasette plugin: its hooks, with its ``static/`` and ``templates/`` beside them.
+
+Datasette loads this package through the ``datasette`` entry point
+``newswatch = "crawler.review.plugin"``, serves ``static/`` at
+``/-/static-plugins/newswatch/`` and finds ``templates/``. It imports nothing
+that loads Datasette's plugins (``datasette.app``, ``datasette.plugins``), so
+the entry point never meets a half-imported module.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,8 @@ from typing import Any
 
 from pluggy import HookimplMarker
 
-from crawler.review import views
-from crawler.review.access import PREFIX, App, DeskSettings, gate
+from crawler.review import access, views
+from crawler.review.access import PREFIX, DeskSettings
 from crawler.review.queries import CANNED_QUERIES
 
 hookimpl = HookimplMarker("datasette")
@@ -21,27 +28,44 @@ def register_routes(datasette: Any) -> list[tuple[str, Callable[..., Any]]]:
         (rf"^{PREFIX}/?$", views.queue),
         (rf"^{PREFIX}/verdict$", views.verdict),
         (rf"^{PREFIX}/login$", views.login),
+        (rf"^{PREFIX}/logout$", views.logout),
         (rf"^{PREFIX}/dashboard$", views.dashboard),
         (rf"^{PREFIX}/search$", views.search),
         (rf"^{PREFIX}/removed$", views.removed),
         (rf"^{PREFIX}/article/(?P<article>[0-9]+)$", views.article_page),
+        (rf"^{PREFIX}/hit/(?P<hit>[0-9]+)$", views.hit_page),
         (rf"^{PREFIX}/evidence/(?P<hit>[0-9]+)\.zip$", views.evidence_pack),
         (rf"^{PREFIX}/feed/(?P<watch>[^/]+)\.atom$", views.watch_feed),
-        (rf"^{PREFIX}/static/(?P<name>[a-z0-9_.-]+)$", views.static),
+        (rf"^{PREFIX}/static/(?P<name>[A-Za-z0-9._-]+)$", views.old_static),
+        (rf"^{PREFIX}/.+$", views.unknown),
     ]
     if datasette is not None and DeskSettings.of(datasette).home:
         routes.append((r"^/$", views.home))
     return routes
 
 
+@hookimpl(tryfirst=True)
+def actor_from_request(datasette: Any, request: Any) -> Any:
+    """The actor of a desk session (checked against its account), noting where the client is."""
+    access.note_client(request.scope)
+    session = access.read_session(datasette, request.cookies)
+    if session is None:
+        return None
+    return views.session_actor(datasette, session)
+
+
 @hookimpl
-def asgi_wrapper(datasette: Any) -> Callable[[App], App]:
-    """Send clients that must log in (not local, or local reads turned off) to the login page."""
+def permission_allowed(datasette: Any, actor: Any, action: str, resource: Any) -> Any:
+    """The desk's policy: no anonymous reads from afar; ``newswatch-review`` for verdicts."""
+    return access.policy(datasette, actor, action, resource)
 
-    def wrap(app: App) -> App:
-        return gate(datasette, app)
 
-    return wrap
+@hookimpl
+def forbidden(datasette: Any, request: Any, message: str) -> Any:
+    """An anonymous browser refused a page goes to the login form; other clients get a 401."""
+    if request.actor:
+        return None  # Datasette's own 403 page says what is missing
+    return views.refuse_anonymous(datasette, request)
 
 
 @hookimpl

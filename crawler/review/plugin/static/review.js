@@ -65,10 +65,12 @@
         badge.className = "nw-status nw-status-" + result.status;
       }
       if (result.note !== null) card.querySelector(".nw-note").value = result.note;
-      const reviewed = card.querySelector(".nw-reviewed");
-      reviewed.hidden = false;
-      reviewed.querySelector(".nw-by").textContent = result.reviewed_by;
-      reviewed.querySelector(".nw-at").textContent = result.reviewed_at.replace("T", " ").slice(0, 16);
+      if (result.status) {  // a note alone is not a verdict
+        const reviewed = card.querySelector(".nw-reviewed");
+        reviewed.hidden = false;
+        reviewed.querySelector(".nw-by").textContent = result.reviewed_by;
+        reviewed.querySelector(".nw-at").textContent = result.reviewed_at.replace("T", " ").slice(0, 16);
+      }
       const box = card.querySelector(".nw-select");
       if (box) box.checked = false;
     }

@@ -17,6 +17,7 @@ from crawler.config import Watch
 from crawler.extraction.article import ExtractionFailed, extract
 from crawler.matching.matcher import Matcher, hide_names, url_names
 from crawler.models import Article, Hit, Page
+from crawler.storage.store import Prepared, prepare
 from crawler.storage.stories import Entities, entities
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Analysis:
     hits: tuple[Hit, ...] = ()
     entities: Entities | None = None  # names and numbers, for stories across languages
     failure: str = ""
+    prepared: Prepared | None = None  # the search words and story signature, to store it
 
 
 def matchable_text(article: Article) -> str:
@@ -80,7 +82,7 @@ class Analyser:
         text = matchable_text(article)
         hits = tuple(self._with_hidden_titles(article, self.matcher.match(text)))
         found = entities(text, hits) if hits else None
-        return Analysis(article, hits, found)
+        return Analysis(article, hits, found, prepared=prepare(article))
 
     def _with_hidden_titles(self, article: Article, hits: Iterable[Hit]) -> Iterator[Hit]:
         """Hits of redacted watches carry the title with the name hidden, and whether the

@@ -194,6 +194,7 @@ class Ingest:
                 article_id=article_id,
                 after=self._after_save(page, post),
                 join_story=join_story,
+                prepared=analysis.prepared,
             )
         except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
             self.counts["articles_failed"] += 1

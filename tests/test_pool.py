@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler import clock
 from crawler.config import Watch
 from crawler.matching.matcher import Matcher
 from crawler.models import Page
@@ -191,3 +192,26 @@ def test_a_batch_of_stores_commits_once_and_holds_nothing_after_flush(tmp_path: 
     assert ingest.process(pages[4]).outcome == "stored" and stored() == 5  # commits alone
     assert ingest.counts["articles_new"] == 5 and ingest.counts["hits"] >= 1
     assert ingest.not_stored == []
+
+
+def test_an_article_prepared_in_a_worker_is_stored_as_one_prepared_here(tmp_path: Path) -> None:
+    """Search words, story signature and the CJK trigram row made ahead (``prepare``, in the
+    worker) give the same rows as when ``save_article`` works them out itself."""
+    from crawler.storage.store import open_database, prepare, save_article
+    from crawler.storage.stories import StoryIndex
+    from tests.test_search import CHINESE, KEMAROVA, _article
+
+    tables = ("articles_search", "articles_trigram", "article_signatures")
+    contents = []
+    for name, ahead in (("here", False), ("ahead", True)):
+        with clock.using(clock.FakeClock("2026-11-20T10:00:00Z")):  # the same times in both
+            db = open_database(tmp_path / f"{name}.db")
+            stories = StoryIndex.load(db, threshold=0.5, window_days=30)
+            for url, language, title, text in CHINESE + KEMAROVA:
+                article = _article(url, language, title, text)
+                save_article(db, article, [], lambda w: [], lambda *a: 0, stories=stories,
+                             prepared=prepare(article) if ahead else None)
+        contents.append({table: sorted(map(tuple, db.execute(f"SELECT * FROM {table}")))
+                         for table in tables})
+    assert contents[0] == contents[1]
+    assert all(contents[0][table] for table in tables)  # CJK rows and signatures are there

@@ -435,17 +435,22 @@ def _index_for_search(
 
 @dataclass(frozen=True, eq=False)
 class Prepared:
-    """What storing an article computes from its title and text alone: its search words and
-    its story signature. ``prepare`` makes it ahead, in a worker process, so that the one
-    writer of the state file spends its time writing."""
+    """What storing an article computes from its title and text alone: its search words, its
+    story signature and (CJK text) its trigram index row. ``prepare`` makes it ahead, in a
+    worker process, so that the one writer of the state file spends its time writing."""
 
     words: str
     signature: Signature | None
+    unspaced: tuple[str, str] | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Prepared):
             return NotImplemented
-        return self.words == other.words and _signature_bytes(self) == _signature_bytes(other)
+        return (
+            self.words == other.words
+            and self.unspaced == other.unspaced
+            and _signature_bytes(self) == _signature_bytes(other)
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -456,7 +461,11 @@ def _signature_bytes(prepared: Prepared) -> bytes | None:
 
 def prepare(article: Article) -> Prepared:
     """The search words and story signature ``save_article`` would compute for ``article``."""
-    return Prepared(search_words(article.title, article.text), text_signature(article.text))
+    return Prepared(
+        search_words(article.title, article.text),
+        text_signature(article.text),
+        _unspaced(article.title, article.text),
+    )
 
 
 def _article_entities(db: sqlite_utils.Database) -> None:
@@ -522,14 +531,29 @@ def _cjk_search(db: sqlite_utils.Database) -> None:
         last = rows[-1][0]
 
 
-def _index_unspaced(db: sqlite_utils.Database, article_id: int, title: str, text: str) -> None:
-    """(Re)write an article's row of the trigram index when it has CJK characters."""
+def _index_unspaced(
+    db: sqlite_utils.Database,
+    article_id: int,
+    title: str,
+    text: str,
+    prepared: Prepared | None = None,
+) -> None:
+    """(Re)write an article's row of the trigram index when it has CJK characters
+    (``prepared``: the row, or None, already worked out)."""
     db.execute("DELETE FROM articles_trigram WHERE rowid = ?", [article_id])
-    if script_of(title) == CJK or script_of(text) == CJK:
+    row = prepared.unspaced if prepared is not None else _unspaced(title, text)
+    if row is not None:
         db.execute(
             "INSERT INTO articles_trigram (rowid, title, text) VALUES (?, ?, ?)",
-            [article_id, undotted(fold(title).text), undotted(fold(text).text)],
+            [article_id, *row],
         )
+
+
+def _unspaced(title: str, text: str) -> tuple[str, str] | None:
+    """The trigram index's title and text of an article with CJK characters, else None."""
+    if script_of(title) == CJK or script_of(text) == CJK:
+        return undotted(fold(title).text), undotted(fold(text).text)
+    return None
 
 
 def _desk_accounts(db: sqlite_utils.Database) -> None:
@@ -789,7 +813,7 @@ def save_article(
             _remember_urls(db, article, article_id)
             if old_hash != article.content_hash:
                 result.updated = True
-                _record_update(db, article, article_id, now, words)
+                _record_update(db, article, article_id, now, prepared)
                 inserted = _insert_hits(db, article_id, story_id, hits, now, updated_at=now)
                 _queue_alerts(db, inserted, story_id, route, enqueue, now, result)
                 result.mentions_removed = _mark_mentions(db, article_id, hits, now)
@@ -849,7 +873,7 @@ def save_article(
             )
             _remember_urls(db, article, article_id)
             _index_for_search(db, article_id, article.title, article.text, words)
-            _index_unspaced(db, article_id, article.title, article.text)
+            _index_unspaced(db, article_id, article.title, article.text, prepared)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
             day = published_day(article)
@@ -1055,7 +1079,11 @@ def _marked_irrelevant(db: sqlite_utils.Database, watch_id: str, story_id: int) 
 
 
 def _record_update(
-    db: sqlite_utils.Database, article: Article, article_id: int, now: str, words: str | None
+    db: sqlite_utils.Database,
+    article: Article,
+    article_id: int,
+    now: str,
+    prepared: Prepared | None,
 ) -> None:
     """Keep the stored text as a revision and put the new one in its place."""
     db.execute(
@@ -1078,8 +1106,9 @@ def _record_update(
             article_id,
         ],
     )
+    words = prepared.words if prepared is not None else None
     _index_for_search(db, article_id, article.title, article.text, words)
-    _index_unspaced(db, article_id, article.title, article.text)
+    _index_unspaced(db, article_id, article.title, article.text, prepared)
     db.execute(
         "UPDATE stories SET last_seen_at = ? WHERE id = (SELECT story_id FROM articles "
         "WHERE id = ?)",

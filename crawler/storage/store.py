@@ -28,6 +28,7 @@ from crawler.matching.searchkey import search_words
 from crawler.matching.textnorm import fold
 from crawler.models import Article, Hit
 from crawler.storage.stories import published_day, save_entities
+from crawler.storage.stories import signature as text_signature
 
 if TYPE_CHECKING:
     from crawler.storage.stories import Entities, Signature, StoryIndex, StoryMatch
@@ -420,12 +421,50 @@ def _article_search(db: sqlite_utils.Database) -> None:
         last = rows[-1][0]
 
 
-def _index_for_search(db: sqlite_utils.Database, article_id: int, title: str, text: str) -> None:
-    """(Re)write an article's row of the search index, in the caller's transaction."""
+def _index_for_search(
+    db: sqlite_utils.Database, article_id: int, title: str, text: str, words: str | None = None
+) -> None:
+    """(Re)write an article's row of the search index, in the caller's transaction
+    (``words``: ``search_words(title, text)`` if already computed)."""
     db.execute("DELETE FROM articles_search WHERE rowid = ?", [article_id])
     db.execute(
         "INSERT INTO articles_search (rowid, words) VALUES (?, ?)",
-        [article_id, search_words(title, text)],
+        [article_id, words if words is not None else search_words(title, text)],
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """What storing an article computes from its title and text alone: its search words, its
+    story signature and (CJK text) its trigram index row. ``prepare`` makes it ahead, in a
+    worker process, so that the one writer of the state file spends its time writing."""
+
+    words: str
+    signature: Signature | None
+    unspaced: tuple[str, str] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Prepared):
+            return NotImplemented
+        return (
+            self.words == other.words
+            and self.unspaced == other.unspaced
+            and _signature_bytes(self) == _signature_bytes(other)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _signature_bytes(prepared: Prepared) -> bytes | None:
+    return None if prepared.signature is None else prepared.signature.tobytes()
+
+
+def prepare(article: Article) -> Prepared:
+    """The search words and story signature ``save_article`` would compute for ``article``."""
+    return Prepared(
+        search_words(article.title, article.text),
+        text_signature(article.text),
+        _unspaced(article.title, article.text),
     )
 
 
@@ -492,14 +531,29 @@ def _cjk_search(db: sqlite_utils.Database) -> None:
         last = rows[-1][0]
 
 
-def _index_unspaced(db: sqlite_utils.Database, article_id: int, title: str, text: str) -> None:
-    """(Re)write an article's row of the trigram index when it has CJK characters."""
+def _index_unspaced(
+    db: sqlite_utils.Database,
+    article_id: int,
+    title: str,
+    text: str,
+    prepared: Prepared | None = None,
+) -> None:
+    """(Re)write an article's row of the trigram index when it has CJK characters
+    (``prepared``: the row, or None, already worked out)."""
     db.execute("DELETE FROM articles_trigram WHERE rowid = ?", [article_id])
-    if script_of(title) == CJK or script_of(text) == CJK:
+    row = prepared.unspaced if prepared is not None else _unspaced(title, text)
+    if row is not None:
         db.execute(
             "INSERT INTO articles_trigram (rowid, title, text) VALUES (?, ?, ?)",
-            [article_id, undotted(fold(title).text), undotted(fold(text).text)],
+            [article_id, *row],
         )
+
+
+def _unspaced(title: str, text: str) -> tuple[str, str] | None:
+    """The trigram index's title and text of an article with CJK characters, else None."""
+    if script_of(title) == CJK or script_of(text) == CJK:
+        return undotted(fold(title).text), undotted(fold(text).text)
+    return None
 
 
 def _desk_accounts(db: sqlite_utils.Database) -> None:
@@ -711,6 +765,7 @@ def save_article(
     article_id: int | None = None,
     after: AfterSave | None = None,
     join_story: int | None = None,
+    prepared: Prepared | None = None,
 ) -> SaveResult:
     """Store an article, its hits and their outbox rows in one transaction.
 
@@ -730,12 +785,15 @@ def save_article(
     its alert; a stored hit whose watch the new text no longer mentions gets
     ``removed_at``. ``after`` runs last, in the same transaction.
     ``join_story`` names a story a new article belongs to whatever its text (a post
-    and the article it links).
+    and the article it links). ``prepared``: ``prepare(article)``, made elsewhere.
     """
     now = utcnow()
     result = SaveResult()
     hits = tuple(hits)
-    sig = stories.signature(article.text) if stories is not None else None
+    sig: Signature | None = None
+    if stories is not None:
+        sig = prepared.signature if prepared is not None else stories.signature(article.text)
+    words = prepared.words if prepared is not None else None
     with write_transaction(db):
         if article_id is not None:
             existing = db.execute(
@@ -755,7 +813,7 @@ def save_article(
             _remember_urls(db, article, article_id)
             if old_hash != article.content_hash:
                 result.updated = True
-                _record_update(db, article, article_id, now)
+                _record_update(db, article, article_id, now, prepared)
                 inserted = _insert_hits(db, article_id, story_id, hits, now, updated_at=now)
                 _queue_alerts(db, inserted, story_id, route, enqueue, now, result)
                 result.mentions_removed = _mark_mentions(db, article_id, hits, now)
@@ -814,8 +872,8 @@ def save_article(
                 },
             )
             _remember_urls(db, article, article_id)
-            _index_for_search(db, article_id, article.title, article.text)
-            _index_unspaced(db, article_id, article.title, article.text)
+            _index_for_search(db, article_id, article.title, article.text, words)
+            _index_unspaced(db, article_id, article.title, article.text, prepared)
             if stories is not None and sig is not None:
                 stories.store(db, article_id, sig, now)
             day = published_day(article)
@@ -1020,7 +1078,13 @@ def _marked_irrelevant(db: sqlite_utils.Database, watch_id: str, story_id: int) 
     return row is not None
 
 
-def _record_update(db: sqlite_utils.Database, article: Article, article_id: int, now: str) -> None:
+def _record_update(
+    db: sqlite_utils.Database,
+    article: Article,
+    article_id: int,
+    now: str,
+    prepared: Prepared | None,
+) -> None:
     """Keep the stored text as a revision and put the new one in its place."""
     db.execute(
         "INSERT INTO article_revisions (article_id, content_hash, title, text, fetched_at, "
@@ -1042,8 +1106,9 @@ def _record_update(db: sqlite_utils.Database, article: Article, article_id: int,
             article_id,
         ],
     )
-    _index_for_search(db, article_id, article.title, article.text)
-    _index_unspaced(db, article_id, article.title, article.text)
+    words = prepared.words if prepared is not None else None
+    _index_for_search(db, article_id, article.title, article.text, words)
+    _index_unspaced(db, article_id, article.title, article.text, prepared)
     db.execute(
         "UPDATE stories SET last_seen_at = ? WHERE id = (SELECT story_id FROM articles "
         "WHERE id = ?)",

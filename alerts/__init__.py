@@ -1,6 +1,7 @@
 """Alert delivery: the outbox written with the hits, and the channels that send from it."""
 
-from alerts.apprise_channel import AppriseChannel
+from typing import Any
+
 from alerts.channels import CHANNEL_TYPES, ChannelSetupError, make_channel
 from alerts.console import ConsoleChannel
 from alerts.delivery import DeliveryReport, counts_text, deliver
@@ -88,3 +89,13 @@ __all__ = [
     "verify",
     "watch_silence",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``AppriseChannel`` loads Apprise and its plugins when first asked for, not with
+    the package: most runs configure no Apprise channel."""
+    if name == "AppriseChannel":
+        from alerts.apprise_channel import AppriseChannel
+
+        return AppriseChannel
+    raise AttributeError(f"module 'alerts' has no attribute {name!r}")

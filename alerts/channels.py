@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from alerts.apprise_channel import AppriseChannel
 from alerts.console import ConsoleChannel
 from alerts.mail import EmailChannel
 from alerts.payload import Sender
@@ -12,13 +11,21 @@ from alerts.slack import SlackChannel
 from alerts.webhook import WebhookChannel
 from crawler.config import Channel
 
+
+def _apprise(channel: Channel) -> Sender:
+    """An Apprise channel; Apprise and its plugins load only when one is configured."""
+    from alerts.apprise_channel import AppriseChannel
+
+    return AppriseChannel(channel)
+
+
 # Channel type (the ``type`` key in [[channel]]) -> constructor.
 CHANNEL_TYPES: dict[str, Callable[[Channel], Sender]] = {
     "console": ConsoleChannel,
     "webhook": WebhookChannel,
     "slack": SlackChannel,
     "email": EmailChannel,
-    "apprise": AppriseChannel,
+    "apprise": _apprise,
 }
 
 

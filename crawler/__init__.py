@@ -1,7 +1,7 @@
 """newswatch's crawl and ingest side: Scrapy spiders and the pure stages they feed.
 
-A folder per stage, in data-flow order: ``spiders`` and ``downloadermiddlewares``
-(fetch, Scrapy's layout), ``extraction`` (main text, metadata, canonical URL,
+A folder per stage, in data-flow order: ``spiders``, ``downloadermiddlewares`` and
+``extensions`` (fetch, Scrapy's layout), ``extraction`` (main text, metadata, canonical URL,
 sitemaps, Telegram previews), ``matching`` (the watchlist), ``storage`` (the SQLite
 state file, stories, evidence, how far Telegram channels are read), ``run`` (one
 cron cycle: ingest, health, revisits, staleness), ``distributed`` (scrapy-redis

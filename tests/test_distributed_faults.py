@@ -157,7 +157,8 @@ def test_analysed_pages_travel_without_their_html() -> None:
 
         def page(self, page: Page) -> Analysis:
             found = Entities(frozenset({"kostanay"}), frozenset({"w"}))
-            return Analysis(article, self.hits, found if self.hits else None)
+            found = found if self.hits else None
+            return Analysis(article, self.hits, found, prepared=prepare(article))
 
     with_hit = analyse(Found((hit,)), page)  # type: ignore[arg-type]
     assert with_hit.page.html == "" and with_hit.page.body == page.body  # kept as evidence
@@ -166,7 +167,7 @@ def test_analysed_pages_travel_without_their_html() -> None:
     assert back.analysis.article == article and back.analysis.hits == (hit,)
     assert back.analysis.entities == with_hit.analysis.entities
     sent, made = back.analysis.prepared, prepare(article)
-    assert sent is not None and sent.search_words == made.search_words
+    assert sent is not None and sent.words == made.words
     assert sent.signature is not None and made.signature is not None
     assert (sent.signature == made.signature).all()
     without = analyse(Found(()), page)  # type: ignore[arg-type]
@@ -418,11 +419,11 @@ def test_what_storing_needs_of_a_cjk_text_is_made_on_the_worker() -> None:
 
     class Found:
         def page(self, page: Page) -> Analysis:
-            return Analysis(article)
+            return Analyser(None, ()).article(article)  # the real matching and preparing
 
     sent = decode_item(encode_item(analyse(Found(), page)))  # type: ignore[arg-type]
     assert isinstance(sent, AnalysedPage) and sent.analysis.prepared is not None
     made = prepare(article)
     assert made.unspaced is not None  # a trigram row: Chinese has no spaces between words
     assert sent.analysis.prepared.unspaced == made.unspaced
-    assert sent.analysis.prepared.search_words == made.search_words
+    assert sent.analysis.prepared.words == made.words

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -97,6 +98,12 @@ class Key:
 
 def keys(table: type) -> list[Key]:
     """The declared keys of a settings dataclass, in declaration order."""
+    return list(_keys(table))
+
+
+@functools.cache
+def _keys(table: type) -> tuple[Key, ...]:
+    # Read once per table: the loader asks for every source and watch of the config.
     hints = typing.get_type_hints(table)
     found = []
     for item in dataclasses.fields(table):
@@ -117,7 +124,7 @@ def keys(table: type) -> list[Key]:
                 scrapy=meta["scrapy"],
             )
         )
-    return found
+    return tuple(found)
 
 
 # --- sources and watches ------------------------------------------------------------------
@@ -222,7 +229,11 @@ class CrawlSettings:
     autothrottle: bool = setting(
         True, "slow down for slow sites (AutoThrottle)", scrapy="AUTOTHROTTLE_ENABLED"
     )
-    # Not Scrapy settings: the Telegram spider reads them itself.
+    # Not Scrapy settings: the cycle and the Telegram spider read them themselves.
+    workers: int = setting(
+        0, "worker processes that extract and match pages while the crawl goes on "
+        "(0: one per core)", low=0, high=256,
+    )
     telegram_base: str = setting(
         "https://t.me", "where Telegram channel previews are read (a local server in tests)"
     )

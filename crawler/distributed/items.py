@@ -23,7 +23,7 @@ from crawler.extraction.telegram import Post, Progress, post_article
 from crawler.models import Article, Hit, Page
 from crawler.run.analysis import Analyser, Analysis
 from crawler.run.health import SourceEvent
-from crawler.storage.store import Prepared, prepare
+from crawler.storage.store import Prepared
 from crawler.storage.stories import Entities
 
 
@@ -52,9 +52,7 @@ def analyse(
     """Analyse a page on the worker and trim it for the trip: the one place a worker runs
     the pure stages (a process pool can take this call over). ``known``: whether a URL
     leads to a stored article."""
-    analysis = analyser.page(page) if page.html else Analysis(None)
-    if analysis.article is not None:  # what storing would compute from the text alone
-        analysis = dataclasses.replace(analysis, prepared=prepare(analysis.article))
+    analysis = analyser.page(page) if page.html else Analysis(None)  # prepared there too
     if page.revisit_of:  # the ingest may need all of it (a Telegram post, a removal)
         return AnalysedPage(page, analysis)
     body = page.body if _needs_body(analysis, known) else b""
@@ -76,8 +74,6 @@ def analyse_post(
     may be kept as evidence (as for a page)."""
     article = post_article(post)
     analysis = analyser.article(article) if article is not None else Analysis(None)
-    if analysis.article is not None:
-        analysis = dataclasses.replace(analysis, prepared=prepare(analysis.article))
     if not _needs_body(analysis, known):
         post = dataclasses.replace(post, body=b"")
     return AnalysedPost(post, analysis)
@@ -121,7 +117,7 @@ def _prepared_data(prepared: Prepared | None) -> dict[str, Any] | None:
         "signature": base64.b64encode(sig.astype("<u4").tobytes()).decode("ascii")
         if sig is not None
         else None,
-        "search_words": prepared.search_words,
+        "search_words": prepared.words,
         "unspaced": list(prepared.unspaced) if prepared.unspaced is not None else None,
     }
 
@@ -131,9 +127,13 @@ def _prepared(fields: dict[str, Any] | None) -> Prepared | None:
         return None
     sig = fields.get("signature")
     return Prepared(
-        np.frombuffer(base64.b64decode(sig), dtype="<u4").astype(np.uint32) if sig else None,
-        str(fields["search_words"]),
-        (str(unspaced[0]), str(unspaced[1])) if (unspaced := fields.get("unspaced")) else None,
+        words=str(fields["search_words"]),
+        signature=(
+            np.frombuffer(base64.b64decode(sig), dtype="<u4").astype(np.uint32) if sig else None
+        ),
+        unspaced=(
+            (str(unspaced[0]), str(unspaced[1])) if (unspaced := fields.get("unspaced")) else None
+        ),
     )
 
 

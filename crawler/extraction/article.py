@@ -23,21 +23,24 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from functools import cache
-from typing import Any
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import trafilatura
 from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
-from trafilatura.settings import Document
 
 from crawler import clock
 from crawler.extraction.urls import canonicalize, registrable_domain, same_site
 from crawler.models import Article, Page
+
+# trafilatura (and what it imports) loads when a run first extracts a page, not with this
+# module: a cycle that finds no new page never needs it.
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
 
 __all__ = [
     "MIN_WORDS",
@@ -46,6 +49,7 @@ __all__ = [
     "extract",
     "extract_links",
     "normalize_date",
+    "preload",
     "text_length",
 ]
 
@@ -196,6 +200,14 @@ def extract(page: Page) -> Article | None:
         raise ExtractionFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
+def preload() -> None:
+    """Load trafilatura and the language model (≈80 MB) now: worker processes forked after
+    this share them with this process instead of each loading its own copy."""
+    import trafilatura  # noqa: F401
+
+    _identifier()
+
+
 def extract_links(html: str, base_url: str) -> list[str]:
     """Return the absolute http(s) links of a page's <a href>, without fragments, deduplicated.
 
@@ -275,19 +287,16 @@ def _extract(page: Page) -> Article | None:
     )
     # Dates are read after pruning, so that the times of sidebar headlines are gone.
     _prune_headline_blocks(tree)
+    import trafilatura
+    from trafilatura.settings import Document
+
     document = trafilatura.bare_extraction(
         tree,
         url=page.url or None,
         include_comments=False,
         include_tables=True,
         include_images=False,
-        with_metadata=True,
-        # Only structural date markup: a full-text date scan finds dates of other events.
-        date_extraction_params={
-            "extensive_search": False,
-            "original_date": True,
-            "outputformat": "%Y-%m-%dT%H:%M:%S%z",
-        },
+        with_metadata=False,  # read below only if the page's own markup says too little
     )
     if not isinstance(document, Document) or not document.text:
         return None
@@ -302,14 +311,15 @@ def _extract(page: Page) -> Article | None:
 
     canonical = _canonical_url(page.url, tree, meta)
     others = [canonicalize(u) for u in (page.url, page.requested_url) if u]
-    title = _title(page, tree, meta, articles_ld, document.title, document.sitename)
+    metadata = _Metadata(tree, page.url)
+    title = _title(page, tree, meta, articles_ld, metadata)
     return Article(
         url=page.url,
         canonical_url=canonical,
         source=page.source,
         title=title,
         text=text,
-        published_at=_published(page, tree, meta, articles_ld, document.date),
+        published_at=_published(page, tree, meta, articles_ld, metadata),
         language=_language(text, title, tree, meta, page.language_hint),
         fetched_at=page.fetched_at,
         content_hash=content_hash(text),
@@ -331,6 +341,8 @@ def _parse(html: str) -> Any:
     if not html or "<" not in html:
         return None
     try:
+        import trafilatura
+
         tree = trafilatura.load_html(html)
     except (TypeError, ValueError, etree.LxmlError):
         return None
@@ -557,19 +569,25 @@ def _title(
     tree: Any,
     meta: dict[str, str],
     articles_ld: list[dict[str, Any]],
-    trafilatura_title: str | None,
-    sitename: str | None,
+    metadata: _Metadata,
 ) -> str:
     """og:title, else the <h1>, else trafilatura's pick (<title>...), without a site suffix."""
     og_title = " ".join(meta.get("og:title", "").split())
     h1 = _first_h1(tree)
     if h1 and not og_title:
         return h1  # a heading on the page carries no site name
-    candidates = (og_title, meta.get("twitter:title", ""), trafilatura_title or "", page.feed_title)
-    title = next((t for t in (" ".join(c.split()) for c in candidates) if t), "")
+    candidates: tuple[Callable[[], str], ...] = (
+        lambda: og_title,
+        lambda: meta.get("twitter:title", ""),
+        lambda: metadata.title,
+        lambda: page.feed_title,
+    )
+    title = next((t for t in (" ".join(c().split()) for c in candidates) if t), "")
+    if not any(separator in title for separator in _TITLE_SEPARATORS):
+        return title
     names = _site_names(meta, articles_ld, page.url)
-    if sitename:
-        names.add(_NON_WORD.sub("", sitename.casefold()))
+    if metadata.sitename:
+        names.add(_NON_WORD.sub("", metadata.sitename.casefold()))
     return _strip_site_suffix(title, names)
 
 
@@ -578,7 +596,7 @@ def _published(
     tree: Any,
     meta: dict[str, str],
     articles_ld: list[dict[str, Any]],
-    trafilatura_date: str | None,
+    metadata: _Metadata,
 ) -> str | None:
     candidates: list[str] = [meta[key] for key in _PUBLISHED_META if key in meta]
     candidates += [str(v) for v in _ITEMPROP_PUBLISHED(tree)]
@@ -588,8 +606,52 @@ def _published(
                 candidates.append(obj[key])
     candidates += [str(v) for v in _TIME_IN_ARTICLE(tree)]
     candidates += [str(v) for v in _TIME_ANYWHERE(tree)][:1]
-    candidates += [trafilatura_date or "", page.feed_published]
-    return next((d for d in map(normalize_date, candidates) if d), None)
+    found = next((d for d in map(normalize_date, candidates) if d), None)
+    if found is None:  # only now trafilatura's date search, then the feed's date
+        found = normalize_date(metadata.date) or normalize_date(page.feed_published)
+    return found
+
+
+class _Metadata:
+    """trafilatura's title, date and site name of a page, worked out only when asked.
+
+    Most news pages state these in their own markup (og:title, article:published_time,
+    JSON-LD), which is read first; trafilatura's metadata pass also looks for authors,
+    licence, categories and tags, and costs more than the main text on a heavy page.
+    """
+
+    # Only structural date markup: a full-text date scan finds dates of other events.
+    DATE_PARAMS: ClassVar[dict[str, Any]] = {
+        "extensive_search": False,
+        "original_date": True,
+        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+    }
+
+    def __init__(self, tree: Any, url: str) -> None:
+        self._tree = tree
+        self._url = url or None
+
+    @cached_property
+    def _document(self) -> Document:
+        from trafilatura.metadata import extract_metadata
+
+        document: Document = extract_metadata(self._tree, self._url, self.DATE_PARAMS)
+        return document
+
+    @property
+    def title(self) -> str:
+        """trafilatura's title (meta tags, <title>, headings)."""
+        return self._document.title or ""
+
+    @property
+    def date(self) -> str:
+        """trafilatura's publication date (htmldate, structural markup only)."""
+        return self._document.date or ""
+
+    @property
+    def sitename(self) -> str:
+        """trafilatura's site name."""
+        return self._document.sitename or ""
 
 
 @cache
@@ -613,7 +675,20 @@ def _language(text: str, title: str, tree: Any, meta: dict[str, str], hint: str)
         or _language_code(meta.get("content-language"))
         or _language_code(hint)
     )
-    return detect_language(f"{title}\n{text}", declared)
+    sample = f"{title}\n{text}"
+    if declared and _agrees(sample, declared):
+        return declared
+    return detect_language(sample, declared)
+
+
+# A declared language is taken when the opening of the text reads as it: identification
+# costs about 4 µs a character, so this look at 600 spares the full sample's 5,000.
+_AGREEMENT_CHARS = 600
+
+
+def _agrees(sample: str, declared: str) -> bool:
+    """Whether the text's opening reads as the language the page (or its feed) declares."""
+    return detect_language(sample[:_AGREEMENT_CHARS], min_chars=0) == declared
 
 
 def detect_language(

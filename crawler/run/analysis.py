@@ -17,7 +17,7 @@ from crawler.config import Watch
 from crawler.extraction.article import ExtractionFailed, extract
 from crawler.matching.matcher import Matcher, hide_names, url_names
 from crawler.models import Article, Hit, Page
-from crawler.storage.store import Prepared
+from crawler.storage.store import Prepared, prepare
 from crawler.storage.stories import Entities, entities
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,7 @@ class Analysis:
     hits: tuple[Hit, ...] = ()
     entities: Entities | None = None  # names and numbers, for stories across languages
     failure: str = ""
-    # The article's signature and search words, when computed here rather than by the
-    # single writer (``crawler.storage.store.prepare``: crawl workers do).
-    prepared: Prepared | None = None
+    prepared: Prepared | None = None  # the search words and story signature, to store it
 
 
 def matchable_text(article: Article) -> str:
@@ -51,9 +49,19 @@ def matchable_text(article: Article) -> str:
 class Analyser:
     """Extracts and matches pages against one compiled watchlist."""
 
-    def __init__(self, matcher: Matcher, watches: Sequence[Watch]) -> None:
-        self.matcher = matcher
+    def __init__(self, matcher: Matcher | None, watches: Sequence[Watch]) -> None:
+        """``matcher`` is ``watches`` compiled; None compiles them when first needed (a
+        cycle that finds nothing new never loads the name tables)."""
+        self._matcher = matcher
+        self._watches = tuple(watches)
         self._redacted = {watch.id: watch for watch in watches if watch.redact}
+
+    @property
+    def matcher(self) -> Matcher:
+        """The compiled watchlist."""
+        if self._matcher is None:
+            self._matcher = Matcher.compile(self._watches)
+        return self._matcher
 
     def page(self, page: Page) -> Analysis:
         """Extract the page's article and match it (no article: ``Analysis(None)``)."""
@@ -74,7 +82,7 @@ class Analyser:
         text = matchable_text(article)
         hits = tuple(self._with_hidden_titles(article, self.matcher.match(text)))
         found = entities(text, hits) if hits else None
-        return Analysis(article, hits, found)
+        return Analysis(article, hits, found, prepared=prepare(article))
 
     def _with_hidden_titles(self, article: Article, hits: Iterable[Hit]) -> Iterator[Hit]:
         """Hits of redacted watches carry the title with the name hidden, and whether the

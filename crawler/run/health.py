@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from crawler.config import Source
+from crawler.db import write_transaction
 from crawler.storage.store import record_source_failure, record_source_ok
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,13 @@ class SourceHealth:
         """Write each source's verdict and log the failures; return (ok incl. not modified,
         failed, not modified)."""
         counts = [0, 0, 0]
+        with write_transaction(db):  # one commit for all sources, not one each
+            self._write(db, counts)
+        for line in self.failure_lines():
+            log.warning("%s", line)
+        return counts[0], counts[1], counts[2]
+
+    def _write(self, db: sqlite_utils.Database, counts: list[int]) -> None:
         for name, outcome in self.outcomes.items():
             source = self.sources[name]
             if not outcome.failures and not outcome.ok and not outcome.not_modified:
@@ -121,9 +129,6 @@ class SourceHealth:
                 record_source_ok(db, name, source.url, keep_validators=True, note=note)
                 counts[0] += 1
                 counts[2] += int(not outcome.ok)  # else its crawl was cut short
-        for line in self.failure_lines():
-            log.warning("%s", line)
-        return counts[0], counts[1], counts[2]
 
     def failure_lines(self) -> list[str]:
         """One line per failing source, ``source NAME: URL: REASON``; sources that failed for

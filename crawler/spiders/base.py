@@ -29,6 +29,7 @@ from crawler.models import Page
 from crawler.run.coverage import Coverage
 from crawler.run.health import SourceHealth
 from crawler.run.ingest import Ingest
+from crawler.run.pool import AnalysisPool
 from crawler.run.revisit import KnownArticle, Revisit
 from crawler.spiders.revisits import RevisitRequests, raw_headers, revisit_of
 from crawler.storage.store import utcnow
@@ -193,10 +194,12 @@ class NewswatchSpider(RevisitRequests, scrapy.Spider):
         ingest: Ingest | None = None,
         coverage: Coverage | None = None,
         revisits: tuple[Revisit, ...] = (),
+        pool: AnalysisPool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.sources = sources
+        self.pool = pool  # worker processes that extract and match for the item pipeline
         # Shared by the spiders of one crawl: each article fetched once, whoever links it.
         self.coverage = coverage
         self.health = health or SourceHealth(sources)

@@ -27,7 +27,8 @@ from crawler.matching.scripts import CJK, script_of, undotted
 from crawler.matching.searchkey import search_words
 from crawler.matching.textnorm import fold
 from crawler.models import Article, Hit
-from crawler.storage.stories import published_day, save_entities, signature
+from crawler.storage.stories import published_day, save_entities
+from crawler.storage.stories import signature as text_signature
 
 if TYPE_CHECKING:
     from crawler.storage.stories import Entities, Signature, StoryIndex, StoryMatch
@@ -424,7 +425,7 @@ def _index_for_search(
     db: sqlite_utils.Database, article_id: int, title: str, text: str, words: str | None = None
 ) -> None:
     """(Re)write an article's row of the search index, in the caller's transaction
-    (``words``: the text's search words, if computed beforehand)."""
+    (``words``: ``search_words(title, text)`` if already computed)."""
     db.execute("DELETE FROM articles_search WHERE rowid = ?", [article_id])
     db.execute(
         "INSERT INTO articles_search (rowid, words) VALUES (?, ?)",
@@ -432,23 +433,38 @@ def _index_for_search(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Prepared:
-    """What saving an article computes from its text alone (its MinHash signature, its
-    search words, its trigram row), computed beforehand where there is CPU to spare: on a
-    crawl worker."""
+    """What storing an article computes from its title and text alone: its search words, its
+    story signature and (CJK text) its trigram index row. ``prepare`` makes it ahead, in a
+    worker process, so that the one writer of the state file spends its time writing."""
 
+    words: str
     signature: Signature | None
-    search_words: str
     unspaced: tuple[str, str] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Prepared):
+            return NotImplemented
+        return (
+            self.words == other.words
+            and self.unspaced == other.unspaced
+            and _signature_bytes(self) == _signature_bytes(other)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _signature_bytes(prepared: Prepared) -> bytes | None:
+    return None if prepared.signature is None else prepared.signature.tobytes()
 
 
 def prepare(article: Article) -> Prepared:
-    """The ``Prepared`` of an article; ``save_article`` computes the same when given none."""
+    """The search words and story signature ``save_article`` would compute for ``article``."""
     return Prepared(
-        signature(article.text),
         search_words(article.title, article.text),
-        unspaced_row(article.title, article.text),
+        text_signature(article.text),
+        _unspaced(article.title, article.text),
     )
 
 
@@ -515,14 +531,6 @@ def _cjk_search(db: sqlite_utils.Database) -> None:
         last = rows[-1][0]
 
 
-def unspaced_row(title: str, text: str) -> tuple[str, str] | None:
-    """An article's row of the trigram index (folded, undotted title and text) when it has
-    CJK characters, else None."""
-    if script_of(title) == CJK or script_of(text) == CJK:
-        return undotted(fold(title).text), undotted(fold(text).text)
-    return None
-
-
 def _index_unspaced(
     db: sqlite_utils.Database,
     article_id: int,
@@ -531,14 +539,21 @@ def _index_unspaced(
     prepared: Prepared | None = None,
 ) -> None:
     """(Re)write an article's row of the trigram index when it has CJK characters
-    (``prepared``: that row, if computed beforehand)."""
+    (``prepared``: the row, or None, already worked out)."""
     db.execute("DELETE FROM articles_trigram WHERE rowid = ?", [article_id])
-    row = prepared.unspaced if prepared is not None else unspaced_row(title, text)
+    row = prepared.unspaced if prepared is not None else _unspaced(title, text)
     if row is not None:
         db.execute(
             "INSERT INTO articles_trigram (rowid, title, text) VALUES (?, ?, ?)",
             [article_id, *row],
         )
+
+
+def _unspaced(title: str, text: str) -> tuple[str, str] | None:
+    """The trigram index's title and text of an article with CJK characters, else None."""
+    if script_of(title) == CJK or script_of(text) == CJK:
+        return undotted(fold(title).text), undotted(fold(text).text)
+    return None
 
 
 def _desk_accounts(db: sqlite_utils.Database) -> None:
@@ -776,16 +791,15 @@ def save_article(
     its alert; a stored hit whose watch the new text no longer mentions gets
     ``removed_at``. ``after`` runs last, in the same transaction.
     ``join_story`` names a story a new article belongs to whatever its text (a post
-    and the article it links). ``prepared``: its signature and search words, if computed
-    beforehand (``prepare``).
+    and the article it links). ``prepared``: ``prepare(article)``, made elsewhere.
     """
     now = utcnow()
     result = SaveResult()
     hits = tuple(hits)
-    words = prepared.search_words if prepared is not None else None
-    sig = None
+    sig: Signature | None = None
     if stories is not None:
         sig = prepared.signature if prepared is not None else stories.signature(article.text)
+    words = prepared.words if prepared is not None else None
     with write_transaction(db):
         if article_id is not None:
             existing = db.execute(
@@ -805,7 +819,7 @@ def save_article(
             _remember_urls(db, article, article_id)
             if old_hash != article.content_hash:
                 result.updated = True
-                _record_update(db, article, article_id, now)
+                _record_update(db, article, article_id, now, prepared)
                 inserted = _insert_hits(db, article_id, story_id, hits, now, updated_at=now)
                 _queue_alerts(db, inserted, story_id, route, enqueue, now, result)
                 result.mentions_removed = _mark_mentions(db, article_id, hits, now)
@@ -1076,7 +1090,13 @@ def _marked_irrelevant(db: sqlite_utils.Database, watch_id: str, story_id: int) 
     return row is not None
 
 
-def _record_update(db: sqlite_utils.Database, article: Article, article_id: int, now: str) -> None:
+def _record_update(
+    db: sqlite_utils.Database,
+    article: Article,
+    article_id: int,
+    now: str,
+    prepared: Prepared | None,
+) -> None:
     """Keep the stored text as a revision and put the new one in its place."""
     db.execute(
         "INSERT INTO article_revisions (article_id, content_hash, title, text, fetched_at, "
@@ -1098,8 +1118,9 @@ def _record_update(db: sqlite_utils.Database, article: Article, article_id: int,
             article_id,
         ],
     )
-    _index_for_search(db, article_id, article.title, article.text)
-    _index_unspaced(db, article_id, article.title, article.text)
+    words = prepared.words if prepared is not None else None
+    _index_for_search(db, article_id, article.title, article.text, words)
+    _index_unspaced(db, article_id, article.title, article.text, prepared)
     db.execute(
         "UPDATE stories SET last_seen_at = ? WHERE id = (SELECT story_id FROM articles "
         "WHERE id = ?)",

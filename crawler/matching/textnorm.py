@@ -93,15 +93,13 @@ def fold_char(char: str) -> str:
     return simplified(kept) if len(kept) == 1 and is_han(kept) else kept
 
 
+# Han ideographs: CJK unified, extension A, extensions B-G, compatibility forms.
+HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\U00020000-\U0003134f\uf900-\ufaff]")
+
+
 def is_han(char: str) -> bool:
     """Whether ``char`` is a Han ideograph (CJK unified, its extensions, compatibility forms)."""
-    code = ord(char)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0x20000 <= code <= 0x3134F
-        or 0xF900 <= code <= 0xFAFF
-    )
+    return HAN.fullmatch(char) is not None
 
 
 @lru_cache(maxsize=1)

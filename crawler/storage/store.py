@@ -412,12 +412,19 @@ def _article_search(db: sqlite_utils.Database) -> None:
     """A search index across scripts and case forms: each article's words as search keys
     (``crawler.matching.searchkey``: Kemarova, Кемаровой, Kemarovanyng are one), rowid = id."""
     db.execute("CREATE VIRTUAL TABLE articles_search USING fts5(words, tokenize='unicode61')")
+    _index_stored_articles(db, _index_for_search)
+
+
+def _index_stored_articles(
+    db: sqlite_utils.Database, index: Callable[[sqlite_utils.Database, int, str, str], None]
+) -> None:
+    """Give every stored article its row of a new index, 500 articles in memory at a time."""
     last = 0
     while rows := db.execute(
         "SELECT id, title, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]
     ).fetchall():
         for article_id, title, text in rows:
-            _index_for_search(db, article_id, title or "", text or "")
+            index(db, article_id, title or "", text or "")
         last = rows[-1][0]
 
 
@@ -522,13 +529,7 @@ def _cjk_search(db: sqlite_utils.Database) -> None:
     folded title and text (traditional characters as simplified) of articles that have
     such characters without the middle dots of transcribed names, rowid = article id."""
     db.execute("CREATE VIRTUAL TABLE articles_trigram USING fts5(title, text, tokenize='trigram')")
-    last = 0
-    while rows := db.execute(
-        "SELECT id, title, text FROM articles WHERE id > ? ORDER BY id LIMIT 500", [last]
-    ).fetchall():
-        for article_id, title, text in rows:
-            _index_unspaced(db, article_id, title or "", text or "")
-        last = rows[-1][0]
+    _index_stored_articles(db, _index_unspaced)
 
 
 def _index_unspaced(

@@ -44,13 +44,35 @@ end
 return 0
 """
 
+# A new entry, marked seen in the shared dupefilter in the same step: a worker killed
+# between the two would leave a request seen and never queued (lost for good), so they
+# are one script. Returns 0, queuing nothing, when the request was seen already.
+# KEYS[1] stream, KEYS[2] outstanding hash, KEYS[3] dupefilter set; ARGV[1] fingerprint
+# ('' for a request not filtered), ARGV[2] source, ARGV[3] hash TTL, ARGV[4..] fields.
+_ADD = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[3], ARGV[1]) == 0 then
+  return 0
+end
+redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
+redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
 # A taken entry replaced by a new one (a redirect, a retry): the new entry is added only
-# if the old one was still held, and the source's count stays as it is.
-# KEYS[1] stream; ARGV[1] group, ARGV[2] id held, ARGV[3..] the new entry's fields.
+# if the old one was still held and the new request was not seen (it is marked seen in
+# the same step), and the source's count stays as it is. Returns 1 replaced, 0 not held,
+# -1 seen already (the held entry is left as it was).
+# KEYS[1] stream, KEYS[2] dupefilter set; ARGV[1] group, ARGV[2] id held, ARGV[3]
+# fingerprint ('' for a request not filtered), ARGV[4..] the new entry's fields.
 _REPLACE = """
+if ARGV[3] ~= '' and redis.call('SISMEMBER', KEYS[2], ARGV[3]) == 1 then
+  return -1
+end
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('XDEL', KEYS[1], ARGV[2])
-  redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+  redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
+  if ARGV[3] ~= '' then redis.call('SADD', KEYS[2], ARGV[3]) end
   return 1
 end
 return 0
@@ -119,22 +141,45 @@ def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def add(server: redis.Redis, stream: str, fields: dict[str, str | bytes], cycle: str) -> None:
-    """Queue one request (and count it as outstanding for its source)."""
-    pipe = server.pipeline(transaction=True)
-    pipe.xadd(stream, cast(dict[Any, Any], fields))
-    pipe.hincrby(outstanding_key(cycle), str(fields["s"]), 1)
-    pipe.expire(outstanding_key(cycle), 7 * 24 * 3600)
-    pipe.execute()
+@dataclass(frozen=True)
+class Seen:
+    """Where a filtered request is marked seen: the shared dupefilter set and its
+    fingerprint there."""
+
+    key: str
+    fingerprint: str
+
+
+def add(
+    server: redis.Redis,
+    stream: str,
+    fields: dict[str, str | bytes],
+    cycle: str,
+    seen: Seen | None = None,
+) -> bool:
+    """Queue one request (and count it as outstanding for its source); with ``seen``,
+    only if it was not seen before, marking it seen in the same step. False: seen."""
+    flat = [part for pair in fields.items() for part in pair]
+    script = server.register_script(_ADD)
+    keys = [stream, outstanding_key(cycle), seen.key if seen else f"{stream}:unused"]
+    args = [seen.fingerprint if seen else "", str(fields["s"]), 7 * 24 * 3600, *flat]
+    return bool(script(keys=keys, args=args))
 
 
 def replace(
-    server: redis.Redis, stream: str, held: str, fields: dict[str, str | bytes]
-) -> bool:
-    """Queue a request in place of the held entry it replaces; False if it was not held."""
+    server: redis.Redis,
+    stream: str,
+    held: str,
+    fields: dict[str, str | bytes],
+    seen: Seen | None = None,
+) -> int:
+    """Queue a request in place of the held entry it replaces (with ``seen``, only if not
+    seen before, marking it seen in the same step): 1 replaced, 0 the entry was not held,
+    -1 the request was seen already and the held entry is left as it was."""
     flat = [part for pair in fields.items() for part in pair]
     script = server.register_script(_REPLACE)
-    return bool(script(keys=[stream], args=[GROUP, held, *flat]))
+    keys = [stream, seen.key if seen else f"{stream}:unused"]
+    return int(script(keys=keys, args=[GROUP, held, seen.fingerprint if seen else "", *flat]))
 
 
 def ack(server: redis.Redis, stream: str, entry: str, source: str, cycle: str) -> bool:

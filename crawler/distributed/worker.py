@@ -210,8 +210,10 @@ class StreamQueue(Base):  # type: ignore[misc]  # scrapy-redis has no type hints
 
         return int(guarded(waiting, 0))
 
-    def push(self, request: scrapy.Request) -> None:
-        """Queue a request; one that replaces a held entry takes its place."""
+    def push(self, request: scrapy.Request, seen: streams.Seen | None = None) -> bool:
+        """Queue a request; one that replaces a held entry takes its place. With ``seen``
+        it is queued only if not seen before, and marked seen in the same step (False:
+        seen already, nothing queued)."""
         held = request.meta.pop(ENTRY, None)
         parent = request.meta.pop(PARENT, None)
         source = str(request.meta.get("source", ""))
@@ -219,10 +221,12 @@ class StreamQueue(Base):  # type: ignore[misc]  # scrapy-redis has no type hints
         fields = {"r": self._encode_request(request), "s": source, "u": request.url, "c": cycle}
         try:
             if held and held in self.held:
+                replaced = streams.replace(self.server, self.key, held, fields, seen)
+                if replaced == -1:
+                    return False
                 self.held.pop(held)
-                streams.replace(self.server, self.key, held, fields)
-            else:
-                streams.add(self.server, self.key, fields, cycle)
+            elif not streams.add(self.server, self.key, fields, cycle, seen):
+                return False
         except redis.RedisError as exc:
             if isinstance(exc, redis.ResponseError):
                 raise
@@ -231,8 +235,9 @@ class StreamQueue(Base):  # type: ignore[misc]  # scrapy-redis has no type hints
             self.spoiled.update(entry for entry in (held, parent) if entry)
             if held:
                 self.held.setdefault(held, (source, cycle))
-            return
+            return True  # not "seen": the entries it came from go back, and it with them
         OUTAGE.up()
+        return True
 
     def pop(self, timeout: int = 0) -> scrapy.Request | None:
         """Take the next waiting request for this worker, or None."""
@@ -318,9 +323,20 @@ class ReliableScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis has no
         return result
 
     def enqueue_request(self, request: scrapy.Request) -> bool:
-        """Queue the request unless seen; while Redis is away, note it lost."""
+        """Queue the request unless seen (seen and queued in one step: a worker killed
+        between scrapy-redis's two would lose the request); while Redis is away, note it
+        lost."""
         try:
-            return bool(super().enqueue_request(request))
+            seen = None
+            if not request.dont_filter:
+                seen = streams.Seen(self.df.key, self.df.request_fingerprint(request))
+            if not self.queue.push(request, seen):
+                if seen is not None:
+                    self.df.log(request, self.spider)
+                return False
+            if self.stats:
+                self.stats.inc_value("scheduler/enqueued/redis")
+            return True
         except redis.RedisError as exc:
             if isinstance(exc, redis.ResponseError):
                 raise

@@ -220,6 +220,30 @@ def test_a_dead_workers_requests_go_back_to_the_queue(redis_url: str) -> None:  
     assert server.hget("newswatch:cycle:1:outstanding", "orda") == b"0"
 
 
+def test_a_request_is_marked_seen_and_queued_in_one_step(redis_url: str) -> None:  # noqa: F811
+    server = redis.Redis.from_url(redis_url)
+    stream, seen_key = queue_key("sites"), "newswatch:test:seen"
+    streams.ensure_group(server, stream)
+    fields: dict[str, str | bytes] = {"r": b"x", "s": "orda", "u": "https://o/a", "c": "1"}
+    seen = streams.Seen(seen_key, "fp-a")
+    assert streams.add(server, stream, fields, "1", seen) is True
+    assert server.sismember(seen_key, "fp-a") and server.xlen(stream) == 1
+    # Seen: nothing queued, nothing counted; a request not filtered is queued regardless.
+    assert streams.add(server, stream, fields, "1", seen) is False
+    assert server.xlen(stream) == 1
+    assert server.hget("newswatch:cycle:1:outstanding", "orda") == b"1"
+    assert streams.add(server, stream, fields, "1") is True and server.xlen(stream) == 2
+    # A redirect replacing a held entry: refused when its target was seen (the held entry
+    # stays held), else it takes the entry's place and is marked seen with it.
+    [[_, [(held, _)]]] = server.xreadgroup(GROUP, "host:1:sites", {stream: ">"}, count=1)
+    moved = {**fields, "u": "https://o/b"}
+    assert streams.replace(server, stream, held.decode(), moved, seen) == -1
+    assert server.xpending(stream, GROUP)["pending"] == 1
+    other = streams.Seen(seen_key, "fp-b")
+    assert streams.replace(server, stream, held.decode(), moved, other) == 1
+    assert server.sismember(seen_key, "fp-b") and server.xpending(stream, GROUP)["pending"] == 0
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[Path, WebServer]]:
     root = tmp_path / "site"

@@ -22,6 +22,7 @@ from alerts import (
 )
 from alerts.digest import latest_slot
 from alerts.mail import header
+from crawler import clock
 from crawler.config import Channel, Config, ConfigError, EmailOptions, Watch, load_config
 from crawler.storage.store import iso, open_database
 from tests.conftest import (
@@ -191,16 +192,19 @@ def make_config(tmp_path: Path, channel: Channel, watches: Iterable[Watch] | Non
 
 
 def store(db: sqlite_utils.Database, config: Config, watch_id: str, n: int) -> None:
+    """A hit stored at NOW (the digests' slots are counted from it, not from the wall
+    clock, which may have passed an hour's or a day's boundary since NOW was taken)."""
     watch = next(w for w in config.watches if w.id == watch_id)
-    save_hit(
-        db,
-        watch_id=watch_id,
-        name=watch.name,
-        url=f"https://orda.kz/{watch_id}/{n}",
-        text=f"Report {n}: {watch.name} spoke in court today about the appeal.",
-        channels=watch.channels,
-        title=f"{watch.name} in court ({n})",
-    )
+    with clock.using(clock.FakeClock(NOW)):
+        save_hit(
+            db,
+            watch_id=watch_id,
+            name=watch.name,
+            url=f"https://orda.kz/{watch_id}/{n}",
+            text=f"Report {n}: {watch.name} spoke in court today about the appeal.",
+            channels=watch.channels,
+            title=f"{watch.name} in court ({n})",
+        )
 
 
 def test_digest_mode_gathers_alerts_until_the_slot_then_sends_one_mail(
@@ -223,7 +227,7 @@ def test_digest_mode_gathers_alerts_until_the_slot_then_sends_one_mail(
     store(db, config, "serikzhan-bilash", 9)
 
     # Before the next slot: only the urgent alert goes, at once.
-    now = datetime.now(UTC)
+    now = NOW
     report = deliver(db, config, now=now)
     assert (report.sent, report.digests, report.pending) == (1, 0, 3)
     (urgent_mail,) = server.messages
@@ -301,15 +305,16 @@ def test_redacted_watch_mail_has_no_name_and_no_snippet(
 
 def store_case(db: sqlite_utils.Database, watch: Watch, n: int) -> None:
     text = f"Report {n}: six Kazakhstani women are held in Rusafa prison."
-    save_hit(
-        db,
-        watch_id=watch.id,
-        name="Rusafa",
-        url=f"https://orda.kz/{watch.id}/{n}",
-        text=text,
-        channels=watch.channels,
-        title=f"Women in Rusafa prison ({n})",
-    )
+    with clock.using(clock.FakeClock(NOW)):  # as in store()
+        save_hit(
+            db,
+            watch_id=watch.id,
+            name="Rusafa",
+            url=f"https://orda.kz/{watch.id}/{n}",
+            text=text,
+            channels=watch.channels,
+            title=f"Women in Rusafa prison ({n})",
+        )
 
 
 def test_a_case_mail_names_it_by_its_id_in_words_or_by_its_name(

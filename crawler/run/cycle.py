@@ -17,7 +17,7 @@ from alerts.removals import removal_notices
 from alerts.silence import watch_silence
 from alerts.source_alerts import source_alerts
 from alerts.state import note_run
-from crawler.config import Config, CrawlSettings
+from crawler.config import Config, CrawlSettings, Source
 from crawler.run import revisit
 from crawler.run.coverage import Coverage
 from crawler.run.health import SourceHealth
@@ -171,49 +171,28 @@ def crawl(
     sites = tuple(source for source in config.sources if source.site)
     due = tuple(revisit.due(ingest.db, config))  # each spider takes those of its sources
     crawlers = []
+
+    def schedule(spider: type[Any], sources: tuple[Source, ...], **extra: Any) -> None:
+        """One crawler for these sources, with what every spider of the cycle shares."""
+        crawler = process.create_crawler(spider)
+        process.crawl(
+            crawler, sources=sources, health=health, ingest=ingest, revisits=due,
+            coverage=coverage, pool=pool, **extra,
+        )
+        crawlers.append(crawler)
+
     if feeds:
         states = {source.name: source_state(ingest.db, source.name) for source in feeds}
-        crawler = process.create_crawler(FeedSpider)
-        process.crawl(
-            crawler,
-            sources=feeds,
-            health=health,
-            ingest=ingest,
-            states=states,
-            revisits=due,
-            coverage=coverage,
-            pool=pool,
-        )
-        crawlers.append(crawler)
+        schedule(FeedSpider, feeds, states=states)
     if sites:
-        crawler = process.create_crawler(SiteSpider)
-        process.crawl(
-            crawler,
-            sources=sites,
-            health=health,
-            ingest=ingest,
-            revisits=due,
-            coverage=coverage,
-            pool=pool,
-        )
-        crawlers.append(crawler)
+        schedule(SiteSpider, sites)
     channels = tuple(source for source in config.sources if source.telegram)
     if channels:
         progress = {s.name: load_progress(ingest.db, s.name, s.telegram) for s in channels}
-        crawler = process.create_crawler(TelegramSpider)
-        process.crawl(
-            crawler,
-            sources=channels,
-            health=health,
-            ingest=ingest,
-            progress=progress,
-            base=config.crawl.telegram_base,
+        schedule(
+            TelegramSpider, channels, progress=progress, base=config.crawl.telegram_base,
             delay=config.crawl.telegram_delay,
-            revisits=due,
-            coverage=coverage,
-            pool=pool,
         )
-        crawlers.append(crawler)
     ingest.batch_size = COMMIT_BATCH
     try:
         if crawlers:

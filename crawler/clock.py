@@ -132,6 +132,12 @@ def using(clock: Clock) -> Iterator[Clock]:
         _current = previous
 
 
+def adopt(clock: Clock) -> None:
+    """Use ``clock`` from now on: a worker process takes its parent's clock this way."""
+    global _current
+    _current = clock
+
+
 def now() -> datetime:
     """The current time (UTC) of the clock in use."""
     return _current.now()

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -89,6 +90,39 @@ def test_the_pool_serves_new_inputs_after_a_death() -> None:
     assert pool.failed == [repr(POISON), repr(POISON)]
 
 
+def test_inputs_submitted_from_many_threads_while_workers_die_are_all_answered() -> None:
+    # Submits race with the pool breaking (the crawl submits from the reactor while a
+    # pool's own thread fails what it held): every input still gets its answer.
+    batches = [[*range(100 + k * 40, 140 + k * 40)] for k in range(3)]  # POISON not among them
+    for batch in batches:
+        batch[7] = batch[29] = POISON
+    futures: dict[int, list[Future[int]]] = {}
+    with ProcessPool(square_or_die, gave_up, workers=2) as pool:
+
+        def send(k: int) -> None:
+            futures[k] = [pool.submit(n) for n in batches[k]]
+
+        threads = [threading.Thread(target=send, args=(k,)) for k in range(len(batches))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        answered = {k: results(futures[k]) for k in futures}
+    assert answered == {k: [-1 if n == POISON else n * n for n in batch]
+                        for k, batch in enumerate(batches)}
+    assert len(pool.failed) == 6
+
+
+def test_a_worker_starts_on_its_parents_clock() -> None:
+    with clock.using(clock.FakeClock("2031-05-01T12:00:00Z")), \
+            ProcessPool(iso_now, gave_up, workers=1) as pool:
+        assert results([pool.submit(0)]) == ["2031-05-01T12:00:00Z"]
+
+
+def iso_now(_: object) -> str:
+    return clock.iso_now()
+
+
 def test_a_task_that_raises_is_given_up_without_killing_anything() -> None:
     with ProcessPool(square_or_raise, gave_up, workers=2) as pool:
         out = results([pool.submit(n) for n in (1, POISON, 2)])
@@ -125,9 +159,11 @@ def killing(page):
         os.kill(os.getpid(), signal.SIGKILL)
     return analyse(page)
 
-pool.analyse = killing  # the workers fork with it
-from crawler.cli import main
-sys.exit(main(sys.argv[1:]))
+pool.analyse = killing  # the pool takes it; workers find it in this script, as __mp_main__
+
+if __name__ == "__main__":
+    from crawler.cli import main
+    sys.exit(main(sys.argv[1:]))
 """
 
 

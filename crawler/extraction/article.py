@@ -201,8 +201,7 @@ def extract(page: Page) -> Article | None:
 
 
 def preload() -> None:
-    """Load trafilatura and the language model (≈80 MB) now: worker processes forked after
-    this share them with this process instead of each loading its own copy."""
+    """Load trafilatura and the language model (≈80 MB) now, not at the first page."""
     import trafilatura  # noqa: F401
 
     _identifier()

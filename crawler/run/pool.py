@@ -8,6 +8,19 @@ again *alone*, in a fresh single-worker pool, one after another: an innocent inp
 succeeds there, and the one that kills its worker again is given up, logged by name
 and answered with the ``give_up`` value. New inputs go to a fresh pool meanwhile.
 
+Worker processes are started by a fork server (``multiprocessing``'s "forkserver"),
+never forked from the crawling process itself: that process has threads (the
+reactor's, the pools' own), and a child forked while another thread holds a lock
+(an import, a buffered stream) can wait on it for ever; a crawl in CI hung that way
+once, its retry worker never answering. The server is one plain process that
+imports the modules named in ``preload`` once; workers fork from it in milliseconds
+and share what it loaded. A worker starts on its parent's clock (``clock.adopt``).
+
+Python's pool can also lose an input outright: one submitted in the instant the pool
+breaks is added after the pool has failed what it held, and no one ever answers it.
+So a broken pool is swept once it has wound down, and every input it left
+unanswered is tried again alone like the others.
+
 ``AnalysisPool`` is the one newswatch uses: ``Analyser.page`` with the watchlist
 compiled once per worker. The crawl's item pipeline adapts it to Scrapy
 (``crawler/pipelines.py``); a distributed ingest can submit to it the same way.
@@ -22,13 +35,13 @@ import os
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
 from typing import Any, Generic, TypeVar
 
+from crawler import clock
 from crawler.config import Watch
-from crawler.extraction.article import preload
 from crawler.matching.matcher import Matcher
 from crawler.models import Page
 from crawler.run.analysis import Analyser, Analysis
@@ -51,11 +64,24 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _context() -> BaseContext:
-    # fork: a worker starts in milliseconds with the modules already imported, and it
-    # inherits the process's clock (tests move a FakeClock; NEWSWATCH_NOW shifts it).
+def _context(preload: Sequence[str]) -> BaseContext:
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else None)
+    if "forkserver" not in methods:  # not on a POSIX system: each worker starts afresh
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # The server reads the list when it starts (once per process); "__main__" keeps
+    # multiprocessing's default, so tasks defined in the main script unpickle; this
+    # module holds every worker's first step.
+    context.set_forkserver_preload(["__main__", __name__, *preload])
+    return context
+
+
+def _start(moment: clock.Clock, initializer: Callable[..., None] | None,
+           initargs: tuple[Any, ...]) -> None:
+    """A worker process's first step: its parent's clock, then the pool's initializer."""
+    clock.adopt(moment)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 class ProcessPool(Generic[In, Out]):
@@ -64,6 +90,7 @@ class ProcessPool(Generic[In, Out]):
     ``submit`` returns a future that always gets a result, never an exception: the
     task's own, or ``give_up(input, reason)`` when the task raised or its worker died
     twice on the input. Inputs given up are listed in ``failed`` (by ``name(input)``).
+    ``preload`` names modules the fork server imports once for every worker.
     """
 
     def __init__(
@@ -75,7 +102,7 @@ class ProcessPool(Generic[In, Out]):
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
         name: Callable[[In], str] = repr,
-        preload: Callable[[], None] | None = None,
+        preload: Sequence[str] = (),
     ) -> None:
         self.task = task
         self.give_up = give_up
@@ -86,12 +113,16 @@ class ProcessPool(Generic[In, Out]):
         self.retried = 0  # inputs tried again alone after a worker died
         self._initializer = initializer
         self._initargs = initargs
-        self._preload = preload  # run here once, before the first worker forks
+        self._preload = tuple(preload)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None  # started by the first input
         self._alone: ProcessPoolExecutor | None = None  # the single-worker pool for retries
+        # First tries not yet answered, per pool: whoever takes an entry out answers it.
+        self._trying: dict[ProcessPoolExecutor, dict[Future[Out], tuple[In, Future[Out]]]] = {}
+        self._broken: set[ProcessPoolExecutor] = set()  # each swept once
         self._suspects: deque[tuple[In, Future[Out]]] = deque()
         self._retrying = False
+        self._unanswered: set[Future[Out]] = set()  # what close() waits for
         self._closed = False
 
     def submit(self, item: In) -> Future[Out]:
@@ -100,25 +131,26 @@ class ProcessPool(Generic[In, Out]):
         with self._lock:
             if self._closed:
                 raise RuntimeError("the pool is closed")
+            self._unanswered.add(result)
+            result.add_done_callback(self._answered)
             pool = self._pool = self._pool or self._executor(self.workers)
             try:
                 running = pool.submit(self.task, item)
             except BrokenProcessPool:  # it broke just now: its inputs are being retried
                 pool = self._pool = self._executor(self.workers)
                 running = pool.submit(self.task, item)
-        running.add_done_callback(lambda done: self._settled(item, result, done, pool))
+            self._trying.setdefault(pool, {})[running] = (item, result)
+        running.add_done_callback(lambda done: self._settled(done, pool))
         return result
 
     def close(self) -> None:
-        """Wait for the inputs in flight, then stop the worker processes."""
+        """Wait until every input is answered, then stop the worker processes."""
         with self._lock:
             self._closed = True
+            unanswered = list(self._unanswered)
+        wait(unanswered)
+        with self._lock:
             pools = [self._pool, self._alone]
-        for pool in pools:
-            if pool is not None:
-                pool.shutdown(wait=True)
-        with self._lock:  # a retry may have started a pool meanwhile
-            pools = [self._alone]
         for pool in pools:
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -132,35 +164,57 @@ class ProcessPool(Generic[In, Out]):
     # --- internals ------------------------------------------------------------------------
 
     def _executor(self, workers: int) -> ProcessPoolExecutor:
-        if self._preload is not None:
-            preload, self._preload = self._preload, None
-            preload()
         return ProcessPoolExecutor(
-            workers, mp_context=_context(), initializer=self._initializer, initargs=self._initargs
+            workers, mp_context=_context(self._preload), initializer=_start,
+            initargs=(clock.current(), self._initializer, self._initargs),
         )
 
-    def _settled(
-        self, item: In, result: Future[Out], done: Future[Out], pool: ProcessPoolExecutor
-    ) -> None:
+    def _answered(self, result: Future[Out]) -> None:
+        with self._lock:
+            self._unanswered.discard(result)
+
+    def _settled(self, done: Future[Out], pool: ProcessPoolExecutor) -> None:
         """A first try finished: its output, or (the worker died) a retry alone."""
+        with self._lock:
+            entry = self._trying.get(pool, {}).pop(done, None)
+        if entry is None:  # the sweep took it
+            return
+        item, result = entry
         error = done.exception()
         if error is None:
             result.set_result(done.result())
-            return
-        if not isinstance(error, BrokenProcessPool):
+        elif not isinstance(error, BrokenProcessPool):
             result.set_result(self._given_up(item, f"{type(error).__name__}: {error}"))
-            return
+        else:
+            self._broke(pool, [entry])
+
+    def _broke(self, pool: ProcessPoolExecutor, entries: list[tuple[In, Future[Out]]]) -> None:
+        """Inputs whose pool broke under them: each is tried again alone, in turn."""
         with self._lock:
-            if self._pool is pool:  # the first of its inputs to hear: new inputs go elsewhere
-                self._pool = None
+            first = pool not in self._broken  # the first to hear: new inputs go elsewhere
+            if first:
+                self._broken.add(pool)
+                if self._pool is pool:
+                    self._pool = None
                 log.warning("a worker process died; the inputs it had are tried again alone")
-            self.retried += 1
-            self._suspects.append((item, result))
-            start = not self._retrying
-            self._retrying = True
-        pool.shutdown(wait=False)
+            self.retried += len(entries)
+            self._suspects.extend(entries)
+            start = not self._retrying and bool(self._suspects)
+            self._retrying = self._retrying or start
+        if first:
+            threading.Thread(target=self._sweep, args=(pool,), daemon=True).start()
         if start:
             self._retry_next()
+
+    def _sweep(self, pool: ProcessPoolExecutor) -> None:
+        """Once a broken pool has wound down, retry whatever it never answered."""
+        pool.shutdown(wait=True)  # its manager thread has failed what it knew of
+        with self._lock:
+            left = self._trying.pop(pool, {})
+        lost = list(left.values())
+        if lost:
+            log.warning("%d input(s) the broken pool never answered are tried again", len(lost))
+            self._broke(pool, lost)
 
     def _retry_next(self) -> None:
         """Try the next suspect alone; one at a time, so a death names its input."""
@@ -242,7 +296,7 @@ class AnalysisPool(ProcessPool[Page, Analysis]):
             initializer=_start_worker,
             initargs=(tuple(watches),),
             name=_page_name,
-            preload=preload,
+            preload=("crawler.extraction.preloaded",),
         )
 
     def submit(self, page: Page) -> Future[Analysis]:

@@ -1,6 +1,5 @@
-"""One cron cycle: the lock, the crawl through the ingest stage, source health, delivery."""
+"""One cron cycle: the lock, the crawl through the ingest stage, source health, delivery.
 
-from crawler.run.cycle import RunSummary, cycle_with, run_cycle
-from crawler.run.ingest import Ingest
-
-__all__ = ["Ingest", "RunSummary", "cycle_with", "run_cycle"]
+The modules are imported by name (``crawler.run.cycle``, ``crawler.run.pool``, …): a
+worker process that needs only the pure stages never loads Scrapy or the channels.
+"""

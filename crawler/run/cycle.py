@@ -165,9 +165,8 @@ def crawl(
     process = CrawlerProcess(scrapy_settings(config.crawl, log_level))
     coverage = coverage if coverage is not None else Coverage()
     # Its worker processes start with the first page to extract: a cycle that finds
-    # nothing new starts none. The fork server they come from loads meanwhile.
+    # nothing new starts none (the spiders warm it at their first article request).
     pool = AnalysisPool(config.watches, config.crawl.workers)
-    pool.warm()
     feeds = tuple(source for source in config.sources if source.feed)
     sites = tuple(source for source in config.sources if source.site)
     due = tuple(revisit.due(ingest.db, config))  # each spider takes those of its sources

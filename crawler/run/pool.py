@@ -125,6 +125,7 @@ class ProcessPool(Generic[In, Out]):
         self._retrying = False
         self._unanswered: set[Future[Out]] = set()  # what close() waits for
         self._closed = False
+        self._warm = False  # the fork server asked to start
 
     def submit(self, item: In) -> Future[Out]:
         """Start the task on ``item``; the future's result is its output (or ``give_up``'s)."""
@@ -146,10 +147,12 @@ class ProcessPool(Generic[In, Out]):
 
     def warm(self) -> None:
         """Have the fork server start loading the preloaded modules now, in the background
-        (it takes seconds): the first input then finds it ready. Starts no worker, so a
-        cycle that never submits waits for nothing at its end."""
-        context = _context(self._preload)
-        if context.get_start_method() == "forkserver":
+        (it takes seconds): the first input then waits less for it. Starts no worker, so
+        a cycle that never submits waits for nothing at its end."""
+        if self._warm:
+            return
+        self._warm = True
+        if _context(self._preload).get_start_method() == "forkserver":
             multiprocessing.forkserver.ensure_running()
 
     def close(self) -> None:

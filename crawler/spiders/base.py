@@ -308,6 +308,8 @@ class NewswatchSpider(RevisitRequests, scrapy.Spider):
             # Another source queued it in this crawl: fetched once, credited to both.
             self.crawler.stats.inc_value("newswatch/articles_queued_by_another_source")
             return None
+        if self.pool is not None:  # a page to extract is coming: get the workers ready
+            self.pool.warm()
         return request
 
     def final_url_problem(self, source: str, url: str) -> str:

@@ -11,8 +11,8 @@ and answered with the ``give_up`` value. New inputs go to a fresh pool meanwhile
 Worker processes are started by a fork server (``multiprocessing``'s "forkserver"),
 never forked from the crawling process itself: that process has threads (the
 reactor's, the pools' own), and a child forked while another thread holds a lock
-(an import, a buffered stream) can wait on it for ever; a crawl in CI hung that way
-once, its retry worker never answering. The server is one plain process that
+(an import, a buffered stream) can wait on it for ever (the likely cause of a crawl
+that hung once in CI, its retry worker never answering). The server is one plain process that
 imports the modules named in ``preload`` once; workers fork from it in milliseconds
 and share what it loaded. A worker starts on its parent's clock (``clock.adopt``).
 

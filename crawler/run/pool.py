@@ -12,9 +12,10 @@ Worker processes are started by a fork server (``multiprocessing``'s "forkserver
 never forked from the crawling process itself: that process has threads (the
 reactor's, the pools' own), and a child forked while another thread holds a lock
 (an import, a buffered stream) can wait on it for ever (the likely cause of a crawl
-that hung once in CI, its retry worker never answering). The server is one plain process that
-imports the modules named in ``preload`` once; workers fork from it in milliseconds
-and share what it loaded. A worker starts on its parent's clock (``clock.adopt``).
+that hung once in CI, its retry worker never answering). The server is one plain
+process that imports the modules named in ``preload`` once; workers fork from it in
+milliseconds and share what it loaded. A worker starts on its parent's clock
+(``clock.adopt``).
 
 Python's pool can also lose an input outright: one submitted in the instant the pool
 breaks is added after the pool has failed what it held, and no one ever answers it.
